@@ -1,0 +1,1 @@
+"""GitOps: policy diff against a base ref, drift classification, import."""

@@ -1,0 +1,1 @@
+"""Notifications: Slack-compatible webhooks and email."""

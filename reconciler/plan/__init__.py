@@ -1,0 +1,1 @@
+"""The pure core: diff desired against live, order changes, guard them, build the Plan."""

@@ -1,0 +1,1 @@
+"""Providers: the seam between seatctl and a live organization."""

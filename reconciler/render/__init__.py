@@ -1,0 +1,1 @@
+"""Views of a Plan (and reports): text, Markdown, JSON."""

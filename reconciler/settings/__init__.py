@@ -1,0 +1,1 @@
+"""Roles to Claude Code managed settings: compile, plan, render for MDM."""

@@ -1,0 +1,1 @@
+"""Usage: analytics sync, store, reports, alerts, chargeback, dashboard, proposals."""
