@@ -160,6 +160,46 @@ def frozen_map(items: Mapping[str, object] | None = None) -> Mapping[str, object
     return MappingProxyType(dict(items or {}))
 
 
+SettingsMode = Literal["organization", "rbac_groups"]
+GroupSettingsStatus = Literal["active", "deleted", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSettings:
+    """One RBAC group's Claude Code managed-settings document (Enterprise, beta API).
+
+    Desired side: ``group`` is the RBAC group *name* the policy role maps to and
+    ``role`` the policy role key. Live side: ``group_id`` is always set, ``group`` is
+    the group's name when the group still exists (else its id), and ``settings`` is
+    ``None`` when the service reports the stored document as damaged.
+    """
+
+    group: str
+    settings: Mapping[str, object] | None
+    group_id: str | None = None
+    status: GroupSettingsStatus = "active"
+    role: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedSettingsState:
+    """Claude Code managed settings of an organization (``/claude_code/managed_settings``).
+
+    ``order`` is ``rbac_group_order``, highest precedence first (first match wins,
+    documents never merge). Desired side: keys of ``groups`` and entries of ``order``
+    are group names. Live side: they are group ids, ``order_version`` is the opaque
+    version to send back with a reorder, and ``default_set`` is True when a default
+    document exists (``default is None`` while ``default_set`` means it is damaged).
+    """
+
+    mode: SettingsMode
+    order: tuple[str, ...] = ()
+    groups: Mapping[str, GroupSettings] = field(default_factory=lambda: MappingProxyType({}))
+    default: Mapping[str, object] | None = None
+    default_set: bool = False
+    order_version: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class OrgState:
     """The whole organization as seatctl sees it, desired or live.
@@ -181,6 +221,8 @@ class OrgState:
     workspaces: Mapping[str, Workspace] = field(default_factory=lambda: MappingProxyType({}))
     org_name: str = ""
     complete: bool = True
+    #: Claude Code managed settings; ``None`` when not managed / not readable (Console).
+    managed_settings: ManagedSettingsState | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -318,6 +360,8 @@ class Policy:
     root: str = "policies"
     commit: str | None = None
     sources: Mapping[str, SourceRef] = field(default_factory=lambda: MappingProxyType({}))
+    #: claude.ai organization UUID for ``forceLoginOrgUUID`` in managed settings, if known.
+    org_uuid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
