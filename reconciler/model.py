@@ -309,6 +309,8 @@ class Role:
     group: str | None = None
     settings: Mapping[str, object] | None = None
     source: SourceRef | None = None
+    #: The role whose managed settings become ``rbac_group_default`` (members in no role group).
+    baseline: bool = False
 
 
 @dataclass(frozen=True, slots=True)
