@@ -359,6 +359,8 @@ class Policy:
     desired: OrgState
     allowed_domains: frozenset[str] = frozenset()
     contract_end: dt.date | None = None
+    #: Seats are billed monthly from this day of the month (usage: when a removal saves).
+    contract_start: dt.date | None = None
     root: str = "policies"
     commit: str | None = None
     sources: Mapping[str, SourceRef] = field(default_factory=lambda: MappingProxyType({}))
