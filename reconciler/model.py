@@ -236,6 +236,8 @@ class SeatTier:
 
     name: str
     monthly_price_cents: int
+    #: The guide's Seat Type label (``Standard``, ``Restricted``, ``Learning``).
+    seat_type: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +257,17 @@ class Sprint:
 
 
 @dataclass(frozen=True, slots=True)
+class DynamicSeating:
+    """The guide's ``dynamic_seating`` block: org-wide bounds and default scaling rules."""
+
+    enabled: bool = False
+    base_seats: int = 0
+    max_seats: int = 0
+    scaling_rules: tuple[ScalingRule, ...] = ()
+    notification: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SeatBudget:
     purchased_seats: int
     tiers: Mapping[str, SeatTier]
@@ -266,6 +279,8 @@ class SeatBudget:
     overflow_allowed: bool = False
     overflow_threshold_pct: float = 80.0
     approval_required: bool = True
+    #: Dynamic seating (sprint scaling); ``None`` when org.yaml has no such block.
+    dynamic: DynamicSeating | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +307,8 @@ class UsageSettings:
     active_metrics: tuple[str, ...] = ("sessions",)
     low_utilization: Alert = Alert(20.0)
     high_usage: Alert = Alert(90.0)
+    #: The guide's ``metrics`` list (what reports show); see the org schema for sources.
+    metrics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +352,55 @@ class Team:
     scaling_rules: tuple[ScalingRule, ...] = ()
     sprints: tuple[Sprint, ...] = ()
     source: SourceRef | None = None
+    #: Console orgs: workspace name → workspace role given to every team member.
+    workspaces: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A Slack-compatible incoming webhook; the URL is a secret, so prefer ``url_env``."""
+
+    name: str
+    url_env: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EmailSettings:
+    """SMTP delivery; credentials only ever come from the named environment variables."""
+
+    smtp_host: str
+    sender: str
+    smtp_port: int = 587
+    starttls: bool = True
+    username_env: str | None = None
+    password_env: str | None = None
+    #: Named recipient lists (``finance`` → addresses) that alerts refer to.
+    recipients: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class Notifications:
+    """Where alerts and reports go. An alert's ``notify`` entry names a webhook, a
+    recipient list, or is a plain email address."""
+
+    webhooks: Mapping[str, Webhook] = field(default_factory=lambda: MappingProxyType({}))
+    email: EmailSettings | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApplySettings:
+    """Client-side pacing for apply, set just under the Admin API's documented limits."""
+
+    requests_per_minute: int = 90
+    invites_per_hour: int = 1100
+    concurrency: int = 4
+    max_plan_age_hours: int = 24
+
+
+@dataclass(frozen=True, slots=True)
+class AuditSettings:
+    retention_days: int = 365
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +432,11 @@ class Policy:
     sources: Mapping[str, SourceRef] = field(default_factory=lambda: MappingProxyType({}))
     #: claude.ai organization UUID for ``forceLoginOrgUUID`` in managed settings, if known.
     org_uuid: str | None = None
+    notifications: Notifications = Notifications()
+    apply: ApplySettings = ApplySettings()
+    audit: AuditSettings = AuditSettings()
+    #: Admin API base URL override from org.yaml (``None``: the SDK's default).
+    base_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
