@@ -1,0 +1,254 @@
+"""Email and webhook delivery against real local servers started here on 127.0.0.1."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import pathlib
+import socket
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from reconciler.notify.dispatch import (
+    EmailTarget,
+    NotifyOutcome,
+    WebhookTarget,
+    notify,
+    targets_from_policy,
+)
+from reconciler.notify.email import SmtpSettings, send_email
+from reconciler.notify.webhook import NotifyError, build_payload, post_webhook, redact_url
+
+pytestmark = pytest.mark.network
+
+SMTP_USER, SMTP_PASS = "mailer", "s3cret-Smtp-pass"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, pathlib.Path]:
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], email.message.EmailMessage]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+        return "250 OK"
+
+
+def _auth(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+        SMTP_USER.encode(), SMTP_PASS.encode())
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def smtp_server(tls_files) -> Iterator[tuple[Inbox, int, ssl.SSLContext]]:
+    cert, key = tls_files
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=server_ctx,
+                            require_starttls=True, authenticator=_auth,
+                            auth_require_tls=True)
+    controller.start()
+    client_ctx = ssl.create_default_context(cafile=str(cert))
+    try:
+        yield inbox, port, client_ctx
+    finally:
+        controller.stop()
+
+
+class Receiver(BaseHTTPRequestHandler):
+    received: list[dict[str, Any]] = []
+    status = 200
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append({"path": self.path, "json": json.loads(body),
+                                    "type": self.headers["Content-Type"]})
+        self.send_response(type(self).status)
+        self.end_headers()
+        self.wfile.write(b"ok" if type(self).status < 300 else b"invalid_token")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, type[Receiver]]]:
+    handler = type("R", (Receiver,), {"received": [], "status": 200})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/services/T0/B0/tokenXYZ", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def settings(port: int, **kw: Any) -> SmtpSettings:
+    base = dict(host="127.0.0.1", port=port, sender="seatctl@corp.example",
+                username_env="SMTP_USER", password_env="SMTP_PASS", timeout_s=5)
+    base.update(kw)
+    return SmtpSettings(**base)
+
+
+ENV = {"SMTP_USER": SMTP_USER, "SMTP_PASS": SMTP_PASS}
+
+
+def test_email_over_starttls_with_env_credentials(smtp_server) -> None:
+    inbox, port, ctx = smtp_server
+    send_email(settings(port), ["admin@corp.example", "it@corp.example"],
+               "Drift detected: 3 changes", "3 members differ from policy.",
+               markdown="**3** members differ", env=ENV, ssl_context=ctx)
+    ((sender, rcpts, msg),) = inbox.messages
+    assert sender == "seatctl@corp.example"
+    assert rcpts == ["admin@corp.example", "it@corp.example"]
+    assert msg["Subject"] == "Drift detected: 3 changes"
+    assert msg.get_body(("plain",)).get_content().strip() == "3 members differ from policy."
+    assert SMTP_PASS not in msg.as_string()
+
+
+def test_email_login_refused_is_a_clear_error_without_the_password(smtp_server) -> None:
+    _, port, ctx = smtp_server
+    with pytest.raises(NotifyError) as err:
+        send_email(settings(port), ["a@corp.example"], "s", "t",
+                   env={"SMTP_USER": SMTP_USER, "SMTP_PASS": "wrong-pass"}, ssl_context=ctx)
+    assert "rejected the login" in str(err.value) and "535" in str(err.value)
+    assert "wrong-pass" not in str(err.value)
+
+
+def test_email_missing_credential_env_names_the_variable(smtp_server) -> None:
+    _, port, ctx = smtp_server
+    with pytest.raises(NotifyError, match="set SMTP_PASS"):
+        send_email(settings(port), ["a@corp.example"], "s", "t",
+                   env={"SMTP_USER": SMTP_USER}, ssl_context=ctx)
+
+
+def test_email_unreachable_server_is_a_clear_error() -> None:
+    with pytest.raises(NotifyError, match=r"SMTP 127\.0\.0\.1:\d+ failed at connect"):
+        send_email(settings(free_port()), ["a@corp.example"], "s", "t", env=ENV)
+
+
+def test_email_refuses_to_send_in_clear_when_starttls_missing() -> None:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with pytest.raises(NotifyError, match="does not offer STARTTLS"):
+            send_email(settings(port, username_env=None, password_env=None),
+                       ["a@corp.example"], "s", "t", env={})
+        # a trusted local relay may opt out explicitly
+        send_email(settings(port, starttls=False, username_env=None, password_env=None),
+                   ["a@corp.example"], "Subject\nBcc: evil@x.example", "t", env={})
+    finally:
+        controller.stop()
+    ((_, rcpts, msg),) = inbox.messages
+    assert rcpts == ["a@corp.example"] and msg["Bcc"] is None
+
+
+def test_webhook_posts_slack_compatible_json(receiver) -> None:
+    url, handler = receiver
+    status = post_webhook(url, build_payload("Usage alert", "frontend at 95%",
+                                             markdown="*frontend* at 95%"))
+    assert status == 200
+    (got,) = handler.received
+    assert got["type"] == "application/json"
+    assert got["json"]["text"] == "Usage alert\nfrontend at 95%"
+    header, section = got["json"]["blocks"]
+    assert header == {"type": "header", "text": {"type": "plain_text", "text": "Usage alert"}}
+    assert section["text"] == {"type": "mrkdwn", "text": "*frontend* at 95%"}
+
+
+def test_webhook_refusal_is_reported_without_the_token(receiver) -> None:
+    url, handler = receiver
+    handler.status = 403
+    with pytest.raises(NotifyError) as err:
+        post_webhook(url, {"text": "x"})
+    assert "HTTP 403" in str(err.value) and "invalid_token" in str(err.value)
+    assert "tokenXYZ" not in str(err.value)
+
+
+def test_webhook_unreachable_is_reported_without_the_token() -> None:
+    url = f"http://127.0.0.1:{free_port()}/hooks/tokenXYZ"
+    with pytest.raises(NotifyError, match="unreachable") as err:
+        post_webhook(url, {"text": "x"}, timeout=2)
+    assert "tokenXYZ" not in str(err.value)
+    assert redact_url(url).endswith("/…")
+
+
+def test_long_messages_are_split_within_slack_limits() -> None:
+    body = "\n".join(f"- member{i}@corp.example inactive 40 days" for i in range(2000))
+    payload = build_payload("x" * 300, body)
+    assert len(payload["blocks"]) <= 50
+    assert all(len(b["text"]["text"]) <= 3000 for b in payload["blocks"])
+    assert len(payload["blocks"][0]["text"]["text"]) <= 150
+
+
+def test_dispatch_reports_each_target_and_never_raises(smtp_server, receiver) -> None:
+    inbox, port, ctx = smtp_server
+    url, handler = receiver
+    targets = [
+        WebhookTarget("slack", url_env="SLACK_URL"),
+        WebhookTarget("teams", url_env="TEAMS_URL"),  # not set
+        EmailTarget(settings(port), ("admin@corp.example",)),
+        EmailTarget(settings(free_port()), ("it@corp.example",), name="backup"),
+    ]
+    out = notify(targets, "Drift", "2 changes", env={**ENV, "SLACK_URL": url}, ssl_context=ctx)
+    assert [o.ok for o in out] == [True, False, True, False]
+    assert "TEAMS_URL" in out[1].detail
+    assert "failed at connect" in out[3].detail
+    assert out[0] == NotifyOutcome("webhook slack", True)
+    assert len(handler.received) == 1 and len(inbox.messages) == 1
+    assert all("\n" not in o.line() for o in out)
+
+
+def test_targets_resolve_from_the_policy_block() -> None:
+    block = {
+        "webhooks": [{"name": "seats-channel", "url_env": "SEATS_HOOK"}],
+        "email": {"host": "smtp.corp.example", "port": 587, "starttls": True,
+                  "sender": "seatctl@corp.example", "username_env": "U",
+                  "password_env": "P", "recipients": ["it@corp.example"]},
+    }
+    everyone = targets_from_policy(block)
+    assert [t.describe() for t in everyone] == ["webhook seats-channel",
+                                                "email to it@corp.example"]
+    alert = targets_from_policy(block, ["admin@company.com", "seats-channel",
+                                        "admin@company.com"])
+    assert alert[0] == WebhookTarget("seats-channel", url_env="SEATS_HOOK")
+    assert alert[1].recipients == ("admin@company.com",)
+    with pytest.raises(NotifyError, match="neither an email address nor a declared webhook"):
+        targets_from_policy(block, ["seats-chanel"])
+    with pytest.raises(NotifyError, match="no SMTP server"):
+        targets_from_policy({"webhooks": []}, ["admin@company.com"])
+    assert targets_from_policy(None) == []
