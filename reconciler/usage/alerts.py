@@ -1,0 +1,149 @@
+"""Usage alerts: low utilisation, high usage, and (estimated) daily hours over a role's max.
+
+Pure: report rows, roster and per-day sessions in, ``Alert`` values out.
+
+- **low_utilisation**: a team's active members / allocated seats × 100 is below
+  ``usage.low_utilization`` (the guide's ``lowUtilization.threshold``).
+- **high_usage**: the same utilisation is above ``usage.high_usage`` (the team is
+  near its allocation: time to add seats or rebalance).
+- **spend caps** cannot be checked from ``/v1/organizations/analytics/users``: it carries
+  no cost. The alert report says so whenever the policy declares a cap.
+- **max_daily_hours**: the analytics carry no hours. The proxy is sessions on a day ×
+  an assumed session length (``session_hours``, default 1 h); such alerts are always
+  labelled *estimated*. A role without a max (the guide's "Unlimited") is never flagged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from reconciler.model import Policy
+from reconciler.usage.reports import ReportRow
+from reconciler.usage.roster import SeatHolder
+
+AlertKind = Literal["low_utilisation", "high_usage", "max_daily_hours"]
+DEFAULT_SESSION_HOURS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    kind: AlertKind
+    target: str
+    value: float
+    threshold: float
+    message: str
+    estimated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AlertReport:
+    alerts: tuple[Alert, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def fired(self) -> bool:
+        return bool(self.alerts)
+
+
+def team_alerts(policy: Policy, team_rows: Iterable[ReportRow]) -> list[Alert]:
+    """Utilisation alerts for each policy team (rows from a ``by="team"`` report)."""
+    low = policy.usage.low_utilization.threshold_pct
+    high = policy.usage.high_usage.threshold_pct
+    out: list[Alert] = []
+    for row in team_rows:
+        pct = row.utilisation_pct
+        if row.key not in policy.teams or pct is None:
+            continue
+        used = f"{row.active_members} of {row.allocated_seats} allocated seats active"
+        if pct < low:
+            out.append(
+                Alert(
+                    "low_utilisation",
+                    row.key,
+                    pct,
+                    low,
+                    f"team {row.key}: utilisation {pct:.1f}% is below {low:g}% ({used})",
+                )
+            )
+        elif pct > high:
+            out.append(
+                Alert(
+                    "high_usage",
+                    row.key,
+                    pct,
+                    high,
+                    f"team {row.key}: utilisation {pct:.1f}% is above {high:g}% ({used})",
+                )
+            )
+    return out
+
+
+def hours_alerts(
+    roster: Iterable[SeatHolder],
+    daily_sessions: Iterable[tuple[str, dt.date, int]],
+    *,
+    session_hours: float = DEFAULT_SESSION_HOURS,
+) -> list[Alert]:
+    """Members whose estimated hours (sessions × session_hours) exceed their role's max."""
+    caps = {h.email: h.max_daily_hours for h in roster if h.max_daily_hours is not None}
+    over: dict[str, list[float]] = {}
+    for email, _day, sessions in daily_sessions:
+        cap = caps.get(email)
+        if cap is not None and sessions * session_hours > cap:
+            over.setdefault(email, []).append(sessions * session_hours)
+    out = []
+    for email in sorted(over):
+        worst = max(over[email])
+        cap = caps[email]
+        out.append(
+            Alert(
+                "max_daily_hours",
+                email,
+                worst,
+                cap,
+                f"{email}: estimated {worst:g} h on {len(over[email])} day(s), role max "
+                f"{cap:g} h (estimated: sessions × {session_hours:g} h; analytics carry "
+                "no hours)",
+                estimated=True,
+            )
+        )
+    return out
+
+
+def evaluate_alerts(
+    policy: Policy,
+    team_rows: Iterable[ReportRow],
+    roster: Iterable[SeatHolder],
+    daily_sessions: Iterable[tuple[str, dt.date, int]],
+    *,
+    session_hours: float = DEFAULT_SESSION_HOURS,
+) -> AlertReport:
+    """Every alert for the period, plus notes on what could not be checked."""
+    holders = list(roster)
+    alerts = team_alerts(policy, team_rows) + hours_alerts(
+        holders, daily_sessions, session_hours=session_hours
+    )
+    notes = [
+        f"max daily hours are estimated as sessions per day × {session_hours:g} h: "
+        "the analytics carry no hours",
+    ]
+    capped = [t.name for t in policy.teams.values() if t.monthly_spend_cap_cents is not None]
+    capped += [r.key for r in policy.roles.values() if r.monthly_spend_cap_cents is not None]
+    if capped:
+        notes.append(
+            "spend caps not checked (" + ", ".join(sorted(capped)) + "): "
+            "/v1/organizations/analytics/users carries no cost; caps are enforced by "
+            "the spend limits seatctl applies"
+        )
+    return AlertReport(tuple(alerts), tuple(notes))
+
+
+def min_sessions_to_alert(roster: Iterable[SeatHolder], session_hours: float) -> int:
+    """Smallest per-day session count that can exceed any role's max (store prefilter)."""
+    caps = [h.max_daily_hours for h in roster if h.max_daily_hours is not None]
+    if not caps or session_hours <= 0:
+        return 1 << 62
+    return int(min(caps) // session_hours) + 1

@@ -1,0 +1,251 @@
+"""The local usage store: one SQLite row per (day, email), synced from the analytics.
+
+Why SQLite: reports over 10,000 members × 90 days (900,000 rows) must answer in well
+under a second, which a ``GROUP BY`` over a day-clustered table does and a Python loop
+over row objects does not. Days are ISO text (sortable, readable with ``sqlite3``).
+
+Rules the store keeps:
+
+- A sync **replaces whole days** inside one transaction: rows of the synced range are
+  deleted, then the fresh rows inserted. Re-syncing a day gives the same table, and a
+  failed sync leaves the previous data untouched.
+- Two rows for the same (day, email) in one sync (a Console report splits local and
+  remote sessions) are summed, never one silently kept.
+- ``prune(before)`` deletes rows older than the retention window.
+
+Queries used by reports are here; the arithmetic on their results is in ``reports``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from reconciler.errors import ConfigError
+from reconciler.model import UserActivity
+from reconciler.usage.active import ActiveDefinition
+
+DEFAULT_DB = pathlib.Path(".seatctl") / "usage.db"
+
+#: Numeric per-day counters, in ``UserActivity`` field order.
+COUNTERS: tuple[str, ...] = (
+    "sessions",
+    "lines_added",
+    "lines_removed",
+    "commits",
+    "pull_requests",
+    "tool_accepted",
+    "tool_rejected",
+    "chat_messages",
+)
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS activity (
+    day TEXT NOT NULL,
+    email TEXT NOT NULL,
+    user_id TEXT NOT NULL DEFAULT '',
+    {", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COUNTERS)},
+    last_activity TEXT,
+    PRIMARY KEY (day, email)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS activity_email_day ON activity (email, day);
+CREATE TABLE IF NOT EXISTS sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+_INSERT = (
+    f"INSERT INTO activity (day, email, user_id, {', '.join(COUNTERS)}, last_activity) "
+    f"VALUES (?, ?, ?, {', '.join('?' for _ in COUNTERS)}, ?) "
+    "ON CONFLICT (day, email) DO UPDATE SET "
+    + ", ".join(f"{c} = {c} + excluded.{c}" for c in COUNTERS)
+    + ", last_activity = max(coalesce(last_activity, ''), coalesce(excluded.last_activity, ''))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberTotals:
+    """One member's sums over a period; ``last_active`` is their last active day in it."""
+
+    email: str
+    active_days: int = 0
+    sessions: int = 0
+    lines_added: int = 0
+    lines_removed: int = 0
+    commits: int = 0
+    pull_requests: int = 0
+    tool_accepted: int = 0
+    tool_rejected: int = 0
+    chat_messages: int = 0
+    last_active: dt.date | None = None
+
+
+def _iso(day: dt.date) -> str:
+    return day.isoformat()
+
+
+def _day(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+class UsageStore:
+    """An open usage database. Use as a context manager, or call ``close()``."""
+
+    def __init__(self, path: str | pathlib.Path = DEFAULT_DB) -> None:
+        self.path = pathlib.Path(path)
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), isolation_level=None)
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(
+                f"usage store {path} cannot be opened: {exc}",
+                hint="pass --db with a writable path (default .seatctl/usage.db)",
+            ) from exc
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+
+    def __enter__(self) -> UsageStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- writing -------------------------------------------------------------
+
+    def replace_days(
+        self, start: dt.date, end: dt.date, rows: Iterable[UserActivity]
+    ) -> tuple[int, int]:
+        """Replace every row with ``start <= day <= end`` by ``rows``, atomically.
+
+        Returns (rows deleted, rows inserted). A row outside the range is an error
+        (the provider answered for days it was not asked), and nothing changes.
+        """
+        lo, hi = _iso(start), _iso(end)
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            deleted = db.execute(
+                "DELETE FROM activity WHERE day BETWEEN ? AND ?", (lo, hi)
+            ).rowcount
+            inserted = 0
+
+            def params() -> Iterator[tuple[object, ...]]:
+                nonlocal inserted
+                for r in rows:
+                    day = _iso(r.day)
+                    if not lo <= day <= hi:
+                        raise ConfigError(
+                            f"analytics row for {r.email} on {day} is outside {lo}..{hi}",
+                            hint="the provider answered for days it was not asked; re-run sync",
+                        )
+                    inserted += 1
+                    yield (
+                        day,
+                        r.email.strip().lower(),
+                        r.user_id,
+                        *(getattr(r, c) for c in COUNTERS),
+                        _iso(r.last_activity) if r.last_activity else None,
+                    )
+
+            db.executemany(_INSERT, params())
+            db.execute(
+                "INSERT INTO sync_state VALUES ('last_synced_day', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+                (hi,),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return deleted, inserted
+
+    def prune(self, before: dt.date) -> int:
+        """Delete rows older than ``before`` (retention); returns how many went."""
+        return self._db.execute("DELETE FROM activity WHERE day < ?", (_iso(before),)).rowcount
+
+    # -- reading -------------------------------------------------------------
+
+    def last_synced_day(self) -> dt.date | None:
+        row = self._db.execute(
+            "SELECT value FROM sync_state WHERE key = 'last_synced_day'"
+        ).fetchone()
+        return _day(row[0]) if row else None
+
+    def coverage(self) -> tuple[dt.date, dt.date] | None:
+        """First and last day held, or None for an empty store."""
+        lo, hi = self._db.execute("SELECT min(day), max(day) FROM activity").fetchone()
+        return (dt.date.fromisoformat(lo), dt.date.fromisoformat(hi)) if lo else None
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM activity").fetchone()[0])
+
+    def rows(self, start: dt.date, end: dt.date) -> Iterator[UserActivity]:
+        """Every stored row in the period, as the model type (export, naive paths)."""
+        cur = self._db.execute(
+            f"SELECT day, email, user_id, {', '.join(COUNTERS)}, last_activity "
+            "FROM activity WHERE day BETWEEN ? AND ? ORDER BY day, email",
+            (_iso(start), _iso(end)),
+        )
+        for day, email, user_id, *rest in cur:
+            counters = dict(zip(COUNTERS, rest[:-1], strict=True))
+            yield UserActivity(
+                day=dt.date.fromisoformat(day),
+                email=email,
+                user_id=user_id,
+                last_activity=_day(rest[-1]),
+                **counters,
+            )
+
+    def member_totals(
+        self, start: dt.date, end: dt.date, active: ActiveDefinition
+    ) -> dict[str, MemberTotals]:
+        """Per-member sums over the period, aggregated inside SQLite."""
+        act = active.sql()
+        cur = self._db.execute(
+            f"SELECT email, sum({act}), {', '.join(f'sum({c})' for c in COUNTERS)}, "
+            f"max(CASE WHEN {act} THEN day END) "
+            "FROM activity WHERE day BETWEEN ? AND ? GROUP BY email",
+            (_iso(start), _iso(end)),
+        )
+        out: dict[str, MemberTotals] = {}
+        for email, active_days, *rest in cur:
+            counters = dict(zip(COUNTERS, rest[:-1], strict=True))
+            out[email] = MemberTotals(
+                email=email, active_days=active_days, last_active=_day(rest[-1]), **counters
+            )
+        return out
+
+    def daily_active(
+        self, start: dt.date, end: dt.date, active: ActiveDefinition
+    ) -> dict[dt.date, int]:
+        """Active members per day of the period (days without anyone are absent)."""
+        cur = self._db.execute(
+            f"SELECT day, count(*) FROM activity WHERE day BETWEEN ? AND ? AND {active.sql()} "
+            "GROUP BY day",
+            (_iso(start), _iso(end)),
+        )
+        return {dt.date.fromisoformat(d): n for d, n in cur}
+
+    def last_active(self, active: ActiveDefinition) -> dict[str, dt.date]:
+        """Each member's last active day over everything held (for "days inactive")."""
+        cur = self._db.execute(
+            f"SELECT email, max(day) FROM activity WHERE {active.sql()} GROUP BY email"
+        )
+        return {email: dt.date.fromisoformat(day) for email, day in cur}
+
+    def daily_sessions(
+        self, start: dt.date, end: dt.date, min_sessions: int
+    ) -> list[tuple[str, dt.date, int]]:
+        """(email, day, sessions) for days with at least ``min_sessions`` (hours proxy)."""
+        cur = self._db.execute(
+            "SELECT email, day, sessions FROM activity "
+            "WHERE day BETWEEN ? AND ? AND sessions >= ? ORDER BY email, day",
+            (_iso(start), _iso(end), min_sessions),
+        )
+        return [(e, dt.date.fromisoformat(d), s) for e, d, s in cur]
