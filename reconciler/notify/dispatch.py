@@ -17,9 +17,9 @@ import re
 import ssl
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from reconciler.errors import SeatctlError
+from reconciler.model import EmailSettings, Notifications
 from reconciler.notify.email import SmtpSettings, send_email
 from reconciler.notify.webhook import NotifyError, build_payload, post_webhook, redact_url
 
@@ -100,62 +100,58 @@ def _one_line(exc: SeatctlError) -> str:
     return " ".join(text.split())
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def smtp_from(config: Any) -> SmtpSettings | None:
-    """Build ``SmtpSettings`` from the policy's email block (object or mapping)."""
-    if config is None or not _get(config, "host"):
+def smtp_from(config: EmailSettings | None) -> SmtpSettings | None:
+    """The SMTP half of ``org.yaml``'s email block (recipient lists are resolved apart)."""
+    if config is None or not config.smtp_host:
         return None
     return SmtpSettings(
-        host=str(_get(config, "host")),
-        port=int(_get(config, "port", 587) or 587),
-        starttls=bool(_get(config, "starttls", True)),
-        sender=str(_get(config, "sender", "") or ""),
-        username_env=_get(config, "username_env"),
-        password_env=_get(config, "password_env"),
+        host=config.smtp_host,
+        port=config.smtp_port,
+        starttls=config.starttls,
+        sender=config.sender,
+        username_env=config.username_env,
+        password_env=config.password_env,
     )
 
 
 def targets_from_policy(
-    notifications: Any,
+    notifications: Notifications | None,
     recipients: Sequence[str] | None = None,
 ) -> list[NotifyTarget]:
-    """Resolve targets from ``org.yaml``'s notifications block.
+    """Resolve targets from ``org.yaml``'s ``notifications`` block.
 
-    ``recipients`` is an alert's ``notify:`` list: email addresses go to the SMTP
-    server, other entries name webhooks. Without it, every declared webhook and the
-    email block's own ``recipients`` are used. Unknown names raise ``NotifyError`` so a
-    typo in ``notify:`` is caught rather than silently dropped.
+    ``recipients`` is an alert's ``notify:`` list; each entry names a webhook, a named
+    recipient list of the email block, or is a plain email address. Without it, every
+    declared webhook and every named recipient list is used. An entry that is none of
+    these raises ``NotifyError``, so a typo in ``notify:`` is caught at once rather
+    than silently dropped. All addresses share one message (deduplicated, in order).
     """
     if notifications is None:
         return []
-    hooks = {str(_get(h, "name")): WebhookTarget(str(_get(h, "name")),
-                                                 url_env=_get(h, "url_env"),
-                                                 url=_get(h, "url"))
-             for h in (_get(notifications, "webhooks") or ())}
-    email_cfg = _get(notifications, "email")
-    smtp = smtp_from(email_cfg)
-    wanted = list(recipients) if recipients is not None else \
-        [*hooks, *(_get(email_cfg, "recipients") or () if email_cfg is not None else ())]
+    hooks = {name: WebhookTarget(name, url_env=h.url_env, url=h.url)
+             for name, h in notifications.webhooks.items()}
+    email_cfg = notifications.email
+    lists: Mapping[str, tuple[str, ...]] = email_cfg.recipients if email_cfg else {}
+    wanted = list(recipients) if recipients is not None else [*hooks, *lists]
     targets: list[NotifyTarget] = []
     addresses: list[str] = []
     for entry in wanted:
         if entry in hooks:
             targets.append(hooks[entry])
+        elif entry in lists:
+            addresses.extend(lists[entry])
         elif _EMAIL.match(entry):
             addresses.append(entry)
         else:
-            raise NotifyError(f"notify target {entry!r} is neither an email address nor a "
-                              "declared webhook",
-                              hint=f"declared webhooks: {', '.join(sorted(hooks)) or 'none'}")
+            known = sorted([*hooks, *lists])
+            raise NotifyError(f"notify target {entry!r} is not an email address, a declared "
+                              "webhook or a recipient list",
+                              hint=f"declared: {', '.join(known) or 'none'}")
     if addresses:
+        smtp = smtp_from(email_cfg)
         if smtp is None:
             raise NotifyError("email recipients are listed but no SMTP server is configured",
-                              hint="add notifications.email (host, port, sender) to org.yaml")
+                              hint="add notifications.email (smtp_host, sender) to org.yaml")
         targets.append(EmailTarget(smtp, tuple(dict.fromkeys(addresses))))
     return targets
 

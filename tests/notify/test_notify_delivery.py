@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from reconciler.model import EmailSettings, Notifications, Webhook
 from reconciler.notify.dispatch import (
     EmailTarget,
     NotifyOutcome,
@@ -234,21 +235,24 @@ def test_dispatch_reports_each_target_and_never_raises(smtp_server, receiver) ->
 
 
 def test_targets_resolve_from_the_policy_block() -> None:
-    block = {
-        "webhooks": [{"name": "seats-channel", "url_env": "SEATS_HOOK"}],
-        "email": {"host": "smtp.corp.example", "port": 587, "starttls": True,
-                  "sender": "seatctl@corp.example", "username_env": "U",
-                  "password_env": "P", "recipients": ["it@corp.example"]},
-    }
+    block = Notifications(
+        webhooks={"seats-channel": Webhook("seats-channel", url_env="SEATS_HOOK")},
+        email=EmailSettings(smtp_host="smtp.corp.example", sender="seatctl@corp.example",
+                            username_env="U", password_env="P",
+                            recipients={"it": ("it@corp.example", "ops@corp.example")}),
+    )
     everyone = targets_from_policy(block)
-    assert [t.describe() for t in everyone] == ["webhook seats-channel",
-                                                "email to it@corp.example"]
-    alert = targets_from_policy(block, ["admin@company.com", "seats-channel",
+    assert [t.describe() for t in everyone] == [
+        "webhook seats-channel", "email to it@corp.example, ops@corp.example"]
+    assert everyone[1].smtp == SmtpSettings(host="smtp.corp.example", sender="seatctl@corp.example",
+                                            username_env="U", password_env="P")
+    alert = targets_from_policy(block, ["admin@company.com", "seats-channel", "it",
                                         "admin@company.com"])
     assert alert[0] == WebhookTarget("seats-channel", url_env="SEATS_HOOK")
-    assert alert[1].recipients == ("admin@company.com",)
-    with pytest.raises(NotifyError, match="neither an email address nor a declared webhook"):
+    assert alert[1].recipients == ("admin@company.com", "it@corp.example", "ops@corp.example")
+    with pytest.raises(NotifyError, match="not an email address, a declared webhook"):
         targets_from_policy(block, ["seats-chanel"])
     with pytest.raises(NotifyError, match="no SMTP server"):
-        targets_from_policy({"webhooks": []}, ["admin@company.com"])
+        targets_from_policy(Notifications(), ["admin@company.com"])
     assert targets_from_policy(None) == []
+    assert targets_from_policy(Notifications()) == []
