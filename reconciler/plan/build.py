@@ -1,0 +1,85 @@
+"""``build_plan``: the one orchestrator from (policy, live state, date) to a ``Plan``.
+
+Steps, all pure: (1) the desired state as of ``at`` (expired members dropped);
+(2) ``diff`` → ordered changes, plus any ``extra_changes`` (e.g. managed-settings
+changes computed by their own module), re-sorted into the one order; (3) the state
+after the plan, on the org model, for seats and cost; (4) guards → findings;
+(5) summary; (6) fingerprints and checksum. An incomplete live read still yields a
+plan — with no changes, an error finding and an empty fingerprint — so the reason is
+shown and nothing can be applied from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from types import MappingProxyType
+
+from reconciler import __version__
+from reconciler.model import OrgState, Policy
+from reconciler.plan.changes import Change, ChangeKind, order_changes
+from reconciler.plan.desired import desired_at
+from reconciler.plan.diff import diff
+from reconciler.plan.fingerprint import fingerprint
+from reconciler.plan.guards import NO_OVERRIDES, GuardInput, Overrides, run_guards
+from reconciler.plan.model import FORMAT_VERSION, Plan
+from reconciler.plan.simulate import SimulationError, apply_to_state
+from reconciler.plan.summary import summarize
+
+_MODELLED = frozenset(k.value for k in ChangeKind)
+
+
+def build_plan(
+    policy: Policy,
+    live: OrgState,
+    *,
+    at: dt.date,
+    created_at: dt.datetime,
+    commit: str | None,
+    approve_overflow: bool = False,
+    overrides: Overrides = NO_OVERRIDES,
+    allocations: Mapping[str, int] | None = None,
+    extra_changes: Iterable[Change] = (),
+) -> Plan:
+    """Plan ``policy`` against ``live`` as of ``at``.
+
+    ``allocations`` are the teams' allocated seats as of ``at`` (dynamic seating is
+    computed by the caller from the policy's schedule rules); missing teams use their
+    static ``allocated_seats``. ``commit`` is the policy's git commit or ``None``.
+    """
+    want = desired_at(policy, at)
+    if live.complete:
+        changes = order_changes([*diff(policy, live, at), *extra_changes])
+    else:
+        changes = ()
+    try:
+        # kinds registered by other modules (managed settings) hold no seats: not modelled
+        after = apply_to_state(live, (c for c in changes if c.kind in _MODELLED))
+    except SimulationError as exc:  # a planner bug: never hand out a plan the model rejects
+        raise AssertionError(f"planned changes do not apply to the live model: {exc}") from exc
+    allocs = MappingProxyType(dict(allocations or {}))
+    findings = run_guards(
+        GuardInput(policy, live, want, changes, after, allocs, approve_overflow, overrides)
+    )
+    plan = Plan(
+        format_version=FORMAT_VERSION,
+        tool_version=__version__,
+        created_at=created_at,
+        org_name=policy.org_name,
+        org_type=policy.org_type.value,
+        policy_commit=commit,
+        evaluated_on=at,
+        live_fingerprint=fingerprint(live),
+        desired_fingerprint=fingerprint(want.state),
+        changes=tuple(changes),
+        findings=findings,
+        summary=summarize(policy, live, after, changes, allocs),
+        overrides=overrides,
+        approve_overflow=approve_overflow,
+    )
+    return _with_checksum(plan)
+
+
+def _with_checksum(plan: Plan) -> Plan:
+    return replace(plan, checksum=plan.to_dict()["checksum"])

@@ -1,0 +1,83 @@
+"""Stable fingerprints of a state, and the canonical JSON the plan checksum is taken over.
+
+Apply refuses a plan whose live fingerprint no longer matches the organization, so
+the fingerprint must change whenever anything a change depends on changes (members
+and roles, invites and their status, groups and their members, spend limits,
+workspace members) and never otherwise: records are sorted and serialized field by
+field, independent of dict order and page order. An empty or missing fingerprint
+never matches anything (Terraform #24078).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+
+from reconciler.model import OrgState
+
+PREFIX = "sha256:"
+
+
+def canonical_json(value: object) -> bytes:
+    """Sorted keys, no whitespace, UTF-8: the same value always gives the same bytes."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def _line(*fields: object) -> bytes:
+    # \x1f (unit separator) cannot appear in a valid email, name or id the policy accepts;
+    # repr() of each field keeps None distinct from "None".
+    return ("\x1f".join(repr(f) for f in fields) + "\n").encode("utf-8")
+
+
+def fingerprint(state: OrgState) -> str:
+    """``sha256:<hex>`` of the canonical state; ``""`` for an incomplete read (never matches)."""
+    if not state.complete:
+        return ""
+    h = hashlib.sha256()
+    h.update(_line("org", state.org_type.value, state.org_name))
+    members = state.members
+    h.update(
+        b"".join(_line("m", e, m.role, m.id) for e, m in sorted(members.items()))
+    )
+    h.update(
+        b"".join(
+            _line("i", e, i.role, i.status, sorted(i.group_ids), i.id)
+            for e, i in sorted(state.invites.items())
+        )
+    )
+    for name, group in sorted(state.groups.items()):
+        h.update(_line("g", name, group.id, group.source))
+        h.update("\x1e".join(sorted(group.members)).encode("utf-8") + b"\n")
+    for key, limit in sorted(
+        state.spend_limits.items(), key=lambda kv: (kv[0].scope, kv[0].key, kv[0].period)
+    ):
+        h.update(_line("s", key.scope, key.key, key.period, limit.amount_cents,
+                       limit.currency, limit.id))
+    for name, ws in sorted(state.workspaces.items()):
+        h.update(_line("w", name, ws.id, sorted(ws.members.items())))
+    if state.managed_settings is not None:
+        h.update(b"ms" + canonical_json(_plain(state.managed_settings)))
+    return PREFIX + h.hexdigest()
+
+
+def _plain(value: object) -> object:
+    """Dataclasses and read-only maps → plain JSON values (for the settings part)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_plain(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def fingerprints_match(planned: str | None, current: str | None) -> bool:
+    """True only for two equal, non-empty fingerprints."""
+    return bool(planned) and bool(current) and planned == current

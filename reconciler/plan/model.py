@@ -1,0 +1,218 @@
+"""The Plan: a typed, versioned artefact that is reviewed, saved, and applied.
+
+Fields and their invariants:
+
+- ``format_version``: the JSON layout (``schemas/plan.schema.json``); a reader refuses
+  a version it does not know. ``tool_version``: the seatctl that wrote it.
+- ``created_at``: when it was made (passed in — the core has no clock).
+- ``policy_commit``: git commit of the policy, ``None`` outside a repository. Apply
+  refuses a plan made from another commit.
+- ``evaluated_on``: the "as of" date (expiry dates, dynamic seating).
+- ``live_fingerprint`` / ``desired_fingerprint``: ``fingerprint()`` of the live state
+  the plan was computed from and of the desired state as of ``evaluated_on``. An empty
+  fingerprint never matches, so a plan from an incomplete read can never be applied.
+- ``changes``: in apply order (``changes.sort_key``). ``findings``: every guard's
+  findings; any ``error`` makes the plan ``blocked``. ``summary``: seats and cost.
+- ``overrides``: the run inputs that let blocking guards through, with the approver.
+- ``checksum``: sha256 of the canonical JSON of what apply must reproduce — format
+  version, policy commit, evaluation date, both fingerprints, overrides and the
+  ordered changes. It leaves out ``created_at`` and ``tool_version`` so a re-plan of the
+  same inputs has the same checksum, and the derived findings and summary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.errors import PlanError
+from reconciler.model import SourceRef
+from reconciler.plan.changes import Change, make_change, thaw
+from reconciler.plan.fingerprint import canonical_json
+from reconciler.plan.guards import NO_OVERRIDES, Finding, Overrides
+from reconciler.plan.summary import Summary, Tally
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    format_version: int
+    tool_version: str
+    created_at: dt.datetime
+    org_name: str
+    org_type: str
+    policy_commit: str | None
+    evaluated_on: dt.date
+    live_fingerprint: str
+    desired_fingerprint: str
+    changes: tuple[Change, ...]
+    findings: tuple[Finding, ...]
+    summary: Summary
+    overrides: Overrides = NO_OVERRIDES
+    approve_overflow: bool = False
+    checksum: str = ""
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+    def findings_of(self, severity: str) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == severity)
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "format_version": self.format_version,
+            "tool_version": self.tool_version,
+            "created_at": _iso(self.created_at),
+            "org": {"name": self.org_name, "type": self.org_type},
+            "policy_commit": self.policy_commit,
+            "evaluated_on": self.evaluated_on.isoformat(),
+            "live_fingerprint": self.live_fingerprint,
+            "desired_fingerprint": self.desired_fingerprint,
+            "overrides": {
+                "allow_large_removal": self.overrides.allow_large_removal,
+                "allow_many_role_changes": self.overrides.allow_many_role_changes,
+                "approver": self.overrides.approver,
+                "approve_overflow": self.approve_overflow,
+            },
+            "blocked": self.blocked,
+            "changes": [_change_dict(c) for c in self.changes],
+            "findings": [
+                {"severity": f.severity, "code": f.code, "message": f.message,
+                 "hint": f.hint, "target": f.target}
+                for f in self.findings
+            ],
+            "summary": _summary_dict(self.summary),
+        }
+        doc["checksum"] = self.checksum or compute_checksum(doc)
+        return doc
+
+    def to_json(self) -> str:
+        """Indented, key-sorted JSON (stable bytes for golden files and artifacts)."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        """Read a saved plan; refuses unknown versions and a checksum that does not match."""
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise PlanError(f"plan file is not JSON: line {exc.lineno}: {exc.msg}",
+                            hint="pass the file written by `seatctl plan --out`") from None
+        return cls.from_dict(doc)
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Plan:
+        try:
+            version = doc["format_version"]
+            if version != FORMAT_VERSION:
+                raise PlanError(f"plan format version {version} is not supported "
+                                f"(this seatctl reads {FORMAT_VERSION})",
+                                hint="re-run `seatctl plan` with this seatctl")
+            expected = compute_checksum(doc)
+            if doc.get("checksum") != expected:
+                raise PlanError("plan checksum does not match its content (edited or damaged)",
+                                hint="re-run `seatctl plan --out` and review the new plan")
+            ov = doc["overrides"]
+            return cls(
+                format_version=version,
+                tool_version=doc["tool_version"],
+                created_at=dt.datetime.fromisoformat(doc["created_at"]),
+                org_name=doc["org"]["name"],
+                org_type=doc["org"]["type"],
+                policy_commit=doc["policy_commit"],
+                evaluated_on=dt.date.fromisoformat(doc["evaluated_on"]),
+                live_fingerprint=doc["live_fingerprint"],
+                desired_fingerprint=doc["desired_fingerprint"],
+                changes=tuple(_change_from(c) for c in doc["changes"]),
+                findings=tuple(Finding(**f) for f in doc["findings"]),
+                summary=_summary_from(doc["summary"]),
+                overrides=Overrides(ov["allow_large_removal"], ov["allow_many_role_changes"],
+                                    ov["approver"]),
+                approve_overflow=ov["approve_overflow"],
+                checksum=doc["checksum"],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, PlanError):
+                raise
+            raise PlanError(f"plan file is malformed ({type(exc).__name__}: {exc})",
+                            hint="pass the file written by `seatctl plan --out`") from None
+
+
+def compute_checksum(doc: Mapping[str, Any]) -> str:
+    """sha256 over the parts of a plan document apply must reproduce (see module doc)."""
+    covered = {
+        "format_version": doc["format_version"],
+        "policy_commit": doc["policy_commit"],
+        "evaluated_on": doc["evaluated_on"],
+        "live_fingerprint": doc["live_fingerprint"],
+        "desired_fingerprint": doc["desired_fingerprint"],
+        "overrides": doc["overrides"],
+        "changes": [{k: v for k, v in c.items() if k != "phase"} for c in doc["changes"]],
+    }
+    return "sha256:" + hashlib.sha256(canonical_json(covered)).hexdigest()
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _change_dict(c: Change) -> dict[str, Any]:
+    return {
+        "kind": c.kind,
+        "phase": c.phase,
+        "target": c.target,
+        "before": thaw(c.before),
+        "after": thaw(c.after),
+        "reason": c.reason,
+        "source": None if c.source is None else {"file": c.source.file, "line": c.source.line,
+                                                  "col": c.source.col},
+        "data": thaw(c.data),
+    }
+
+
+def _change_from(d: Mapping[str, Any]) -> Change:
+    src = d["source"]
+    return make_change(
+        d["kind"], d["target"], before=d["before"], after=d["after"], reason=d["reason"],
+        source=None if src is None else SourceRef(src["file"], src["line"], src["col"]),
+        data=d["data"],
+    )
+
+
+_TALLY_KEYS = ("name", "seats_before", "seats_after", "cost_before_cents", "cost_after_cents",
+               "allocated", "cost_center")
+
+
+def _tally_dict(t: Tally) -> dict[str, Any]:
+    return {k: getattr(t, k) for k in _TALLY_KEYS}
+
+
+def _summary_dict(s: Summary) -> dict[str, Any]:
+    return {
+        "counts": dict(s.counts),
+        "change_count": s.change_count,
+        "purchased_seats": s.purchased_seats,
+        "total": _tally_dict(s.total),
+        "teams": [_tally_dict(t) for t in s.teams],
+        "cost_centers": [_tally_dict(t) for t in s.cost_centers],
+    }
+
+
+def _summary_from(d: Mapping[str, Any]) -> Summary:
+    return Summary(
+        counts=dict(d["counts"]),
+        total=Tally(**d["total"]),
+        purchased_seats=d["purchased_seats"],
+        teams=tuple(Tally(**t) for t in d["teams"]),
+        cost_centers=tuple(Tally(**t) for t in d["cost_centers"]),
+    )

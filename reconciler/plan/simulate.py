@@ -1,0 +1,185 @@
+"""A model of the organization: what the live state becomes when changes are applied.
+
+Used by the property test (planning again after applying a plan finds nothing left to
+do), by the summary (seats and cost after the plan), and reusable by apply to predict
+its outcome. It follows the Admin API's rules where they matter to convergence:
+
+- an invite is only an invite: the person becomes a member when they *accept*, which
+  is a separate, explicit step here (``accept_invites``), joining the invite's groups;
+- an invite's groups are resolved by name when it is sent, so a group created earlier
+  in the same plan is included (apply does the same with the ids it just created);
+- removing a member takes them out of every group and workspace and drops their
+  per-user spend limits;
+- a change that the API would reject (role change of a non-member, deleting a group
+  that is not there) raises ``SimulationError`` rather than being skipped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from types import MappingProxyType
+
+from reconciler.model import (
+    Group,
+    Invite,
+    Member,
+    OrgState,
+    SpendLimit,
+    SpendLimitKey,
+    Workspace,
+)
+from reconciler.plan.changes import Change
+
+
+class SimulationError(ValueError):
+    """A change that could not be applied to the modelled state."""
+
+
+class _Org:
+    """Mutable working copy; only the parts that change are copied."""
+
+    def __init__(self, state: OrgState) -> None:
+        self.state = state
+        self.members: dict[str, Member] = dict(state.members)
+        self.invites: dict[str, Invite] = dict(state.invites)
+        self.groups: dict[str, Group] = dict(state.groups)
+        self.limits: dict[SpendLimitKey, SpendLimit] = dict(state.spend_limits)
+        self.workspaces: dict[str, Workspace] = dict(state.workspaces)
+
+    def freeze(self) -> OrgState:
+        return replace(
+            self.state,
+            members=MappingProxyType(self.members),
+            invites=MappingProxyType(self.invites),
+            groups=MappingProxyType(self.groups),
+            spend_limits=MappingProxyType(self.limits),
+            workspaces=MappingProxyType(self.workspaces),
+        )
+
+    def group(self, name: object) -> Group:
+        group = self.groups.get(str(name))
+        if group is None:
+            raise SimulationError(f"group {name!r} does not exist")
+        if group.source == "scim":
+            raise SimulationError(f"group {name!r} is SCIM-managed and read-only")
+        return group
+
+    def member(self, email: object) -> Member:
+        member = self.members.get(str(email))
+        if member is None:
+            raise SimulationError(f"{email!r} is not a member")
+        return member
+
+    def workspace(self, name: object) -> Workspace:
+        ws = self.workspaces.get(str(name))
+        if ws is None:
+            raise SimulationError(f"workspace {name!r} does not exist")
+        return ws
+
+    def set_ws_member(self, name: object, email: str, role: str | None) -> None:
+        ws = self.workspace(name)
+        members = dict(ws.members)
+        if role is None:
+            members.pop(email, None)
+        else:
+            members[email] = role
+        self.workspaces[ws.name] = replace(ws, members=MappingProxyType(members))
+
+
+def _key(data: Mapping[str, object]) -> SpendLimitKey:
+    return SpendLimitKey(data["scope"], str(data["key"]), data["period"])  # type: ignore[arg-type]
+
+
+def _apply_one(org: _Org, change: Change) -> None:
+    d = change.data
+    kind = change.kind
+    email = str(d.get("email", ""))
+    if kind == "create_group":
+        name = str(d["name"])
+        if name in org.groups:
+            raise SimulationError(f"group {name!r} already exists")
+        org.groups[name] = Group(name, id=f"new-group:{name}")
+    elif kind == "delete_group":
+        org.groups.pop(org.group(d["name"]).name)
+    elif kind == "invite":
+        if email in org.members:
+            raise SimulationError(f"{email!r} is already a member")
+        pending = org.invites.get(email)
+        if pending is not None and pending.status == "pending":
+            raise SimulationError(f"{email!r} already has a pending invite")
+        names = d.get("groups", ())
+        assert isinstance(names, tuple)
+        ids = frozenset(str(org.group(n).id) for n in names)
+        org.invites[email] = Invite(email, str(d["role"]), "pending", ids, f"new-invite:{email}")
+    elif kind == "delete_invite":
+        invite = org.invites.get(email)
+        if invite is None or invite.status != "pending":
+            raise SimulationError(f"no pending invite for {email!r}")
+        del org.invites[email]
+    elif kind == "update_role":
+        org.members[email] = replace(org.member(email), role=str(d["role"]))
+    elif kind == "remove_member":
+        org.member(email)
+        del org.members[email]
+        for name, group in list(org.groups.items()):
+            if email in group.members:
+                org.groups[name] = replace(group, members=group.members - {email})
+        for name, ws in list(org.workspaces.items()):
+            if email in ws.members:
+                org.set_ws_member(name, email, None)
+        for key in [k for k in org.limits if k.scope == "user" and k.key == email]:
+            del org.limits[key]
+    elif kind in ("add_group_member", "remove_group_member"):
+        group = org.group(d["group"])
+        if kind == "add_group_member":
+            org.member(email)
+            org.groups[group.name] = replace(group, members=group.members | {email})
+        else:
+            org.groups[group.name] = replace(group, members=group.members - {email})
+    elif kind in ("add_workspace_member", "update_workspace_member"):
+        org.member(email)
+        org.set_ws_member(d["workspace"], email, str(d["role"]))
+    elif kind == "remove_workspace_member":
+        org.set_ws_member(d["workspace"], email, None)
+    elif kind == "set_spend_limit":
+        key = _key(d)
+        old = org.limits.get(key)
+        limit_id = old.id if old is not None else f"new-limit:{key.scope}:{key.key}"
+        org.limits[key] = SpendLimit(key, int(d["amount_cents"]), str(d["currency"]), limit_id)  # type: ignore[call-overload]
+    elif kind == "delete_spend_limit":
+        if org.limits.pop(_key(d), None) is None:
+            raise SimulationError(f"no spend limit {change.target!r}")
+    else:
+        raise SimulationError(f"the model does not know change kind {kind!r}")
+
+
+def apply_to_state(live: OrgState, changes: Iterable[Change]) -> OrgState:
+    """The state after ``changes`` in order (invites stay pending; see ``accept_invites``)."""
+    org = _Org(live)
+    for change in changes:
+        _apply_one(org, change)
+    return org.freeze()
+
+
+def accept_invites(state: OrgState, emails: Iterable[str] | None = None) -> OrgState:
+    """Everyone with a pending invite (or just ``emails``) accepts it and joins its groups."""
+    org = _Org(state)
+    chosen = set(emails) if emails is not None else None
+    by_id = {g.id: name for name, g in org.groups.items() if g.id is not None}
+    for email, invite in list(org.invites.items()):
+        if invite.status != "pending" or (chosen is not None and email not in chosen):
+            continue
+        org.members[email] = Member(email, invite.role, id=f"new-user:{email}")
+        org.invites[email] = replace(invite, status="accepted")
+        for gid in invite.group_ids:
+            name = by_id.get(gid)
+            if name is not None:
+                group = org.groups[name]
+                org.groups[name] = replace(group, members=group.members | {email})
+    return org.freeze()
+
+
+def seats_held(state: OrgState) -> int:
+    """Seats in use: members plus pending invites (a pending invite holds a seat)."""
+    return len(state.members) + sum(1 for i in state.invites.values() if i.status == "pending")

@@ -1,0 +1,113 @@
+"""What a plan means in seats and money: per team and cost center, before → after.
+
+A seat is held by a member or by a pending invite (the Admin API takes a seat when
+the invite is sent). Its monthly price is the seat tier of the holder's policy role
+(``org.yaml`` tier prices); people the policy does not list are priced at the default
+tier. Money is integer cents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from reconciler.model import OrgState, Policy
+from reconciler.plan.changes import Change, kind_spec
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Seats and monthly cost of one team or cost center (or the whole org) before → after."""
+
+    name: str
+    seats_before: int
+    seats_after: int
+    cost_before_cents: int
+    cost_after_cents: int
+    allocated: int | None = None
+    cost_center: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return (self.seats_before, self.cost_before_cents) != (
+            self.seats_after,
+            self.cost_after_cents,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    counts: Mapping[str, int]
+    total: Tally
+    purchased_seats: int
+    teams: tuple[Tally, ...]
+    cost_centers: tuple[Tally, ...]
+
+    @property
+    def change_count(self) -> int:
+        return sum(self.counts.values())
+
+
+def _holders(state: OrgState) -> list[str]:
+    pending = [e for e, i in state.invites.items() if i.status == "pending" and e not in
+               state.members]
+    return [*state.members, *pending]
+
+
+def summarize(
+    policy: Policy,
+    before: OrgState,
+    after: OrgState,
+    changes: Sequence[Change],
+    allocations: Mapping[str, int] | None = None,
+) -> Summary:
+    """Seats and cost per team / cost center, and change counts by kind (in plan order)."""
+    prices = {name: tier.monthly_price_cents for name, tier in policy.budget.tiers.items()}
+    default_price = prices.get(policy.budget.default_tier, 0)
+    role_price = {key: prices.get(role.seat_tier, default_price) for key, role in
+                  policy.roles.items()}
+    assignments = policy.assignments
+    center_of = {name: team.cost_center for name, team in policy.teams.items()}
+
+    def tally(state: OrgState) -> tuple[dict[str, list[int]], list[int]]:
+        per_team: dict[str, list[int]] = {}
+        total = [0, 0]
+        for email in _holders(state):
+            a = assignments.get(email)
+            price = role_price.get(a.role, default_price) if a is not None else default_price
+            total[0] += 1
+            total[1] += price
+            if a is not None:
+                slot = per_team.setdefault(a.team, [0, 0])
+                slot[0] += 1
+                slot[1] += price
+        return per_team, total
+
+    (tb, total_b), (ta, total_a) = tally(before), tally(after)
+    allocations = allocations or {}
+    teams: list[Tally] = []
+    for name in sorted(set(policy.teams) | set(tb) | set(ta)):
+        b, a = tb.get(name, [0, 0]), ta.get(name, [0, 0])
+        team = policy.teams.get(name)
+        allocated = allocations.get(name, team.allocated_seats if team else 0)
+        teams.append(Tally(name, b[0], a[0], b[1], a[1], allocated, center_of.get(name, "")))
+    centers: dict[str, list[int]] = {}
+    for t in teams:
+        slot = centers.setdefault(t.cost_center or "(none)", [0, 0, 0, 0])
+        slot[0] += t.seats_before
+        slot[1] += t.seats_after
+        slot[2] += t.cost_before_cents
+        slot[3] += t.cost_after_cents
+    counts: dict[str, int] = {}
+    for change in changes:
+        counts[change.kind] = counts.get(change.kind, 0) + 1
+    ordered = dict(sorted(counts.items(), key=lambda kv: (kind_spec(kv[0]).phase,
+                                                           kind_spec(kv[0]).rank)))
+    return Summary(
+        counts=ordered,
+        total=Tally("organization", total_b[0], total_a[0], total_b[1], total_a[1],
+                    policy.budget.purchased_seats),
+        purchased_seats=policy.budget.purchased_seats,
+        teams=tuple(teams),
+        cost_centers=tuple(Tally(n, v[0], v[1], v[2], v[3]) for n, v in sorted(centers.items())),
+    )
