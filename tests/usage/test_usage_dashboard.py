@@ -1,0 +1,110 @@
+"""The dashboard is one self-contained HTML file whose charts render in a real browser."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+from usage_fixtures import TODAY, act, days_before, make_policy
+
+from reconciler.usage.active import compile_active
+from reconciler.usage.chargeback import build_chargeback
+from reconciler.usage.dashboard import build_dashboard
+from reconciler.usage.inactive import find_inactive
+from reconciler.usage.period import month_period, parse_period
+from reconciler.usage.reports import build_report
+from reconciler.usage.roster import build_roster
+from reconciler.usage.store import UsageStore
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ACTIVE = compile_active(["claude_code"], ["sessions"])
+
+
+def make_html(tmp_path, org_name: str = "X <Corp>") -> str:
+    policy = make_policy()
+    period = parse_period("30d", TODAY)
+    rows = [act(days_before(n), "a@x.example", sessions=1) for n in range(1, 31, 2)]
+    rows.append(act(days_before(3), "d@x.example", sessions=2))
+    with UsageStore(tmp_path / "u.db") as store:
+        store.replace_days(days_before(60), days_before(1), rows)
+        roster = build_roster(policy)
+        team = build_report(
+            policy,
+            roster,
+            store.member_totals(period.start, period.end, ACTIVE),
+            by="team",
+            period=period,
+            active_definition=ACTIVE.describe(),
+        )
+        inactive = find_inactive(
+            roster,
+            store.last_active(ACTIVE),
+            days=14,
+            today=TODAY,
+            contract_start=policy.contract_start,
+            coverage_start=days_before(60),
+            active_definition=ACTIVE.describe(),
+        )
+        return build_dashboard(
+            org_name=org_name,
+            generated=TODAY,
+            period=period,
+            active_definition=ACTIVE.describe(),
+            daily_active=store.daily_active(period.start, period.end, ACTIVE),
+            team_rows=team.rows,
+            inactive=inactive,
+            chargeback=build_chargeback(roster, month_period("2026-11")),
+            low_threshold_pct=20.0,
+        )
+
+
+def test_dashboard_needs_no_network_and_escapes_names(tmp_path) -> None:
+    page = make_html(tmp_path)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<link" not in page and "@import" not in page
+    assert "X &lt;Corp&gt;" in page and "X <Corp>" not in page
+    charts = dict(re.findall(r'data-chart="([^"]+)" data-points="(\d+)"', page))
+    assert charts == {
+        "active-per-day": "30",
+        "team-utilisation": "2",
+        "inactive-seats": "2",
+        "cost-per-cost-center": "2",
+    }
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian package `chromium`)")
+def test_dashboard_charts_render_in_headless_chromium(tmp_path) -> None:
+    out = tmp_path / "report.html"
+    out.write_text(make_html(tmp_path), encoding="utf-8")
+    dom = subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            out.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=True,
+    ).stdout
+    # The inline script ran and counted every point that the browser parsed as SVG.
+    assert re.search(r'<body[^>]*data-rendered="36"', dom), dom[:500]
+    rendered = dict(
+        re.findall(r'data-chart="([^"]+)" data-points="\d+"[^>]*data-rendered="(\d+)"', dom)
+    )
+    assert rendered == {
+        "active-per-day": "30",
+        "team-utilisation": "2",
+        "inactive-seats": "2",
+        "cost-per-cost-center": "2",
+    }
