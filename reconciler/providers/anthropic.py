@@ -1,0 +1,381 @@
+"""The ``anthropic`` provider: a live Claude organization through the official SDK.
+
+``fetch()`` builds the whole live ``OrgState`` in these steps, each list at its
+largest page (``limit=1000``), one request per page:
+
+1. users (ID cursor) → members by normalized email; an org with no member is
+   refused ("live org looks empty; refusing", RELIABILITY F9);
+2. invites, pending and expired (ID cursor) → the newest invite per email;
+3. Enterprise: RBAC groups (token pages) and each group's members (token pages);
+   Console: workspaces (ID cursor) and each workspace's members (ID cursor);
+4. Enterprise: spend limits (beta list; ``user``, ``rbac_group`` and ``seat_tier``
+   scopes), scope ids mapped to emails and group names.
+
+Every object is checked against the contract (``parse.py``), every page against
+the envelope (``paging.py``). A listing that changed while being read (an id twice,
+a group member who is not a member) is read once more from the start; a second
+inconsistency is an error. Nothing partial is ever returned: ``fetch`` returns a
+complete state or raises.
+
+Writes live in ``writes.py``; retries and the outcome checks of writes in
+``calls.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import anthropic
+
+from reconciler.errors import LiveReadError
+from reconciler.model import (
+    WORKSPACE_ROLES,
+    Group,
+    Invite,
+    Member,
+    OrgState,
+    OrgType,
+    SpendLimit,
+    SpendLimitKey,
+    UserActivity,
+    Workspace,
+)
+from reconciler.providers.base import Capabilities
+from reconciler.providers.calls import Caller, CallStats
+from reconciler.providers.errors import Scrubber
+from reconciler.providers.paging import LiveReadInconsistent, walk_id_pages, walk_token_pages
+from reconciler.providers.parse import (
+    SDK_PERIODS,
+    Item,
+    activity_from,
+    cents,
+    group_from,
+    invite_from,
+    member_from,
+    newer_invite,
+)
+from reconciler.providers.retry import Clock, RetryPolicy, SystemClock
+from reconciler.providers.transport import with_request_deadline
+from reconciler.providers.writes import WriteOps
+
+PAGE_LIMIT = 1000
+SPEND_SCOPES = ("user", "rbac_group", "seat_tier")
+READABLE_WORKSPACE_ROLES = WORKSPACE_ROLES | {"workspace_billing"}
+
+
+def capabilities_for(org_type: OrgType) -> Capabilities:
+    """What each organization type can read and change through the Admin API (§1)."""
+    if org_type is OrgType.ENTERPRISE:
+        return Capabilities(rbac_groups=True, workspaces=False, spend_limits=True, analytics=True)
+    return Capabilities(rbac_groups=False, workspaces=True, spend_limits=False, analytics=False)
+
+
+def _after(cursor: str | None) -> dict[str, Any]:
+    return {"after_id": cursor} if cursor else {}
+
+
+def _page(token: str | None) -> dict[str, Any]:
+    return {"page": token} if token else {}
+
+
+class AnthropicProvider(WriteOps):
+    """``Provider`` over ``anthropic.Anthropic``; see the module docstring for ``fetch``.
+
+    ``client`` is used through a copy with SDK retries off and a total per-request
+    deadline of ``deadline_s``; ``retry`` bounds the provider's own retries;
+    ``clock`` and ``rng`` are injectable so tests run retries on a fake clock.
+    """
+
+    def __init__(
+        self,
+        client: anthropic.Anthropic,
+        *,
+        org_type: OrgType,
+        key_env_name: str,
+        deadline_s: float = 60.0,
+        retry: RetryPolicy | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.org_type = OrgType(org_type)
+        self.capabilities = capabilities_for(self.org_type)
+        self.key_env_name = key_env_name
+        self.retry = retry or RetryPolicy(request_deadline_s=deadline_s)
+        self.clock: Clock = clock or SystemClock()
+        self._scrubber = Scrubber(client.api_key)
+        self._api = with_request_deadline(
+            client,
+            deadline_s,
+            connect_timeout_s=self.retry.connect_timeout_s,
+            read_timeout_s=self.retry.read_timeout_s,
+            clock=time.monotonic,
+        )
+        self._caller = Caller(
+            policy=self.retry,
+            clock=self.clock,
+            rng=rng or random.Random(),
+            scrubber=self._scrubber,
+            key_env=key_env_name,
+        )
+
+    def __repr__(self) -> str:
+        return f"AnthropicProvider(org_type={self.org_type.value!r}, key_env={self.key_env_name!r})"
+
+    @property
+    def stats(self) -> CallStats:
+        """Requests made so far (total, list pages, retries, time slept)."""
+        return self._caller.stats
+
+    # -- fetch ----------------------------------------------------------------
+
+    def fetch(self) -> OrgState:
+        try:
+            return self._fetch_once()
+        except LiveReadInconsistent:
+            pass
+        try:
+            return self._fetch_once()
+        except LiveReadInconsistent as exc:
+            raise LiveReadError(
+                f"live read inconsistent (twice in a row): {exc.message}",
+                hint="the organization kept changing while it was read; run again when "
+                "other admins or SCIM syncs are done",
+            ) from None
+
+    def _fetch_once(self) -> OrgState:
+        members, by_id = self._read_members()
+        invites = self._read_invites()
+        groups: dict[str, Group] = {}
+        group_names: dict[str, str] = {}
+        workspaces: dict[str, Workspace] = {}
+        limits: dict[SpendLimitKey, SpendLimit] = {}
+        if self.capabilities.rbac_groups:
+            groups, group_names = self._read_groups(by_id)
+        if self.capabilities.workspaces:
+            workspaces = self._read_workspaces(by_id)
+        if self.capabilities.spend_limits:
+            limits = self._read_spend_limits(by_id, group_names)
+        return OrgState(
+            org_type=self.org_type,
+            members=MappingProxyType(members),
+            invites=MappingProxyType(invites),
+            groups=MappingProxyType(groups),
+            spend_limits=MappingProxyType(limits),
+            workspaces=MappingProxyType(workspaces),
+            complete=True,
+        )
+
+    def _read_members(self) -> tuple[dict[str, Member], dict[str, str]]:
+        endpoint = "GET /v1/organizations/users"
+        users = self._api.organization.users.with_raw_response
+        members: dict[str, Member] = {}
+        by_id: dict[str, str] = {}
+        pages = walk_id_pages(
+            self._caller, endpoint, lambda c: users.list(limit=PAGE_LIMIT, **_after(c))
+        )
+        for page_no, page in enumerate(pages, 1):
+            for index, raw in enumerate(page):
+                member = member_from(Item(raw, endpoint, f"page {page_no} item {index}"),
+                                     self.org_type)
+                if member.email in members:
+                    raise LiveReadInconsistent(
+                        f"live read inconsistent: {endpoint} lists {member.email} twice",
+                        hint="run again",
+                    )
+                members[member.email] = member
+                by_id[member.id or ""] = member.email
+        if not members:
+            raise LiveReadError(
+                "live org looks empty; refusing",
+                hint=f"{endpoint} returned no members at all — check base_url and that the key "
+                f"in {self.key_env_name} belongs to the right organization",
+            )
+        return members, by_id
+
+    def _read_invites(self) -> dict[str, Invite]:
+        endpoint = "GET /v1/organizations/invites"
+        api = self._api.organization.invites.with_raw_response
+        newest: dict[str, Invite] = {}
+        pages = walk_id_pages(
+            self._caller,
+            endpoint,
+            lambda c: api.list(limit=PAGE_LIMIT, statuses=["pending", "expired"], **_after(c)),
+        )
+        for page_no, page in enumerate(pages, 1):
+            for index, raw in enumerate(page):
+                invite = invite_from(Item(raw, endpoint, f"page {page_no} item {index}"),
+                                     self.org_type)
+                if invite.status not in ("pending", "expired"):
+                    continue
+                held = newest.get(invite.email)
+                if held is None or newer_invite(invite, held):
+                    newest[invite.email] = invite
+        return newest
+
+    def _read_groups(self, by_id: Mapping[str, str]) -> tuple[dict[str, Group], dict[str, str]]:
+        endpoint = "GET /v1/organizations/rbac_groups"
+        api = self._api.organization.rbac_groups.with_raw_response
+        found: list[Group] = []
+        pages = walk_token_pages(
+            self._caller, endpoint, lambda t: api.list(limit=PAGE_LIMIT, **_page(t))
+        )
+        for page_no, page in enumerate(pages, 1):
+            found += [group_from(Item(raw, endpoint, f"page {page_no} item {i}"))
+                      for i, raw in enumerate(page)]
+        groups: dict[str, Group] = {}
+        names: dict[str, str] = {}
+        for group in found:
+            if group.name in groups:
+                raise LiveReadError(
+                    f"{endpoint}: two RBAC groups are named {group.name!r} "
+                    f"({groups[group.name].id} and {group.id})",
+                    hint="seatctl keys groups by name: rename one of them in claude.ai",
+                )
+            emails = self._read_group_members(group.id or "", by_id)
+            groups[group.name] = Group(group.name, frozenset(emails), group.id, group.source)
+            names[group.id or ""] = group.name
+        return groups, names
+
+    def _read_group_members(self, group_id: str, by_id: Mapping[str, str]) -> set[str]:
+        endpoint = f"GET /v1/organizations/rbac_groups/{group_id}/members"
+        api = self._api.organization.rbac_groups.members.with_raw_response
+        emails: set[str] = set()
+        pages = walk_token_pages(
+            self._caller,
+            endpoint,
+            lambda t: api.list(group_id, limit=PAGE_LIMIT, **_page(t)),
+            id_field="user_id",
+        )
+        for page_no, page in enumerate(pages, 1):
+            for index, raw in enumerate(page):
+                user_id = Item(raw, endpoint, f"page {page_no} item {index}").str("user_id")
+                emails.add(self._email_of(user_id, by_id, endpoint))
+        return emails
+
+    def _read_workspaces(self, by_id: Mapping[str, str]) -> dict[str, Workspace]:
+        endpoint = "GET /v1/organizations/workspaces"
+        api = self._api.organization.workspaces.with_raw_response
+        result: dict[str, Workspace] = {}
+        pages = walk_id_pages(
+            self._caller, endpoint, lambda c: api.list(limit=PAGE_LIMIT, **_after(c))
+        )
+        rows = [Item(raw, endpoint, f"page {p} item {i}")
+                for p, page in enumerate(pages, 1) for i, raw in enumerate(page)]
+        for item in rows:
+            if item.opt_str("archived_at"):
+                continue
+            name, ws_id = item.str("name"), item.str("id")
+            if name in result:
+                raise LiveReadError(
+                    f"{endpoint}: two workspaces are named {name!r}",
+                    hint="seatctl keys workspaces by name: rename one of them in the Console",
+                )
+            result[name] = Workspace(name, self._read_workspace_members(ws_id, by_id), ws_id)
+        return result
+
+    def _read_workspace_members(self, ws_id: str, by_id: Mapping[str, str]) -> Mapping[str, str]:
+        endpoint = f"GET /v1/organizations/workspaces/{ws_id}/members"
+        api = self._api.organization.workspaces.members.with_raw_response
+        roles: dict[str, str] = {}
+        pages = walk_id_pages(
+            self._caller,
+            endpoint,
+            lambda c: api.list(ws_id, limit=PAGE_LIMIT, **_after(c)),
+            id_field="user_id",
+        )
+        for page_no, page in enumerate(pages, 1):
+            for index, raw in enumerate(page):
+                item = Item(raw, endpoint, f"page {page_no} item {index}")
+                email = self._email_of(item.str("user_id"), by_id, endpoint)
+                roles[email] = item.enum("workspace_role", READABLE_WORKSPACE_ROLES)
+        return MappingProxyType(roles)
+
+    def _read_spend_limits(
+        self, by_id: Mapping[str, str], group_names: Mapping[str, str]
+    ) -> dict[SpendLimitKey, SpendLimit]:
+        endpoint = "GET /v1/organizations/spend_limits"
+        api = self._api.beta.organization.spend_limits.with_raw_response
+        limits: dict[SpendLimitKey, SpendLimit] = {}
+        pages = walk_token_pages(
+            self._caller,
+            endpoint,
+            lambda t: api.list(limit=PAGE_LIMIT, scope_type=list(SPEND_SCOPES), **_page(t)),
+        )
+        for page_no, page in enumerate(pages, 1):
+            for index, raw in enumerate(page):
+                item = Item(raw, endpoint, f"page {page_no} item {index}")
+                limit = self._spend_limit_from(item, by_id, group_names, endpoint)
+                if limit is not None:
+                    limits[limit.scope] = limit
+        return limits
+
+    def _spend_limit_from(
+        self, item: Item, by_id: Mapping[str, str], group_names: Mapping[str, str], endpoint: str
+    ) -> SpendLimit | None:
+        scope = item.obj("scope")
+        kind = scope.enum("type", frozenset(SPEND_SCOPES))
+        period = item.enum("period", SDK_PERIODS)
+        if kind == "user":
+            key = self._email_of(scope.str("user_id"), by_id, endpoint)
+        elif kind == "rbac_group":
+            group_id = scope.str("rbac_group_id")
+            if group_id not in group_names:
+                raise LiveReadInconsistent(
+                    f"live read inconsistent: {endpoint} has a limit for group {group_id}, "
+                    "which the group listing does not hold",
+                    hint="run again",
+                )
+            key = group_names[group_id]
+        else:
+            key = scope.str("seat_tier")
+        amount = cents(item)
+        if amount is None:
+            # An explicit "no limit" override: nothing to cap, so not a SpendLimit.
+            return None
+        spend_key = SpendLimitKey(kind, key, period)  # type: ignore[arg-type]
+        return SpendLimit(spend_key, amount, item.str("currency"), item.str("id"))
+
+    @staticmethod
+    def _email_of(user_id: str, by_id: Mapping[str, str], endpoint: str) -> str:
+        email = by_id.get(user_id)
+        if email is None:
+            raise LiveReadInconsistent(
+                f"live read inconsistent: {endpoint} refers to user {user_id}, "
+                "who is not in the member listing",
+                hint="run again",
+            )
+        return email
+
+    # -- usage ----------------------------------------------------------------
+
+    def fetch_user_activity(self, start: dt.date, end: dt.date) -> Iterator[UserActivity]:
+        """Per-user, per-day activity for every UTC day from ``start`` to ``end`` inclusive.
+
+        One ``date=`` query per day, all pages (``limit=1000``); aggregated rows are
+        skipped. A failed day raises: the caller never gets a silently short range.
+        """
+        endpoint = "GET /v1/organizations/analytics/users"
+        api = self._api.organization.analytics.users.with_raw_response
+        day = start
+        while day <= end:
+            current, text = day, day.isoformat()
+            pages = walk_token_pages(
+                self._caller,
+                endpoint,
+                lambda t, d=text: api.list(date=d, limit=PAGE_LIMIT, **_page(t)),
+                id_field=None,
+            )
+            for page_no, page in enumerate(pages, 1):
+                for index, raw in enumerate(page):
+                    row = activity_from(
+                        Item(raw, endpoint, f"{current} page {page_no} item {index}"), current
+                    )
+                    if row is not None:
+                        yield row
+            day += dt.timedelta(days=1)
+

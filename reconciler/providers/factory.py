@@ -1,0 +1,94 @@
+"""Open the provider a policy asks for: the real Admin API or a sandbox organization.
+
+The CLI calls ``open_provider(policy, sandbox=..., base_url=...)`` and never builds
+SDK clients itself. The admin key is read here, from the environment variable that
+``org.yaml`` names (``policy.admin_key_env``), handed to the SDK, and kept nowhere
+else: it is not stored on the provider, not in any message (``errors.Scrubber``).
+A sandbox needs no real key: it gets the sandbox's fixed key, so a real key in the
+environment never travels to a local server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import anthropic
+
+from reconciler.errors import ConfigError
+from reconciler.model import OrgType, Policy
+from reconciler.providers.anthropic import AnthropicProvider, capabilities_for
+from reconciler.providers.base import Capabilities
+from reconciler.providers.retry import RetryPolicy
+
+#: Where ``provider: sandbox`` keeps its organization when no path is given.
+DEFAULT_SANDBOX_DB = "sandbox.db"
+
+__all__ = ["DEFAULT_SANDBOX_DB", "capabilities", "open_provider"]
+
+
+def capabilities(org_type: OrgType | str) -> Capabilities:
+    """What the Admin API supports for an organization type (groups vs workspaces...)."""
+    return capabilities_for(OrgType(org_type))
+
+
+def open_provider(
+    policy: Policy,
+    *,
+    sandbox: str | None = None,
+    base_url: str | None = None,
+    env: Mapping[str, str] = os.environ,
+    retry: RetryPolicy | None = None,
+) -> AnthropicProvider:
+    """The live organization of ``policy``.
+
+    ``sandbox`` is a sandbox database path (``":memory:"`` works too): the SDK then
+    talks to the sandbox app in-process. Otherwise the real Admin API at
+    ``base_url``, else ``org.yaml``'s ``base_url``, else the SDK's default (which
+    honours ``ANTHROPIC_BASE_URL``), with the key from ``policy.admin_key_env``.
+    """
+    if sandbox is None and policy.provider == "sandbox":
+        sandbox = DEFAULT_SANDBOX_DB
+    if sandbox is not None:
+        return _open_sandbox(policy, sandbox, retry)
+    if policy.provider not in ("anthropic", "sandbox"):
+        raise ConfigError(
+            f"org.yaml: unknown provider {policy.provider!r}",
+            hint="use `provider: anthropic` (the Admin API) or `provider: sandbox`",
+        )
+    key_env = policy.admin_key_env
+    key = (env.get(key_env) or "").strip()
+    if not key:
+        raise ConfigError(
+            f"the admin key is missing: environment variable {key_env} is not set",
+            hint=f"export {key_env}=<admin key> (org.yaml `admin_key_env` names the variable), "
+            "or run against a sandbox with --sandbox",
+        )
+    url = base_url or getattr(policy, "base_url", None) or None
+    client = anthropic.Anthropic(api_key=key, base_url=url, max_retries=0)
+    return AnthropicProvider(
+        client, org_type=policy.org_type, key_env_name=key_env, retry=retry,
+        **_deadline(retry),
+    )
+
+
+def _deadline(retry: RetryPolicy | None) -> dict[str, float]:
+    return {"deadline_s": retry.request_deadline_s} if retry else {}
+
+
+def _open_sandbox(policy: Policy, path: str, retry: RetryPolicy | None) -> AnthropicProvider:
+    from reconciler.sandbox.client import sandbox_client
+    from reconciler.sandbox.store import SandboxStore
+
+    store = SandboxStore(path)
+    if store.org_type != policy.org_type.value:
+        raise ConfigError(
+            f"the sandbox at {path} is a {store.org_type} organization but org.yaml says "
+            f"org_type: {policy.org_type.value}",
+            hint="re-seed the sandbox (`seatctl sandbox reset`/`seed`) or fix org_type",
+        )
+    client = sandbox_client(store, max_retries=0)
+    return AnthropicProvider(
+        client, org_type=policy.org_type, key_env_name=policy.admin_key_env, retry=retry,
+        **_deadline(retry),
+    )
