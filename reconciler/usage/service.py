@@ -1,0 +1,163 @@
+"""Usage use cases: each joins the store, the policy and (optionally) live state once.
+
+The CLI calls one function here per command and renders what comes back; other parts
+of seatctl (``status``, the monthly review) call the same functions. Nothing here
+prints or reads the clock: ``today`` is always an argument.
+
+Guard: reports are refused on an empty store, and inactive seats on a store whose
+data ends before the inactive window starts — both would otherwise claim that
+everyone is idle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from reconciler.errors import ConfigError
+from reconciler.model import OrgState, Policy
+from reconciler.usage.active import ActiveDefinition, compile_active
+from reconciler.usage.alerts import (
+    DEFAULT_SESSION_HOURS,
+    AlertReport,
+    evaluate_alerts,
+    min_sessions_to_alert,
+)
+from reconciler.usage.chargeback import ChargebackReport, build_chargeback
+from reconciler.usage.dashboard import build_dashboard
+from reconciler.usage.inactive import InactiveReport, find_inactive
+from reconciler.usage.period import Period
+from reconciler.usage.reports import By, UsageReport, build_report
+from reconciler.usage.roster import build_roster
+from reconciler.usage.store import UsageStore
+
+
+def active_definition(policy: Policy) -> ActiveDefinition:
+    """The policy's "active" rule, compiled (errors name the org.yaml keys)."""
+    return compile_active(policy.usage.active_products, policy.usage.active_metrics)
+
+
+def _require_data(store: UsageStore) -> tuple[dt.date, dt.date]:
+    coverage = store.coverage()
+    if coverage is None:
+        raise ConfigError(
+            f"usage store {store.path} holds no analytics",
+            hint="run `seatctl usage sync` first (or pass --db with the synced store)",
+        )
+    return coverage
+
+
+def coverage_note(store: UsageStore, period: Period) -> str | None:
+    """A note when the stored days do not span the period (reports say so)."""
+    lo, hi = _require_data(store)
+    if lo <= period.start and hi >= period.end:
+        return None
+    return f"the store holds {lo}..{hi}; days of {period} outside that count as no activity"
+
+
+def run_report(
+    policy: Policy, store: UsageStore, *, by: By, period: Period, live: OrgState | None = None
+) -> UsageReport:
+    active = active_definition(policy)
+    _require_data(store)
+    return build_report(
+        policy,
+        build_roster(policy, live),
+        store.member_totals(period.start, period.end, active),
+        by=by,
+        period=period,
+        active_definition=active.describe(),
+    )
+
+
+def run_inactive(
+    policy: Policy,
+    store: UsageStore,
+    *,
+    days: int | None,
+    today: dt.date,
+    live: OrgState | None = None,
+) -> InactiveReport:
+    window = policy.usage.inactive_after_days if days is None else days
+    if window < 1:
+        raise ConfigError(f"--days {window} must be at least 1", hint="e.g. --days 14")
+    active = active_definition(policy)
+    lo, hi = _require_data(store)
+    cutoff = today - dt.timedelta(days=window)
+    if hi < cutoff:
+        raise ConfigError(
+            f"usage data ends {hi}, before the {window}-day window starting {cutoff}",
+            hint="run `seatctl usage sync` so idle seats are not guessed from old data",
+        )
+    return find_inactive(
+        build_roster(policy, live),
+        store.last_active(active),
+        days=window,
+        today=today,
+        contract_start=policy.contract_start,
+        coverage_start=lo,
+        active_definition=active.describe(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRun:
+    report: AlertReport
+    teams: UsageReport
+
+
+def run_alerts(
+    policy: Policy,
+    store: UsageStore,
+    *,
+    period: Period,
+    session_hours: float = DEFAULT_SESSION_HOURS,
+    live: OrgState | None = None,
+) -> AlertRun:
+    if session_hours <= 0:
+        raise ConfigError("--session-hours must be positive", hint="e.g. --session-hours 1")
+    teams = run_report(policy, store, by="team", period=period, live=live)
+    roster = build_roster(policy, live)
+    floor = min_sessions_to_alert(roster, session_hours)
+    sessions = store.daily_sessions(period.start, period.end, floor)
+    report = evaluate_alerts(policy, teams.rows, roster, sessions, session_hours=session_hours)
+    return AlertRun(report, teams)
+
+
+def run_chargeback(
+    policy: Policy, *, month: Period, live: OrgState | None = None
+) -> ChargebackReport:
+    return build_chargeback(build_roster(policy, live), month)
+
+
+def run_dashboard(
+    policy: Policy,
+    store: UsageStore,
+    *,
+    period: Period,
+    month: Period,
+    today: dt.date,
+    live: OrgState | None = None,
+) -> str:
+    active = active_definition(policy)
+    teams = run_report(policy, store, by="team", period=period, live=live)
+    return build_dashboard(
+        org_name=policy.org_name,
+        generated=today,
+        period=period,
+        active_definition=active.describe(),
+        daily_active=store.daily_active(period.start, period.end, active),
+        team_rows=[r for r in teams.rows if r.key in policy.teams],
+        inactive=run_inactive(policy, store, days=None, today=today, live=live),
+        chargeback=run_chargeback(policy, month=month, live=live),
+        low_threshold_pct=policy.usage.low_utilization.threshold_pct,
+    )
+
+
+def count_active_members(
+    policy: Policy, store: UsageStore, *, today: dt.date, days: int = 30
+) -> int:
+    """Members active in the ``days`` days before ``today`` (for ``seatctl status``)."""
+    active = active_definition(policy)
+    start, end = today - dt.timedelta(days=days), today - dt.timedelta(days=1)
+    return sum(1 for t in store.member_totals(start, end, active).values() if t.active_days)
