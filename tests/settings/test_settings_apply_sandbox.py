@@ -148,9 +148,9 @@ def test_a_member_in_two_role_groups_gets_the_higher_priority_document(org) -> N
     live = _live(api, ids).managed_settings
     assert live is not None
     members = {
-        ids["claude-developers"]: Group("claude-developers", frozenset({BOTH}), ids["claude-developers"]),
-        ids["claude-contractors"]: Group("claude-contractors", frozenset({BOTH}), ids["claude-contractors"]),
-    }  # fmt: skip
+        ids[name]: Group(name, frozenset({BOTH}), ids[name])
+        for name in ("claude-developers", "claude-contractors")
+    }
     eff = effective_settings(BOTH, live, members, names={v: k for k, v in ids.items()})
     assert eff.group == "claude-developers" and eff.source == "group"
     assert eff.document is not None
