@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 #: Change kinds that consume the separate invite-creation budget.
 INVITE_KINDS = frozenset({"invite"})
@@ -169,3 +169,33 @@ def format_eta(seconds: float) -> str:
     if s < 3600:
         return f"{s // 60}m {s % 60:02d}s"
     return f"{s // 3600}h {(s % 3600) // 60:02d}m"
+
+
+class PacingClock:
+    """A provider clock that turns every provider wait into a limiter-wide pause.
+
+    Why: the provider waits inside one worker (``retry-after`` on a 429, backoff on a
+    5xx, a short settle before re-reading). Passing this clock to the provider makes
+    that wait hold *every* worker — a 429 means the organization's budget is spent,
+    not just this thread's — and books the retried request a slot of its own, so
+    retries never stack above the configured rate.
+    """
+
+    def __init__(self, limiter: RateLimiter, base: Any | None = None) -> None:
+        self.limiter = limiter
+        self.base = base if base is not None else _SystemWallClock()
+
+    def monotonic(self) -> float:
+        return float(self.base.monotonic())
+
+    def time(self) -> float:
+        return float(self.base.time())
+
+    def sleep(self, seconds: float) -> None:
+        self.limiter.pause(seconds)
+        self.limiter.acquire()
+
+
+class _SystemWallClock(_SystemClock):
+    def time(self) -> float:
+        return time.time()

@@ -1,0 +1,98 @@
+"""Refusals before anything is written: apply what was reviewed, or nothing.
+
+Each check raises ``PlanError`` with what is wrong and how to get a plan that can be
+applied. Order: the checks that need no network first (guards, fingerprint present,
+commit, age, every kind applicable), then — after apply re-read the live org — the
+live fingerprint, saying what moved by planning again against the fresh state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from reconciler.apply.handlers import handler_for
+from reconciler.errors import PlanError
+from reconciler.model import OrgState, Policy
+from reconciler.plan import Plan, build_plan, fingerprint, fingerprints_match
+from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.desired import desired_at
+
+REPLAN = "run `seatctl plan --out plan.json` again, review it, and apply the new plan"
+_MODELLED = frozenset(k.value for k in ChangeKind)
+
+
+def check_offline(plan: Plan, *, policy: Policy | None, now: dt.datetime,
+                  max_age_hours: float) -> None:
+    """Everything that can be refused without reading the live org."""
+    if plan.blocked:
+        errors = plan.findings_of("error")
+        lines = "; ".join(f"{f.code}: {f.message}" for f in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        raise PlanError(f"plan is blocked by {len(errors)} failed guard(s): {lines}{more}",
+                        hint="fix the policy, or re-plan with the documented override and "
+                        "a recorded approver")
+    if not plan.live_fingerprint:
+        raise PlanError("plan has no live fingerprint (it was made from an incomplete read)",
+                        hint=REPLAN)
+    if policy is not None and plan.policy_commit != policy.commit:
+        raise PlanError(
+            f"plan was made from policy commit {_short(plan.policy_commit)}, but the "
+            f"checkout is at {_short(policy.commit)}",
+            hint=f"check out the reviewed commit, or {REPLAN}",
+        )
+    created = plan.created_at if plan.created_at.tzinfo else \
+        plan.created_at.replace(tzinfo=dt.UTC)
+    age = now - created
+    if age > dt.timedelta(hours=max_age_hours):
+        hours = age.total_seconds() / 3600
+        raise PlanError(f"plan is {hours:.1f} hours old; the limit is {max_age_hours:g} hours",
+                        hint=REPLAN)
+    for change in plan.changes:
+        handler_for(change)
+
+
+def check_desired(plan: Plan, policy: Policy) -> None:
+    """The policy on disk must still compile to what was planned (uncommitted edits)."""
+    want = desired_at(policy, plan.evaluated_on)
+    if not fingerprints_match(plan.desired_fingerprint, fingerprint(want.state)):
+        raise PlanError("policy files changed since the plan was made (desired state differs)",
+                        hint=REPLAN)
+
+
+def check_live(plan: Plan, live: OrgState, *, policy: Policy | None,
+               now: dt.datetime) -> None:
+    """Refuse a stale plan: the live org must be exactly what the plan was made from."""
+    current = fingerprint(live)
+    if fingerprints_match(plan.live_fingerprint, current):
+        return
+    moved = what_moved(plan, policy, live, now) if policy is not None else []
+    detail = ("; what moved: " + "; ".join(moved)) if moved else ""
+    raise PlanError(
+        "plan is stale (live fingerprint changed since it was made)" + detail,
+        hint=f"someone or something changed the organization; {REPLAN}",
+    )
+
+
+def what_moved(plan: Plan, policy: Policy, live: OrgState, now: dt.datetime,
+               limit: int = 8) -> list[str]:
+    """The changes a fresh plan would add or drop, compared with the reviewed one."""
+    fresh = build_plan(policy, live, at=plan.evaluated_on, created_at=now,
+                       commit=plan.policy_commit, overrides=plan.overrides,
+                       approve_overflow=plan.approve_overflow)
+
+    def keyed(changes: tuple[Change, ...]) -> set[tuple[str, str]]:
+        return {(c.kind, c.target) for c in changes if c.kind in _MODELLED}
+
+    old, new = keyed(plan.changes), keyed(fresh.changes)
+    lines = [f"now also needed: {k} {t}" for (k, t) in sorted(new - old)]
+    lines += [f"no longer needed: {k} {t}" for (k, t) in sorted(old - new)]
+    if not lines:
+        lines = ["the same changes are still needed, but ids, roles or memberships they "
+                 "rely on changed"]
+    if len(lines) > limit:
+        lines = lines[:limit] + [f"… and {len(lines) - limit} more"]
+    return lines
+
+
+def _short(commit: str | None) -> str:
+    return commit[:12] if commit else "(none: not a git checkout)"
