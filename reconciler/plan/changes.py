@@ -80,6 +80,7 @@ class KindSpec:
     title: str
     revokes: bool = False
     removal_phase: int | None = None
+    removal_title: str = ""
 
 
 KIND_SPECS: dict[str, KindSpec] = {}
@@ -102,7 +103,8 @@ def register_kind(spec: KindSpec) -> KindSpec:
 
 for _spec in (
     KindSpec("create_group", 0, 0, "+", "Create groups"),
-    KindSpec("delete_invite", 1, 0, "-", "Delete invites", revokes=True, removal_phase=5),
+    KindSpec("delete_invite", 1, 0, "-", "Replace invites", revokes=True, removal_phase=5,
+             removal_title="Withdraw invites"),
     KindSpec("invite", 1, 1, "+", "Invite members"),
     KindSpec("update_role", 1, 2, "~", "Change roles"),
     KindSpec("add_group_member", 2, 0, "+", "Add to groups"),

@@ -248,8 +248,10 @@ def expiry_and_removals() -> tuple[Policy, OrgState]:
 
 
 def injection() -> tuple[Policy, OrgState]:
-    """Live names and emails crafted to break Markdown, HTML and terminals (S6, S7)."""
-    policy = make_policy(ACME_TEAMS)
+    """Live names and emails crafted to break Markdown, HTML and terminals (S6, S7);
+    ``unmanaged: remove`` so the names appear in planned removals."""
+    safety = Safety(5, 25.0, 10, 25.0, frozenset({email("dana.owner")}), "remove")
+    policy = make_policy(ACME_TEAMS, safety=safety)
     live = live_from(policy)
     members = dict(live.members)
     nasty = [
