@@ -207,10 +207,23 @@ class WriteOps:
     def delete_invite(self, invite: Invite) -> WriteResult:
         p = self._p()
         invite_id = self._need_id(invite.id, f"invite for {invite.email}")
-        return self._delete(
-            f"DELETE /v1/organizations/invites/{invite_id}",
-            lambda: p._api.organization.invites.with_raw_response.delete(invite_id),
-        )
+        try:
+            return self._delete(
+                f"DELETE /v1/organizations/invites/{invite_id}",
+                lambda: p._api.organization.invites.with_raw_response.delete(invite_id),
+            )
+        except ProviderError as exc:
+            # Only a pending invite can be deleted (400 otherwise): one already deleted
+            # — by an earlier attempt whose answer was lost — is done.
+            if not _is_status(exc, 400):
+                raise
+            endpoint = f"GET /v1/organizations/invites/{invite_id}"
+            answer = p._caller.read(
+                endpoint, lambda: p._api.organization.invites.with_raw_response.retrieve(invite_id)
+            )
+            if Item(answer.body, endpoint, "answer").str("status") == "deleted":
+                return WriteResult(None, already_done=True, request_id=exc.request_id)
+            raise
 
     # -- members ----------------------------------------------------------------
 
