@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import yaml
 
 from reconciler.model import Role, SourceRef
+from reconciler.policy.findings import Finding, sort_findings
 from reconciler.settings.compile import (
     RISKY_BASH,
     UNRESTRICTED_SHELL,
@@ -38,20 +39,17 @@ NEAR_LIMIT_BYTES = int(MAX_DOCUMENT_BYTES * 0.8)
 SETTINGS_KEY = "claude_code_settings"
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One problem found in the policy, where it is, and what to do about it."""
-
-    severity: Literal["error", "warning"]
-    code: str
-    message: str
-    source: SourceRef | None = None
-    hint: str | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.source}: " if self.source else ""
-        hint = f"\n  hint: {self.hint}" if self.hint else ""
-        return f"{where}{self.severity}: {self.message}{hint}"
+def _f(
+    severity: Literal["error", "warning"],
+    code: str,
+    message: str,
+    source: SourceRef | None,
+    hint: str,
+    pointer: str = "",
+) -> Finding:
+    """A policy ``Finding`` at ``source`` (``roles.yaml:1:1`` when the place is unknown)."""
+    where = source or SourceRef("roles.yaml", 1, 1)
+    return Finding(where.file, where.line, where.col, severity, code, message, hint, pointer)
 
 
 def _loader() -> type[yaml.SafeLoader]:
@@ -110,6 +108,16 @@ def _role_nodes(root: yaml.Node) -> Iterator[tuple[str, yaml.Node]]:
                 yield str(key.value), item
 
 
+def _unexpected_key(node: yaml.Node, message: str) -> yaml.Node:
+    """For an unknown key, the key's own node (its line), else ``node``."""
+    match = re.search(r"\('([^']+)'.* (?:was|were) unexpected\)", message)
+    if match and isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == match.group(1):
+                return key
+    return node
+
+
 def _json_path(path: Sequence[str | int]) -> str:
     return "/" + "/".join(str(p) for p in path) if path else "/"
 
@@ -119,18 +127,19 @@ def check_settings_node(file: str, role_key: str, node: yaml.Node) -> list[Findi
     value = _to_python(node)
     if not isinstance(value, dict):
         return [
-            Finding(
+            _f(
                 "error", "settings_not_object",
                 f"role {role_key!r}: {SETTINGS_KEY} must be a mapping of Claude Code settings",
                 _ref(file, node), "write it as key: value pairs, e.g. `model: sonnet`",
             )
         ]  # fmt: skip
     findings = [
-        Finding(
+        _f(
             "error", "settings_schema",
             f"role {role_key!r}: {SETTINGS_KEY}{_json_path(path)}: {message}",
-            _ref(file, _node_at(node, path)),
+            _ref(file, _unexpected_key(_node_at(node, path), message)),
             "see docs/settings.md for the keys seatctl supports and their types",
+            f"/roles/{role_key}/{SETTINGS_KEY}{_json_path(path)}".rstrip("/"),
         )
         for path, message in settings_errors(value)
     ]  # fmt: skip
@@ -162,7 +171,7 @@ def check_roles(roles: Mapping[str, Role], ctx: SettingsContext | None = None) -
     if len(baselines) > 1:
         for role in baselines[1:]:
             findings.append(
-                Finding(
+                _f(
                     "error", "settings_two_baselines",
                     f"roles {baselines[0].key!r} and {role.key!r} are both baseline; "
                     "only one document can be the default",
@@ -176,7 +185,7 @@ def check_roles(roles: Mapping[str, Role], ctx: SettingsContext | None = None) -
         other = by_priority.get(role.priority)
         if other is not None:
             findings.append(
-                Finding(
+                _f(
                     "error", "settings_priority_tie",
                     f"roles {other.key!r} and {role.key!r} share priority {role.priority}; "
                     "a member in both groups would get an arbitrary document",
@@ -186,7 +195,7 @@ def check_roles(roles: Mapping[str, Role], ctx: SettingsContext | None = None) -
         by_priority.setdefault(role.priority, role)
         if not role.group and not role.baseline:
             findings.append(
-                Finding(
+                _f(
                     "warning", "settings_no_group",
                     f"role {role.key!r} carries Claude Code settings but names no RBAC group; "
                     "its document is only rendered for MDM",
@@ -196,7 +205,7 @@ def check_roles(roles: Mapping[str, Role], ctx: SettingsContext | None = None) -
         if role.settings and "read_only" in role.features:
             for rule in _write_rules(role.settings):
                 findings.append(
-                    Finding(
+                    _f(
                         "error", "settings_read_only_write",
                         f"role {role.key!r} is read-only but its settings allow {rule!r}",
                         role.source, "remove the rule, or drop read_only from features",
@@ -205,7 +214,7 @@ def check_roles(roles: Mapping[str, Role], ctx: SettingsContext | None = None) -
         size = len(json.dumps(compile_role_settings(role, ctx)).encode())
         if size > NEAR_LIMIT_BYTES:
             findings.append(
-                Finding(
+                _f(
                     "warning" if size <= MAX_DOCUMENT_BYTES else "error",
                     "settings_too_large",
                     f"role {role.key!r}: settings document is {size} bytes "
@@ -247,10 +256,10 @@ def check_role_settings(policy_root: str | pathlib.Path) -> list[Finding]:
         ):
             for rule in _write_rules(raw):
                 findings.append(
-                    Finding(
+                    _f(
                         "error", "settings_read_only_write",
                         f"role {key!r} is read-only but its {SETTINGS_KEY} allow {rule!r}",
                         _ref(file, settings), "remove the rule, or drop read_only from features",
                     )
                 )  # fmt: skip
-    return sorted(findings, key=lambda f: (f.source.line if f.source else 0, f.message))
+    return sort_findings(findings)
