@@ -17,7 +17,9 @@ from reconciler.errors import SeatctlError
 
 #: (module, attribute) of each top-level command, imported lazily so one broken or
 #: slow import never takes the whole CLI down and ``--help`` stays fast.
-COMMANDS: dict[str, tuple[str, str]] = {}
+COMMANDS: dict[str, tuple[str, str]] = {
+    "usage": ("reconciler.cli.usage", "usage"),
+}
 
 
 class LazyGroup(click.Group):
