@@ -18,6 +18,7 @@ from reconciler.errors import SeatctlError
 #: (module, attribute) of each top-level command, imported lazily so one broken or
 #: slow import never takes the whole CLI down and ``--help`` stays fast.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "sandbox": ("reconciler.cli.sandbox", "sandbox"),
     "usage": ("reconciler.cli.usage", "usage"),
 }
 

@@ -1,0 +1,291 @@
+"""Fault injection, rate limits and request counting: one ASGI middleware.
+
+``FaultConfig`` says what goes wrong (a frozen value); the running app keeps a
+``FaultState`` with its counters, replaced as a whole by ``set_faults`` or
+``POST /_sandbox/faults`` (JSON of ``FaultConfig`` fields) so tests can switch faults
+on and off at runtime. Only Admin API paths (``/v1/...``) are counted, limited and
+faulted; ``/_sandbox/...`` admin endpoints never are.
+
+Faults, in the order they are applied to a request:
+
+- ``latency_ms``: added delay before anything else.
+- ``burst`` / ``every`` with ``status`` (429, 500, 503, 529): the next ``burst``
+  requests, or every ``every``-th request, get that error (429/503/529 carry
+  ``retry-after: <retry_after>``) without reaching the API.
+- ``drop_every``: every N-th request's connection is closed with no response. Needs
+  the real server (``server.running_server``); in-process it surfaces as a connection
+  error through ``client.sandbox_client``'s transport.
+- ``conflict``: the next N membership writes answer 409 ``concurrent_membership_change``.
+- ``lose_writes``: the next N writes (POST/DELETE) are applied, then the answer is
+  lost: ``lose_mode`` ``drop`` closes the connection, ``timeout`` holds it
+  ``timeout_s`` seconds then closes it, ``error`` answers 500. (The F3 case: the
+  server created the invite but the client never heard.)
+- ``drip_bytes``: the answer body is sent ``drip_bytes`` at a time, one chunk every
+  ``drip_interval_s`` seconds (a slow-drip response).
+
+``RateLimits`` mirrors the documented budgets (100 requests/min per org, 1,200
+invite creations/hour); off unless passed to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from reconciler.sandbox.store import SandboxStore
+from reconciler.sandbox.wire import error_body, new_request_id
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+ERROR_MESSAGES = {
+    429: "Number of requests has exceeded your rate limit (sandbox fault).",
+    500: "Internal server error (sandbox fault).",
+    503: "Service unavailable (sandbox fault).",
+    529: "Overloaded (sandbox fault).",
+}
+MEMBERSHIP_WRITES = (
+    "/v1/organizations/users",
+    "/v1/organizations/invites",
+    "/v1/organizations/rbac_groups",
+)
+
+
+class ConnectionDropped(Exception):
+    """Raised in-process where no socket exists to close; the transport maps it."""
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    status: int = 429
+    every: int = 0
+    burst: int = 0
+    retry_after: str | None = "1"
+    latency_ms: int = 0
+    drop_every: int = 0
+    conflict: int = 0
+    lose_writes: int = 0
+    lose_mode: Literal["drop", "timeout", "error"] = "drop"
+    timeout_s: float = 30.0
+    drip_bytes: int = 0
+    drip_interval_s: float = 0.5
+    paths: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FaultConfig:
+        """Build from the admin endpoint's JSON; unknown keys are an error, not ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+        if "paths" in data:
+            data = {**data, "paths": tuple(data["paths"])}
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    requests_per_minute: int = 100
+    invites_per_hour: int = 1200
+
+
+@dataclass
+class FaultState:
+    """A config plus its live counters; the app swaps the whole object to change faults."""
+
+    config: FaultConfig = field(default_factory=FaultConfig)
+    seen: int = 0
+    burst_left: int = 0
+    conflict_left: int = 0
+    lose_left: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.burst_left = self.config.burst
+        self.conflict_left = self.config.conflict
+        self.lose_left = self.config.lose_writes
+
+    def take(self, counter: str) -> bool:
+        with self.lock:
+            left = getattr(self, counter)
+            if left > 0:
+                setattr(self, counter, left - 1)
+                return True
+            return False
+
+
+class RateWindow:
+    """Fixed-window counters: requests per minute, invite creations per hour."""
+
+    def __init__(self, limits: RateLimits) -> None:
+        self.limits = limits
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[int, int]] = {}
+
+    def hit(self, name: str, limit: int, period_s: int) -> int:
+        """0 when allowed, else seconds until the window resets."""
+        now = time.monotonic()
+        window = int(now // period_s)
+        with self._lock:
+            current, count = self._windows.get(name, (window, 0))
+            if current != window:
+                count = 0
+            if count >= limit:
+                return max(1, math.ceil((window + 1) * period_s - now))
+            self._windows[name] = (window, count + 1)
+            return 0
+
+
+class SandboxMiddleware:
+    """Request IDs on every answer; counting, rate limits and faults on API paths."""
+
+    def __init__(self, app: ASGIApp, store: SandboxStore, state: Any) -> None:
+        self.app = app
+        self.store = store
+        self.state = state  # the Starlette app.state holding ``faults`` and ``rate``
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = new_request_id()
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"request-id", rid.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        path, method = scope["path"], scope["method"]
+        if not path.startswith("/v1/"):
+            await self.app(scope, receive, send_with_id)
+            return
+        self.store.count_request(method, path)
+        if (wait := self._rate_limited(method, path)) is not None:
+            await _send_error(
+                send_with_id,
+                429,
+                "Rate limit exceeded (sandbox limits).",
+                rid,
+                retry_after=str(wait),
+            )
+            return
+        faults: FaultState = self.state.faults
+        cfg = faults.config
+        if cfg.paths and not any(path.startswith(p) for p in cfg.paths):
+            await self.app(scope, receive, send_with_id)
+            return
+        await self._fault_request(scope, receive, send_with_id, faults, rid)
+
+    def _rate_limited(self, method: str, path: str) -> int | None:
+        rate: RateWindow | None = self.state.rate
+        if rate is None:
+            return None
+        if method == "POST" and path == "/v1/organizations/invites":
+            wait = rate.hit("invites", rate.limits.invites_per_hour, 3600)
+            if wait:
+                return wait
+        wait = rate.hit("requests", rate.limits.requests_per_minute, 60)
+        return wait or None
+
+    async def _fault_request(
+        self, scope: Scope, receive: Receive, send: Send, faults: FaultState, rid: str
+    ) -> None:
+        cfg = faults.config
+        with faults.lock:
+            faults.seen += 1
+            n = faults.seen
+        if cfg.latency_ms:
+            await asyncio.sleep(cfg.latency_ms / 1000)
+        if faults.take("burst_left") or (cfg.every and n % cfg.every == 0):
+            retry = cfg.retry_after if cfg.status in (429, 503, 529) else None
+            await _send_error(
+                send,
+                cfg.status,
+                ERROR_MESSAGES.get(cfg.status, "Sandbox fault."),
+                rid,
+                retry_after=retry,
+            )
+            return
+        if cfg.drop_every and n % cfg.drop_every == 0:
+            await _drop(scope)
+            return
+        method, path = scope["method"], scope["path"]
+        is_write = method in ("POST", "DELETE")
+        if is_write and path.startswith(MEMBERSHIP_WRITES) and faults.take("conflict_left"):
+            await _send_error(
+                send,
+                409,
+                "Another membership change is in progress; retry.",
+                rid,
+                code="concurrent_membership_change",
+            )
+            return
+        lose = is_write and faults.take("lose_left")
+        if not lose and not cfg.drip_bytes:
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, capture)
+        if lose:
+            if cfg.lose_mode == "error":
+                await _send_error(send, 500, ERROR_MESSAGES[500], rid)
+                return
+            if cfg.lose_mode == "timeout":
+                await asyncio.sleep(cfg.timeout_s)
+            await _drop(scope)
+            return
+        await _drip(send, messages, cfg.drip_bytes, cfg.drip_interval_s)
+
+
+async def _send_error(
+    send: Send,
+    status: int,
+    message: str,
+    rid: str,
+    *,
+    code: str | None = None,
+    retry_after: str | None = None,
+) -> None:
+    body = error_body(status, message, code, rid)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if retry_after is not None:
+        headers.append((b"retry-after", retry_after.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _drop(scope: Scope) -> None:
+    abort = scope.get("extensions", {}).get("sandbox.abort")
+    if abort is None:
+        raise ConnectionDropped("sandbox fault: connection dropped without a response")
+    abort()
+    await asyncio.sleep(0.05)  # let the server notice the closed socket before we return
+
+
+async def _drip(send: Send, messages: list[Message], chunk: int, interval: float) -> None:
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    for message in messages:
+        if message["type"] == "http.response.start":
+            await send(message)
+    for start in range(0, len(body), chunk):
+        await send(
+            {"type": "http.response.body", "body": body[start : start + chunk], "more_body": True}
+        )
+        await asyncio.sleep(interval)
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
