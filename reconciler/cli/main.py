@@ -18,7 +18,9 @@ from reconciler.errors import SeatctlError
 #: (module, attribute) of each top-level command, imported lazily so one broken or
 #: slow import never takes the whole CLI down and ``--help`` stays fast.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "plan": ("reconciler.cli.plan", "plan"),
     "sandbox": ("reconciler.cli.sandbox", "sandbox"),
+    "settings": ("reconciler.cli.settings", "settings"),
     "usage": ("reconciler.cli.usage", "usage"),
 }
 

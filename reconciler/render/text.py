@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from reconciler.plan.guards import Finding
@@ -26,8 +26,10 @@ def use_color(stream: TextIO, env: Mapping[str, str] | None = None) -> bool:
     env = os.environ if env is None else env
     if env.get("NO_COLOR"):
         return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or stream-less stand-in
+        return False
 
 
 def clean(value: str) -> str:
@@ -69,7 +71,7 @@ def render_text(view: PlanView, *, color: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def _finding(f: Finding, paint: object) -> str:
+def _finding(f: Finding, paint: Callable[[str, str], str]) -> str:
     mark = {"error": "x", "warning": "!", "info": "i"}[f.severity]
     line = f"  {mark} {f.code}: {clean(f.message)}"
     if f.hint:

@@ -1,0 +1,164 @@
+"""``seatctl plan``: what would change in the organization if this policy were applied.
+
+Thin: load the policy, read the live org (real API, a sandbox file, or the seeded
+demo), call ``build_plan``, render, optionally save the JSON for ``apply``, and
+return Terraform's detailed exit code: 0 no changes, 2 changes, 1 error or a
+blocking guard.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import pathlib
+import tempfile
+from collections.abc import Iterator
+
+import click
+import git
+
+from reconciler.errors import ConfigError
+from reconciler.model import OrgState, Policy
+from reconciler.plan import Change, Overrides, Plan, build_plan
+from reconciler.render import render, use_color
+
+EXIT_NO_CHANGES, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+def policy_commit(root: pathlib.Path) -> str | None:
+    """The git commit the policy directory is checked out at; None outside a repository."""
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+        return str(repo.head.commit.hexsha)
+    except (ValueError, git.exc.GitError):  # not a repository, or no commits yet
+        return None
+
+
+@contextlib.contextmanager
+def _sandbox_path(sandbox: str | None, demo: bool, today: dt.date) -> Iterator[str | None]:
+    """The sandbox database to read: the one given, a throwaway seeded demo, or none."""
+    if sandbox and demo:
+        raise ConfigError("--sandbox and --demo exclude each other", hint="pass one of them")
+    if not demo:
+        yield sandbox
+        return
+    from reconciler.sandbox.demo import seed_demo
+    from reconciler.sandbox.store import SandboxStore
+
+    with tempfile.TemporaryDirectory(prefix="seatctl-plan-demo-") as tmp:
+        path = str(pathlib.Path(tmp) / "demo.db")
+        store = SandboxStore(path)
+        try:
+            seed_demo(store, today)
+        finally:
+            store.close()
+        yield path
+
+
+def read_live(policy: Policy, sandbox: str | None) -> OrgState:
+    from reconciler.providers.factory import open_provider
+
+    return open_provider(policy, sandbox=sandbox).fetch()
+
+
+def allocations_at(policy: Policy, at: dt.date) -> dict[str, int]:
+    """Each team's allocated seats on ``at`` (dynamic seating around sprints)."""
+    from reconciler.policy.seating import allocated_seats_at
+
+    return {name: allocated_seats_at(team, policy.budget, at) for name, team in
+            policy.teams.items()}
+
+
+def settings_changes(policy: Policy, live: OrgState) -> list[Change]:
+    """Claude Code managed-settings changes, shown alongside seat changes (Enterprise)."""
+    if live.managed_settings is None or not any(r.settings for r in policy.roles.values()):
+        return []
+    from reconciler.settings.desired import desired_managed_settings
+    from reconciler.settings.diff import diff_settings
+
+    group_ids = {name: g.id for name, g in live.groups.items() if g.id}
+    return diff_settings(desired_managed_settings(policy), live.managed_settings, group_ids)
+
+
+def make_plan(
+    root: pathlib.Path,
+    *,
+    at: dt.date | None,
+    sandbox: str | None,
+    demo: bool,
+    approve_overflow: bool,
+    overrides: Overrides,
+    now: dt.datetime,
+) -> Plan:
+    """Load, read live, and plan: the whole command minus rendering."""
+    from reconciler.policy import load_policy
+
+    if not root.is_dir():
+        raise ConfigError(f"policy directory {root} does not exist",
+                          hint="pass the directory holding org.yaml, roles.yaml and teams/")
+    policy = load_policy(root)
+    day = at or now.date()
+    with _sandbox_path(sandbox, demo, now.date()) as path:
+        live = read_live(policy, path)
+    commit = policy.commit or policy_commit(root)
+    return build_plan(
+        policy, live, at=day, created_at=now, commit=commit,
+        approve_overflow=approve_overflow, overrides=overrides,
+        allocations=allocations_at(policy, day),
+        extra_changes=settings_changes(policy, live) if live.complete else (),
+    )
+
+
+@click.command("plan")
+@click.argument("policy_dir", required=False, default="policies",
+                type=click.Path(file_okay=False, path_type=pathlib.Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=pathlib.Path),
+              help="Also save the plan as JSON here (what `seatctl apply` reads).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True, help="How to print the plan.")
+@click.option("--at", "at", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Evaluate expiry dates and sprint seating as of this day (default: today).")
+@click.option("--approve-overflow", is_flag=True, envvar="SEATCTL_APPROVE_OVERFLOW",
+              help="Approve teams above their allocation (or set by a CI label).")
+@click.option("--allow-large-removal", is_flag=True,
+              help="Let removals exceed the safety caps (needs --approver).")
+@click.option("--allow-many-role-changes", is_flag=True,
+              help="Let role changes exceed the safety caps (needs --approver).")
+@click.option("--approver", default="", help="Who approved an override; recorded in the plan.")
+@click.option("--sandbox", type=click.Path(dir_okay=False),
+              help="Plan against this sandbox database instead of the real organization.")
+@click.option("--demo", is_flag=True,
+              help="Plan against a throwaway sandbox seeded with the Acme demo organization.")
+def plan(
+    policy_dir: pathlib.Path,
+    out: pathlib.Path | None,
+    fmt: str,
+    at: dt.datetime | None,
+    approve_overflow: bool,
+    allow_large_removal: bool,
+    allow_many_role_changes: bool,
+    approver: str,
+    sandbox: str | None,
+    demo: bool,
+) -> int:
+    """Show what applying the policy would change, why, and what it would cost.
+
+    Exit codes: 0 no changes, 2 changes to apply, 1 error or a blocking guard.
+    """
+    overrides = Overrides(allow_large_removal, allow_many_role_changes, approver.strip())
+    result = make_plan(policy_dir, at=at.date() if at else None, sandbox=sandbox, demo=demo,
+                       approve_overflow=approve_overflow, overrides=overrides,
+                       now=dt.datetime.now(dt.UTC).replace(microsecond=0))
+    if out is not None:
+        try:
+            out.write_text(result.to_json(), encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot write the plan to {out}: {exc.strerror}",
+                              hint="choose a writable path for --out") from None
+    color = fmt == "text" and use_color(click.get_text_stream("stdout"))
+    click.echo(render(result, fmt, color=color), nl=False)
+    if result.blocked:
+        click.echo(f"Error: the plan is blocked by {len(result.findings_of('error'))} "
+                   "guard error(s); see above", err=True)
+        return EXIT_ERROR
+    return EXIT_CHANGES if result.has_changes else EXIT_NO_CHANGES
