@@ -19,6 +19,7 @@ four kinds of write. Rules it keeps:
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -145,10 +146,9 @@ class ManagedSettingsApi:
         groups: dict[str, GroupSettings] = {}
         for summary in listed:
             gid = summary.rbac_group_id
+            retrieve = functools.partial(self._api.rbac_groups.retrieve, gid)
             try:
-                one = self._call(f"GET {BASE}/rbac_groups/{gid}",
-                                 lambda gid=gid: self._api.rbac_groups.retrieve(gid),
-                                 reading=True)  # fmt: skip
+                one = self._call(f"GET {BASE}/rbac_groups/{gid}", retrieve, reading=True)
             except ProviderError as exc:
                 if exc.error_code == NOT_FOUND:
                     return None
