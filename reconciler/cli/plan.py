@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import pathlib
+import sys
 import tempfile
 from collections.abc import Iterator
 
@@ -155,7 +156,7 @@ def plan(
         except OSError as exc:
             raise ConfigError(f"cannot write the plan to {out}: {exc.strerror}",
                               hint="choose a writable path for --out") from None
-    color = fmt == "text" and use_color(click.get_text_stream("stdout"))
+    color = fmt == "text" and use_color(sys.stdout)
     click.echo(render(result, fmt, color=color), nl=False)
     if result.blocked:
         click.echo(f"Error: the plan is blocked by {len(result.findings_of('error'))} "

@@ -19,7 +19,7 @@ inside the phase. The single sort key is ``(phase, kind rank, target)``:
            by their own module with ``register_kind``)             who now hold their grants
     4      remove_group_member, remove_workspace_member,           revocations of access
            delete_spend_limit
-    5      remove_member, delete_invite (not replaced)             people leave last
+    5      remove_member, then delete_invite (not replaced)        people leave last
     6      delete_group                                            groups go once empty of intent
 
 Grants come before revocations, so a failed apply never leaves someone with less
@@ -80,6 +80,7 @@ class KindSpec:
     title: str
     revokes: bool = False
     removal_phase: int | None = None
+    removal_rank: int = 0
     removal_title: str = ""
 
 
@@ -104,7 +105,7 @@ def register_kind(spec: KindSpec) -> KindSpec:
 for _spec in (
     KindSpec("create_group", 0, 0, "+", "Create groups"),
     KindSpec("delete_invite", 1, 0, "-", "Replace invites", revokes=True, removal_phase=5,
-             removal_title="Withdraw invites"),
+             removal_rank=1, removal_title="Withdraw invites"),
     KindSpec("invite", 1, 1, "+", "Invite members"),
     KindSpec("update_role", 1, 2, "~", "Change roles"),
     KindSpec("add_group_member", 2, 0, "+", "Add to groups"),
@@ -167,11 +168,18 @@ class Change:
         return kind_spec(self.kind)
 
     @property
+    def is_removal_variant(self) -> bool:
+        """True for a kind with a removal phase whose object nothing replaces."""
+        return self.spec.removal_phase is not None and not self.data.get("replaced")
+
+    @property
     def phase(self) -> int:
         spec = self.spec
-        if spec.removal_phase is not None and not self.data.get("replaced"):
-            return spec.removal_phase
-        return spec.phase
+        return spec.removal_phase if self.is_removal_variant and spec.removal_phase else spec.phase
+
+    @property
+    def rank(self) -> int:
+        return self.spec.removal_rank if self.is_removal_variant else self.spec.rank
 
     @property
     def symbol(self) -> Symbol:
@@ -197,7 +205,7 @@ def make_change(
 
 def sort_key(change: Change) -> tuple[int, int, str, str]:
     """The one documented order: ``(phase, kind rank, target)`` (kind name breaks rank ties)."""
-    return (change.phase, change.spec.rank, change.target, change.kind)
+    return (change.phase, change.rank, change.target, change.kind)
 
 
 def order_changes(changes: list[Change] | tuple[Change, ...]) -> tuple[Change, ...]:

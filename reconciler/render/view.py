@@ -156,7 +156,7 @@ def build_view(plan: Plan) -> PlanView:
     for c in plan.changes:  # already in plan order: sections follow it
         by_symbol[c.symbol] += 1
         where = f"{c.source.file}:{c.source.line}" if c.source is not None else ""
-        sections.setdefault((c.phase, c.spec.rank, c.kind), []).append(
+        sections.setdefault((c.phase, c.rank, c.kind), []).append(
             ChangeRow(c.symbol, c.kind, c.target, detail(c), c.reason, where)
         )
     status, headline = _headline(plan, plan.summary.counts)
