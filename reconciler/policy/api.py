@@ -1,0 +1,271 @@
+"""The policy layer's entry points: ``validate_policy`` and ``load_policy``.
+
+Layers, each reporting every finding it can before the next runs:
+files (count and size limits) → strict YAML (``loader``) → JSON Schema (``schema``) →
+build model objects (``orgfile``, ``compile``) → semantic rules (``rules``) →
+compile the desired ``OrgState``. Findings without a line yet (rules name a JSON
+pointer) are located at the end by re-reading only the files that have findings.
+
+Many team files are parsed in a process pool (fork; two cores roughly halve the
+parse time of a 5,000-file policy); few files, or a process with other threads
+running, parse in-process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from reconciler.errors import PolicyError
+from reconciler.model import Policy, SourceRef
+from reconciler.policy import messages as M
+from reconciler.policy import rules
+from reconciler.policy.compile import (
+    build_assignments,
+    build_roles,
+    build_teams,
+    compile_desired,
+    index_members,
+    today_or,
+)
+from reconciler.policy.findings import Finding, sort_findings
+from reconciler.policy.loader import MAX_FILE_BYTES, Document, locate, read_document
+from reconciler.policy.orgfile import build_org
+from reconciler.policy.schema import SchemaBroken, load_schemas, schema_findings
+
+MAX_FILES = 20_000
+#: Below this many team files a process pool costs more than it saves.
+POOL_MIN_FILES = 400
+
+ExtraCheck = Callable[[Path, Policy | None], list[Finding]]
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Every finding (sorted), and the compiled policy when there is no error."""
+
+    policy: Policy | None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _first(root: Path, *names: str) -> Path | None:
+    return next((root / n for n in names if (root / n).is_file()), None)
+
+
+def _team_files(root: Path) -> list[Path]:
+    teams = root / "teams"
+    if not teams.is_dir():
+        return []
+    return sorted(p for p in teams.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _display(root: Path, path: Path) -> str:
+    return str(root / path.relative_to(root))
+
+
+def _read_chunk(items: Sequence[tuple[str, str]], max_bytes: int,
+                schema_dir: Path | None) -> list[tuple[Document, bool]]:
+    """Worker: parse team files and run the compiled schema check on each."""
+    team = load_schemas(schema_dir)["team"]
+    out = []
+    for fs_path, display in items:
+        doc = read_document(Path(fs_path), display, max_bytes=max_bytes, what="team")
+        out.append((doc, doc.data is not None and team.is_valid(doc.data)))
+    return out
+
+
+def _read_teams(files: list[Path], root: Path, max_bytes: int, schema_dir: Path | None,
+                workers: int | None) -> list[tuple[Document, bool]]:
+    items = [(str(p), _display(root, p)) for p in files]
+    n = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if n > 1 and len(items) >= POOL_MIN_FILES and threading.active_count() == 1:
+        size = -(-len(items) // (n * 4))
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(n, mp_context=ctx) as pool:
+                parts = pool.map(_read_chunk, chunks, [max_bytes] * len(chunks),
+                                 [schema_dir] * len(chunks))
+                return [r for part in parts for r in part]
+        except (OSError, RuntimeError, ValueError):
+            pass  # no fork here (or the pool broke): parse in-process, same results
+    return _read_chunk(items, max_bytes, schema_dir)
+
+
+def _locator(doc: Document) -> Callable[[str, bool], tuple[int, int, str | None, bool]]:
+    raw: list[bytes] = []
+
+    def find(pointer: str, at_key: bool) -> tuple[int, int, str | None, bool]:
+        if not raw:
+            try:
+                raw.append(Path(doc.fs_path).read_bytes())
+            except OSError:
+                return (1, 1, None, False)
+        loc = locate(raw[0], pointer, key=at_key)
+        return (1, 1, None, False) if loc is None else (loc.line, loc.col, loc.text, loc.plain)
+
+    return find
+
+
+def _resolve(findings: Iterable[Finding], docs: dict[str, Document]) -> list[Finding]:
+    """Give line and column to findings that only have a pointer (one re-read per file)."""
+    locators: dict[str, Any] = {}
+    out = []
+    for f in findings:
+        if f.line == 0:
+            doc = docs.get(f.file)
+            line, col = 1, 1
+            if doc is not None and f.pointer:
+                find = locators.setdefault(f.file, _locator(doc))
+                line, col, _, _ = find(f.pointer, False)
+            f = replace(f, line=line, col=col)
+        out.append(f)
+    return out
+
+
+def validate_policy(root: str | Path, *, today: dt.date | None = None,
+                    max_file_bytes: int = MAX_FILE_BYTES, max_files: int = MAX_FILES,
+                    schema_dir: Path | None = None, workers: int | None = None,
+                    extra_checks: Sequence[ExtraCheck] = ()) -> ValidationResult:
+    """Validate a policy directory and compile it when there is no error.
+
+    ``today`` is the evaluation date for expiry and seat checks (injectable for tests
+    and ``--at``); ``extra_checks`` run last, with the compiled policy (or ``None``),
+    so other layers (e.g. managed settings) report through the same findings.
+    """
+    root = Path(root)
+    when = today_or(today)
+    org_path, roles_path = _first(root, "org.yaml", "org.yml"), _first(root, "roles.yaml",
+                                                                        "roles.yml")
+    findings: list[Finding] = []
+
+    def missing(name: str, what: str) -> Finding:
+        f = M.FILE_MISSING
+        return Finding(str(root / name), 1, 1, "error", f.code, f.message.format(what=what),
+                       f.hint.format(path=root / name))
+
+    if not root.is_dir():
+        return ValidationResult(None, [missing("", "policy directory")])
+    files = _team_files(root)
+    if len(files) > max_files:
+        f = M.TOO_MANY_FILES
+        return ValidationResult(None, [Finding(str(root / "teams"), 1, 1, "error", f.code,
+                                               f.message.format(count=len(files), limit=max_files),
+                                               f.hint)])
+    try:
+        schemas = load_schemas(schema_dir)
+    except SchemaBroken as exc:
+        f = M.SCHEMA_BROKEN
+        return ValidationResult(None, [Finding(exc.name, 1, 1, "error", f.code,
+                                               f.message.format(name=exc.name, message=exc.message),
+                                               f.hint)])
+    docs: dict[str, Document] = {}
+    valid: dict[str, bool] = {}
+
+    def take(doc: Document, ok: bool) -> None:
+        docs[doc.path] = doc
+        findings.extend(doc.findings)
+        valid[doc.path] = ok and not any(f.severity == "error" for f in doc.findings)
+
+    for path, kind, what in ((org_path, "org", "organization"), (roles_path, "roles", "roles")):
+        if path is None:
+            findings.append(missing(f"{kind}.yaml", f"{kind}.yaml"))
+            continue
+        doc = read_document(path, _display(root, path), max_bytes=max_file_bytes, what=what)
+        take(doc, doc.data is not None and schemas[kind].is_valid(doc.data))
+    for doc, ok in _read_teams(files, root, max_file_bytes, schema_dir, workers):
+        take(doc, ok)
+    for doc in docs.values():
+        if doc.data is not None and not valid[doc.path]:
+            kind = ("org" if doc.fs_path == str(org_path) else
+                    "roles" if doc.fs_path == str(roles_path) else "team")
+            findings.extend(schema_findings(schemas[kind], doc.data, doc.path, _locator(doc)))
+    policy = None
+    org_doc = docs.get(_display(root, org_path)) if org_path else None
+    if org_doc is not None and valid[org_doc.path]:
+        roles_doc = docs.get(_display(root, roles_path)) if roles_path else None
+        team_docs = [d for d in docs.values() if d is not org_doc and d is not roles_doc
+                     and valid[d.path]]
+        policy = _check_and_compile(root, org_doc, roles_doc if roles_doc is not None and
+                                    valid[roles_doc.path] else None, team_docs, when, findings)
+    findings = _resolve(findings, docs)
+    if any(f.severity == "error" for f in findings):
+        policy = None
+    for check in extra_checks:
+        findings.extend(check(root, policy))
+    result = ValidationResult(policy, sort_findings(findings))
+    return result if result.ok else ValidationResult(None, result.findings)
+
+
+def _check_and_compile(root: Path, org_doc: Document, roles_doc: Document | None,
+                       team_docs: list[Document], today: dt.date,
+                       findings: list[Finding]) -> Policy | None:
+    assert org_doc.data is not None
+    org = build_org(org_doc.data)
+    findings += rules.check_org(org, org_doc)
+    roles = build_roles(roles_doc, org) if roles_doc is not None else None
+    if roles is not None and roles_doc is not None:
+        findings += rules.check_roles(roles, org, roles_doc)
+    entries, email_findings = index_members(team_docs, org.allowed_domains)
+    findings += email_findings
+    teams, team_findings = build_teams(org_doc, team_docs, org, entries)
+    findings += team_findings
+    findings += rules.check_members(entries, roles, org, today)
+    findings += rules.check_protected(org, entries, org_doc)
+    by_path = {d.path: d for d in (org_doc, *team_docs)}
+    findings += rules.check_groups(roles or {}, teams, roles_doc, by_path)
+    assignments, names = build_assignments(entries)
+    findings += rules.check_seats(teams, org, len(assignments), by_path, org_doc, today)
+    if roles is None or any(f.severity == "error" for f in findings):
+        return None
+    desired = compile_desired(org.org_type, org.name, roles, teams, assignments, names)
+    sources = {"org": SourceRef(org_doc.path, 1)}
+    if roles_doc is not None:
+        sources["roles"] = SourceRef(roles_doc.path, 1)
+    sources.update({f"team:{t.name}": t.source for t in teams.values() if t.source})
+    return Policy(
+        org_name=org.name, org_type=org.org_type, provider=org.provider,
+        admin_key_env=org.admin_key_env, budget=org.budget, safety=org.safety, usage=org.usage,
+        roles=MappingProxyType(roles), teams=MappingProxyType(teams),
+        assignments=MappingProxyType(assignments), desired=desired,
+        allowed_domains=org.allowed_domains, contract_end=org.contract_end,
+        contract_start=org.contract_start, root=str(root),
+        sources=MappingProxyType(sources), org_uuid=org.org_uuid,
+        notifications=org.notifications, apply=org.apply, audit=org.audit,
+        base_url=org.base_url,
+    )
+
+
+def load_policy(root: str | Path, **options: Any) -> Policy:
+    """The compiled policy, or ``PolicyError`` carrying every finding (errors first in
+    the message count; warnings are in ``findings`` too)."""
+    result = validate_policy(root, **options)
+    if result.policy is None:
+        errors = result.errors
+        first = str(errors[0]) if errors else "policy could not be compiled"
+        raise PolicyError(
+            f"policy has {len(errors)} error(s); first: {first}",
+            findings=list(result.findings),
+            hint="run `seatctl validate` to see them all",
+        )
+    return result.policy

@@ -1,0 +1,262 @@
+"""Schema-valid documents → model objects → the desired ``OrgState``.
+
+``build_*`` translate one file kind each and report what only they can see (team
+declared twice, allocations that disagree); ``compile_desired`` derives the desired
+organization from roles, teams and assignments and is shared with ``seatctl import``
+(a Policy built from a live org compiles back to that org).
+
+Members are tuples while indexing (100k of them): ``Entry`` fields by position.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from reconciler.model import (
+    Assignment,
+    Group,
+    Member,
+    OrgState,
+    OrgType,
+    Role,
+    SourceRef,
+    SpendLimit,
+    SpendLimitKey,
+    Sprint,
+    Team,
+    Workspace,
+)
+from reconciler.policy import messages as M
+from reconciler.policy.emails import check_email
+from reconciler.policy.findings import Finding
+from reconciler.policy.loader import Document
+from reconciler.policy.orgfile import OrgSettings, cents, parse_date, scaling_rules
+
+#: (normalized email or None if refused, raw email, role key, team, doc, index, expires, name)
+Entry = tuple[str | None, str, str, str, Document, int, str | None, str]
+
+#: Most privileged first: a member given two workspace roles by two teams gets the first.
+WORKSPACE_ORDER = ("workspace_admin", "workspace_developer", "workspace_restricted_developer",
+                   "workspace_user")
+
+
+def at(doc: Document, pointer: str, msg: M.Msg, severity: str = "error", **fields: Any) -> Finding:
+    """A finding located later (line 0) by re-reading ``doc`` at ``pointer``."""
+    return Finding(doc.path, 0, 0, severity, msg.code,  # type: ignore[arg-type]
+                   msg.message.format(**fields), msg.hint.format(**fields), pointer)
+
+
+def source(doc: Document, *parts: str | int) -> SourceRef:
+    line, col = doc.position(*parts)
+    return SourceRef(doc.path, line, col)
+
+
+def build_roles(doc: Document, org: OrgSettings) -> dict[str, Role]:
+    assert doc.data is not None
+    roles = {}
+    for key, r in doc.data["roles"].items():
+        hours = r.get("max_daily_hours")
+        roles[key] = Role(
+            key=key,
+            display_name=r["display_name"],
+            org_role=r["org_role"],
+            seat_tier=r.get("seat_tier", org.budget.default_tier),
+            max_daily_hours=None if hours in (None, "unlimited") else float(hours),
+            features=tuple(r.get("features", ())),
+            monthly_spend_cap_cents=cents(r.get("monthly_spend_cap")),
+            priority=r.get("priority", 100),
+            group=r.get("group"),
+            settings=r.get("claude_code_settings"),
+            source=source(doc, "roles", key),
+            baseline=r.get("baseline", False),
+        )
+    return roles
+
+
+def index_members(docs: Iterable[Document], allowed: frozenset[str]
+                  ) -> tuple[list[Entry], list[Finding]]:
+    """Every member entry of every team file, emails checked and normalised once."""
+    entries: list[Entry] = []
+    findings: list[Finding] = []
+    for doc in docs:
+        assert doc.data is not None
+        team = doc.data["name"]
+        for i, m in enumerate(doc.data.get("members", ())):
+            raw = m["email"]
+            norm, issues = check_email(raw, allowed)
+            for msg, severity, fields in issues:
+                findings.append(at(doc, f"/members/{i}/email", msg, severity, **fields))
+            entries.append((norm, raw, m["role"], team, doc, i, m.get("expires"),
+                            m.get("name", "")))
+    return entries, findings
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """A team's allocation as org.yaml's ``teams`` list states it."""
+
+    seats: int | None
+    cost_center: str | None
+    group: str | None
+    index: int
+
+
+def org_allocations(org_data: dict[str, Any]) -> dict[str, Allocation]:
+    return {
+        t["name"]: Allocation(t.get("allocated_seats"), t.get("cost_center"), t.get("group"), i)
+        for i, t in enumerate(org_data.get("teams", ()))
+    }
+
+
+def build_teams(org_doc: Document, docs: list[Document], org: OrgSettings,
+                entries: list[Entry]) -> tuple[dict[str, Team], list[Finding]]:
+    """Team files merged with org.yaml's allocation list (which may restate, never
+    contradict, a file). A team listed only in org.yaml has no members."""
+    assert org_doc.data is not None
+    allocs = org_allocations(org_doc.data)
+    members: dict[str, dict[str, None]] = {}
+    for norm, _raw, _role, team, _doc, _i, _exp, _name in entries:
+        if norm is not None:
+            members.setdefault(team, {})[norm] = None
+    teams: dict[str, Team] = {}
+    first_doc: dict[str, Document] = {}
+    findings: list[Finding] = []
+    for doc in docs:
+        assert doc.data is not None
+        d = doc.data
+        name = d["name"]
+        if name in first_doc:
+            findings.append(at(doc, "/name", M.TEAM_DUPLICATE, team=name,
+                               other=f"{first_doc[name].path}:{first_doc[name].position('name')[0]}"))
+            continue
+        first_doc[name] = doc
+        alloc = allocs.get(name)
+        values = {}
+        for fld, here, there in (("allocated_seats", d.get("allocated_seats"),
+                                  alloc and alloc.seats),
+                                 ("cost_center", d.get("cost_center"), alloc and alloc.cost_center),
+                                 ("group", d.get("group"), alloc and alloc.group)):
+            if here is not None and there is not None and here != there:
+                findings.append(at(doc, f"/{fld}", M.TEAM_CONFLICT, team=name, field=fld,
+                                   here=here, there=there))
+            values[fld] = here if here is not None else there
+        if values["cost_center"] is None:
+            findings.append(at(doc, "/name", M.TEAM_NO_COST_CENTER, team=name))
+        dyn = d.get("dynamic_seating", {})
+        teams[name] = Team(
+            name=name,
+            cost_center=values["cost_center"] or "",
+            allocated_seats=(values["allocated_seats"] if values["allocated_seats"] is not None
+                             else org.budget.default_seats_per_team),
+            group=values["group"] or f"team-{name}",
+            members=tuple(members.get(name, ())),
+            monthly_spend_cap_cents=cents(d.get("monthly_spend_cap")),
+            scaling_rules=scaling_rules(dyn.get("scaling_rules")),
+            sprints=tuple(
+                Sprint(s, e) for s, e in ((parse_date(x["start"]), parse_date(x["end"]))
+                                          for x in dyn.get("sprints", ()))
+                if s is not None and e is not None
+            ),
+            source=source(doc, "name"),
+            workspaces=MappingProxyType({w["name"]: w["role"] for w in d.get("workspaces", ())}),
+        )
+    for name, alloc in allocs.items():
+        if name in teams:
+            continue
+        findings.append(at(org_doc, f"/teams/{alloc.index}", M.TEAM_NO_FILE, "warning", team=name))
+        seats = alloc.seats if alloc.seats is not None else org.budget.default_seats_per_team
+        teams[name] = Team(name, alloc.cost_center or "", seats, alloc.group or f"team-{name}",
+                           source=source(org_doc, "teams", alloc.index))
+    return teams, findings
+
+
+def build_assignments(entries: list[Entry]) -> tuple[dict[str, Assignment], dict[str, str]]:
+    """email → Assignment (first team listing them; the latest expiry, none beats any),
+    and email → name."""
+    assignments: dict[str, Assignment] = {}
+    names: dict[str, str] = {}
+    for norm, _raw, role, team, doc, i, expires, name in entries:
+        if norm is None:
+            continue
+        exp = parse_date(expires)
+        prior = assignments.get(norm)
+        if prior is not None:
+            if prior.expires_on is not None and (exp is None or exp > prior.expires_on):
+                assignments[norm] = Assignment(norm, prior.team, prior.role, exp, prior.source)
+            continue
+        line, col = doc.position("members", i)
+        assignments[norm] = Assignment(norm, team, role, exp, SourceRef(doc.path, line, col))
+        if name:
+            names[norm] = name
+    return assignments, names
+
+
+def compile_desired(org_type: OrgType, org_name: str, roles: Mapping[str, Role],
+                    teams: Mapping[str, Team], assignments: Mapping[str, Assignment],
+                    names: Mapping[str, str] | None = None) -> OrgState:
+    """The organization the policy asks for.
+
+    Members: every assignment, with its role's org role and expiry. Enterprise: one
+    RBAC group per team (``team.group``) and one per role that names a ``group``, a
+    monthly per-user spend limit for members whose role has a cap, and a group limit
+    for teams with a cap. Console: workspaces from teams' ``workspaces``, each team
+    member with the team's workspace role (the most privileged when teams disagree).
+    """
+    names = names or {}
+    members = {
+        email: Member(email, roles[a.role].org_role, names.get(email, ""), expires_on=a.expires_on)
+        for email, a in assignments.items()
+    }
+    groups: dict[str, Group] = {}
+    limits: dict[SpendLimitKey, SpendLimit] = {}
+    workspaces: dict[str, Workspace] = {}
+    if org_type is OrgType.ENTERPRISE:
+        by_role: dict[str, list[str]] = {}
+        for email, a in assignments.items():
+            by_role.setdefault(a.role, []).append(email)
+            cap = roles[a.role].monthly_spend_cap_cents
+            if cap is not None:
+                key = SpendLimitKey("user", email, "monthly")
+                limits[key] = SpendLimit(key, cap)
+        for team in teams.values():
+            groups[team.group] = Group(team.group, frozenset(team.members))
+            if team.monthly_spend_cap_cents is not None:
+                key = SpendLimitKey("rbac_group", team.group, "monthly")
+                limits[key] = SpendLimit(key, team.monthly_spend_cap_cents)
+        for role in roles.values():
+            if role.group:
+                groups[role.group] = Group(role.group, frozenset(by_role.get(role.key, ())))
+    else:
+        ws_members: dict[str, dict[str, str]] = {}
+        for team in teams.values():
+            for ws, ws_role in team.workspaces.items():
+                slot = ws_members.setdefault(ws, {})
+                for email in team.members:
+                    prior = slot.get(email)
+                    rank = WORKSPACE_ORDER.index
+                    if prior is None or rank(ws_role) < rank(prior):
+                        slot[email] = ws_role
+        workspaces = {ws: Workspace(ws, MappingProxyType(m)) for ws, m in ws_members.items()}
+    return OrgState(
+        org_type=org_type,
+        members=MappingProxyType(members),
+        groups=MappingProxyType(groups),
+        spend_limits=MappingProxyType(limits),
+        workspaces=MappingProxyType(workspaces),
+        org_name=org_name,
+    )
+
+
+def sprint_dates(doc: Document) -> Iterable[tuple[str, str, str]]:
+    """(pointer, start text, end text) of each sprint in a team file."""
+    assert doc.data is not None
+    for i, s in enumerate(doc.data.get("dynamic_seating", {}).get("sprints", ())):
+        yield f"/dynamic_seating/sprints/{i}", s["start"], s["end"]
+
+
+def today_or(today: dt.date | None) -> dt.date:
+    return today if today is not None else dt.date.today()

@@ -1,0 +1,342 @@
+"""Strict YAML: bytes → plain Python data, refusing everything YAML can hide.
+
+Fast path (every file): size check before reading, one byte-regex pre-scan (tabs,
+control characters, a stray BOM), strict UTF-8 decode, libyaml composes the node tree
+(``CSafeLoader``'s parser: C speed, nesting capped at 1000 by libyaml itself), then one
+small recursive walk turns nodes into dicts/lists/scalars while refusing duplicate keys,
+non-text keys, merge keys, explicit tags and nesting deeper than ``MAX_DEPTH``. Files
+containing ``&`` or ``*`` get an extra event scan that refuses anchors and aliases
+before anything is expanded, so a billion-laughs file costs one linear pass.
+
+Scalars resolve as YAML 1.1 says (``no`` → false, ``3.10`` → 3.1, ``0123`` → 83,
+``2024-01-02`` → a date), so the schema refuses them in text fields with a quoting hint
+instead of silently keeping the converted value. The one exception: an unquoted date
+under a date key (``DATE_KEYS``: ``expires``, ``start``, ``end``) stays its text, which
+the schema checks for shape and the rules parse.
+
+Line numbers of top-level keys and of their direct children (team members, roles)
+are collected on the way; anything deeper is located on demand by ``locate``, which
+re-reads only the one file that has a finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from reconciler.policy import messages as M
+from reconciler.policy.findings import Finding
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 64
+
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader's parser and resolver; construction is ours (``_Converter``)."""
+
+
+_T = "tag:yaml.org,2002:"
+_STR, _MAP, _SEQ, _MERGE = _T + "str", _T + "map", _T + "seq", _T + "merge"
+_TIMESTAMP = _T + "timestamp"
+#: Keys whose unquoted date values stay text (every date field of the three schemas).
+DATE_KEYS = frozenset({"expires", "start", "end"})
+_SAFE = yaml.constructor.SafeConstructor()
+_SCALARS: dict[str, Any] = {
+    _T + "int": _SAFE.construct_yaml_int,
+    _T + "float": _SAFE.construct_yaml_float,
+    _T + "bool": _SAFE.construct_yaml_bool,
+    _T + "null": lambda node: None,
+    _TIMESTAMP: _SAFE.construct_yaml_timestamp,
+}
+_KIND = {_T + "int": "a number", _T + "float": "a number", _T + "bool": "a boolean",
+         _T + "null": "null", _TIMESTAMP: "a date"}
+
+# Tab, C0 controls except LF/CR, DEL, C1 controls (UTF-8 encoded), a BOM after byte 0.
+_BAD_BYTES = re.compile(rb"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|\xef\xbb\xbf")
+_BOM = b"\xef\xbb\xbf"
+_MAX_BYTE_FINDINGS = 20
+
+Pos = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One parsed policy file. ``data`` is ``None`` when the file could not be read at
+    all; ``positions`` maps top-level keys, ``children`` the items of top-level
+    collections (a list of positions for a sequence, a dict for a mapping)."""
+
+    path: str
+    fs_path: str
+    data: dict[str, Any] | None
+    positions: Mapping[str, Pos] = field(default_factory=dict)
+    children: Mapping[str, Any] = field(default_factory=dict)
+    findings: tuple[Finding, ...] = ()
+
+    def position(self, *parts: str | int) -> Pos:
+        """Best known (line, col) of a top-level key or one of its direct children."""
+        if not parts:
+            return (1, 1)
+        top = str(parts[0])
+        if len(parts) > 1:
+            kids = self.children.get(top)
+            try:
+                return kids[parts[1]]  # type: ignore[no-any-return, index]
+            except (KeyError, IndexError, TypeError):
+                pass
+        return self.positions.get(top, (1, 1))
+
+
+class _Reject(Exception):
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def _finding(doc: str, msg: M.Msg, line: int, col: int, pointer: str = "", **kw: Any) -> Finding:
+    if isinstance(kw.get("tag"), str) and kw["tag"].startswith(_T):
+        kw["tag"] = "!!" + kw["tag"][len(_T):]
+    return Finding(
+        doc, line, col, "error", msg.code, msg.message.format(**kw), msg.hint.format(**kw), pointer
+    )
+
+
+def _at(node: Node) -> Pos:
+    mark = node.start_mark
+    return (mark.line + 1, mark.column + 1)
+
+
+def _line_col(raw: bytes, offset: int) -> Pos:
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    col = len(raw[line_start:offset].decode("utf-8", "replace")) + 1
+    return (raw.count(b"\n", 0, offset) + 1, col)
+
+
+def scan_bytes(raw: bytes, doc: str) -> list[Finding]:
+    """Byte-level refusals that YAML parsers would miss or report confusingly."""
+    out: list[Finding] = []
+    for m in _BAD_BYTES.finditer(raw, 1 if raw.startswith(_BOM) else 0):
+        line, col = _line_col(raw, m.start())
+        chunk = m.group()
+        if chunk == b"\t":
+            out.append(_finding(doc, M.TAB, line, col))
+        elif chunk == _BOM:
+            out.append(_finding(doc, M.BOM_INSIDE, line, col))
+        else:
+            char = f"U+{ord(chunk.decode('utf-8')):04X}"
+            out.append(_finding(doc, M.CONTROL_CHAR, line, col, char=char))
+        if len(out) >= _MAX_BYTE_FINDINGS:
+            break
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _line_col(raw, exc.start)
+        out.append(_finding(doc, M.NOT_UTF8, line, col, byte=raw[exc.start]))
+    return out
+
+
+def _scan_anchors(raw: bytes, doc: str) -> None:
+    """Event scan (linear, nothing expanded): refuse the first anchor or alias."""
+    loader = _StrictLoader(raw)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.AliasEvent):
+                what = f"alias *{event.anchor}"
+            elif getattr(event, "anchor", None):
+                what = f"anchor &{event.anchor}"
+            else:
+                continue
+            mark = event.start_mark
+            raise _Reject(_finding(doc, M.ALIAS, mark.line + 1, mark.column + 1, what=what))
+    finally:
+        loader.dispose()
+
+
+class _Converter:
+    """Node tree → plain data. Recoverable problems (duplicate or non-text keys) are
+    collected and the walk goes on; unsafe constructs raise ``_Reject``."""
+
+    def __init__(self, doc: str) -> None:
+        self.doc = doc
+        self.findings: list[Finding] = []
+
+    def convert(self, node: Node, depth: int = 0) -> Any:
+        cls = node.__class__
+        if cls is ScalarNode:
+            tag = node.tag
+            if tag == _STR:
+                return node.value
+            build = _SCALARS.get(tag)
+            if build is None:
+                raise _Reject(_finding(self.doc, M.TAG, *_at(node), tag=tag))
+            return build(node)
+        if depth >= MAX_DEPTH:
+            raise _Reject(_finding(self.doc, M.TOO_DEEP, *_at(node), limit=MAX_DEPTH))
+        if cls is MappingNode:
+            if node.tag != _MAP:
+                raise _Reject(_finding(self.doc, M.TAG, *_at(node), tag=node.tag))
+            out: dict[str, Any] = {}
+            first: dict[str, Node] | None = None
+            for key_node, value_node in node.value:
+                if key_node.tag != _STR:
+                    self._bad_key(key_node)
+                    continue
+                key = key_node.value
+                if key in out:
+                    if first is None:
+                        first = {k.value: k for k, _ in node.value[::-1]}
+                    self.findings.append(_finding(
+                        self.doc, M.DUPLICATE_KEY, *_at(key_node), key=key,
+                        first=_at(first[key])[0], again=_at(key_node)[0]))
+                    continue
+                tag = value_node.tag
+                if tag == _STR or (tag == _TIMESTAMP and key in DATE_KEYS):
+                    out[key] = value_node.value
+                else:
+                    out[key] = self.convert(value_node, depth + 1)
+            return out
+        if node.tag != _SEQ:
+            raise _Reject(_finding(self.doc, M.TAG, *_at(node), tag=node.tag))
+        return [self.convert(item, depth + 1) for item in node.value]
+
+    def _bad_key(self, key_node: Node) -> None:
+        if key_node.tag == _MERGE:
+            raise _Reject(_finding(self.doc, M.MERGE_KEY, *_at(key_node)))
+        if not isinstance(key_node, ScalarNode) or key_node.tag not in _KIND:
+            raise _Reject(_finding(self.doc, M.TAG, *_at(key_node), tag=key_node.tag))
+        self.findings.append(_finding(
+            self.doc, M.NON_STRING_KEY, *_at(key_node), text=key_node.value,
+            kind=_KIND[key_node.tag]))
+
+
+def compose(raw: bytes) -> Node | None:
+    """libyaml's node tree of one document (raises ``yaml.YAMLError``)."""
+    loader = _StrictLoader(raw)
+    try:
+        return loader.get_single_node()  # type: ignore[no-any-return]
+    finally:
+        loader.dispose()
+
+
+def _syntax_finding(doc: str, exc: yaml.YAMLError) -> Finding:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    problem = str(getattr(exc, "problem", None) or exc).strip()
+    if "expected a single document" in str(exc):
+        return _finding(doc, M.MULTI_DOC, line, col)
+    if "maximum nesting depth" in problem:
+        return _finding(doc, M.TOO_DEEP, line, col, limit=1000)
+    hint = "check indentation and quoting near this position"
+    if "'\\t'" in problem or "\\t" in problem:
+        return _finding(doc, M.TAB, line, col)
+    return _finding(doc, M.YAML_SYNTAX, line, col, problem=problem, hint=hint)
+
+
+def parse_document(raw: bytes, doc: str, fs_path: str = "", what: str = "policy") -> Document:
+    """Strictly parse one file's bytes (already size-checked)."""
+    bad = scan_bytes(raw, doc)
+    if bad:
+        return Document(doc, fs_path, None, findings=tuple(bad))
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM):]
+    try:
+        if b"&" in raw or b"*" in raw:
+            _scan_anchors(raw, doc)
+        root = compose(raw)
+    except _Reject as rej:
+        return Document(doc, fs_path, None, findings=(rej.finding,))
+    except yaml.YAMLError as exc:
+        return Document(doc, fs_path, None, findings=(_syntax_finding(doc, exc),))
+    except RecursionError:  # pure-Python fallback parser only; libyaml caps nesting itself
+        deep = _finding(doc, M.TOO_DEEP, 1, 1, limit=1000)
+        return Document(doc, fs_path, None, findings=(deep,))
+    if root is None or (isinstance(root, ScalarNode) and root.tag == _T + "null"):
+        return Document(doc, fs_path, None, findings=(_finding(doc, M.EMPTY, 1, 1, what=what),))
+    if not isinstance(root, MappingNode):
+        kind = "list" if isinstance(root, SequenceNode) else "single value"
+        bad = _finding(doc, M.NOT_MAPPING, *_at(root), kind=kind)
+        return Document(doc, fs_path, None, findings=(bad,))
+    conv = _Converter(doc)
+    try:
+        data = conv.convert(root)
+    except _Reject as rej:
+        return Document(doc, fs_path, None, findings=(*conv.findings, rej.finding))
+    positions, children = _positions(root)
+    return Document(doc, fs_path, data, positions, children, tuple(conv.findings))
+
+
+def _positions(root: MappingNode) -> tuple[dict[str, Pos], dict[str, Any]]:
+    positions: dict[str, Pos] = {}
+    children: dict[str, Any] = {}
+    for key_node, value_node in root.value:
+        key = key_node.value
+        positions[key] = _at(key_node)
+        if value_node.__class__ is SequenceNode:
+            children[key] = [_at(item) for item in value_node.value]
+        elif value_node.__class__ is MappingNode:
+            children[key] = {k.value: _at(k) for k, _ in value_node.value}
+    return positions, children
+
+
+def read_document(path: Path, doc: str, *, max_bytes: int = MAX_FILE_BYTES,
+                  what: str = "policy") -> Document:
+    """Size check (before reading), then ``parse_document``."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return Document(doc, str(path), None, findings=(
+                _finding(doc, M.FILE_TOO_LARGE, 1, 1, size=size, limit=max_bytes),))
+        raw = path.read_bytes()
+    except OSError as exc:
+        return Document(doc, str(path), None, findings=(
+            _finding(doc, M.FILE_UNREADABLE, 1, 1, reason=exc.strerror or str(exc)),))
+    return parse_document(raw, doc, str(path), what)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a JSON pointer lands in a file, and the scalar text written there."""
+
+    line: int
+    col: int
+    text: str | None = None
+    plain: bool = False
+
+
+def locate(raw: bytes, pointer: str, *, key: bool = False) -> Location | None:
+    """Slow path: re-compose one file and walk ``pointer`` (``/members/3/email``).
+
+    ``key=True`` lands on the last key itself rather than its value (for unknown
+    keys). Returns the deepest node reached when the path does not exist.
+    """
+    try:
+        node: Node | None = compose(raw[len(_BOM):] if raw.startswith(_BOM) else raw)
+    except (yaml.YAMLError, RecursionError):
+        return None
+    if node is None:
+        return None
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    here: Node = node
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(here, MappingNode):
+            match = next(((k, v) for k, v in here.value if k.value == part), None)
+            if match is None:
+                break
+            here = match[0] if (last and key) else match[1]
+        elif isinstance(here, SequenceNode) and part.isdigit() and int(part) < len(here.value):
+            here = here.value[int(part)]
+        else:
+            break
+    line, col = _at(here)
+    if isinstance(here, ScalarNode):
+        return Location(line, col, here.value, here.style is None)
+    return Location(line, col)

@@ -1,0 +1,225 @@
+"""Semantic checks: each a small function over built objects returning findings.
+
+They run after the schema passed, so shapes are known; they never raise for bad
+policy content. Messages are the named constants of ``messages``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Mapping
+
+from reconciler.model import ASSIGNABLE_ROLES, OrgType, Role, Team
+from reconciler.policy import messages as M
+from reconciler.policy.compile import Entry, at, sprint_dates
+from reconciler.policy.emails import check_email, plus_base
+from reconciler.policy.findings import Finding
+from reconciler.policy.loader import Document
+from reconciler.policy.orgfile import OrgSettings, parse_date
+from reconciler.policy.seating import allocated_seats_at
+
+
+def check_org(org: OrgSettings, doc: Document) -> list[Finding]:
+    out: list[Finding] = []
+    b = org.budget
+    if org.contract_start and org.contract_end and org.contract_end < org.contract_start:
+        out.append(at(doc, "/contract/end", M.CONTRACT_ORDER, start=org.contract_start,
+                      end=org.contract_end))
+    assert doc.data is not None
+    for key in ("start", "end"):
+        text = doc.data.get("contract", {}).get(key)
+        if text is not None and parse_date(text) is None:
+            out.append(at(doc, f"/contract/{key}", M.BAD_DATE, value=text))
+    if b.growth_buffer_min_pct > b.growth_buffer_max_pct:
+        out.append(at(doc, "/seats/growth_buffer", M.BUFFER_ORDER, lo=b.growth_buffer_min_pct,
+                      hi=b.growth_buffer_max_pct))
+    if b.default_tier not in b.tiers:
+        out.append(at(doc, "/seats/default_tier", M.TIER_DEFAULT, tier=b.default_tier,
+                      allowed=", ".join(b.tiers)))
+    if b.dynamic is not None and b.dynamic.max_seats > b.purchased_seats:
+        out.append(at(doc, "/dynamic_seating/max_seats", M.DYNAMIC_MAX,
+                      max_seats=b.dynamic.max_seats, purchased=b.purchased_seats))
+    for name, hook in org.notifications.webhooks.items():
+        ptr = f"/notifications/webhooks/{name}"
+        if hook.url and hook.url_env:
+            out.append(at(doc, ptr, M.WEBHOOK_BOTH, name=name))
+        elif hook.url:
+            out.append(at(doc, ptr + "/url", M.WEBHOOK_URL_INLINE, "warning", name=name))
+    out += _check_notify_targets(org, doc)
+    for i, raw in enumerate(doc.data.get("safety", {}).get("protected", ())):
+        for msg, severity, fields in check_email(raw, org.allowed_domains)[1]:
+            out.append(at(doc, f"/safety/protected/{i}", msg, severity, **fields))
+    email = doc.data.get("notifications", {}).get("email", {})
+    for name, addresses in email.get("recipients", {}).items():
+        for i, raw in enumerate(addresses):
+            for msg, severity, fields in check_email(raw, None)[1]:
+                out.append(at(doc, f"/notifications/email/recipients/{name}/{i}", msg,
+                              severity, **fields))
+    return out
+
+
+def _check_notify_targets(org: OrgSettings, doc: Document) -> list[Finding]:
+    n = org.notifications
+    known = set(n.webhooks) | set(n.email.recipients if n.email else ())
+    out = []
+    for key, alert in (("lowUtilization", org.usage.low_utilization),
+                       ("highUsage", org.usage.high_usage)):
+        for i, target in enumerate(alert.notify):
+            if target in known or check_email(target, None)[0] is not None:
+                continue
+            out.append(at(doc, f"/usage/alerting/{key}/notify/{i}", M.NOTIFY_UNKNOWN,
+                          target=target, known=", ".join(sorted(known)) or "none defined"))
+    return out
+
+
+def check_roles(roles: Mapping[str, Role], org: OrgSettings, doc: Document) -> list[Finding]:
+    out: list[Finding] = []
+    assignable = ASSIGNABLE_ROLES[org.org_type]
+    for key, role in roles.items():
+        ptr = f"/roles/{key}"
+        if role.org_role not in assignable:
+            out.append(at(doc, ptr + "/org_role", M.ORG_ROLE_BAD, role=key, org_role=role.org_role,
+                          org_type=org.org_type.value, allowed=", ".join(sorted(assignable))))
+        if role.seat_tier not in org.budget.tiers:
+            out.append(at(doc, ptr + "/seat_tier", M.TIER_UNKNOWN, role=key, tier=role.seat_tier,
+                          allowed=", ".join(org.budget.tiers)))
+        if "read_only" in role.features and "full_code_edit" in role.features:
+            out.append(at(doc, ptr + "/features", M.FEATURE_CONFLICT, role=key))
+    baseline = [k for k, r in roles.items() if r.baseline]
+    if len(baseline) > 1:
+        out.append(at(doc, f"/roles/{baseline[1]}/baseline", M.BASELINE_TWICE,
+                      roles=", ".join(baseline)))
+    return out
+
+
+def check_groups(roles: Mapping[str, Role], teams: Mapping[str, Team],
+                 roles_doc: Document | None, docs: Mapping[str, Document]) -> list[Finding]:
+    """Each RBAC group belongs to one team or one role, else memberships would merge."""
+    owner: dict[str, str] = {}
+    out: list[Finding] = []
+    for team in teams.values():
+        doc = docs.get(team.source.file) if team.source else None
+        if team.group in owner and doc is not None:
+            out.append(at(doc, "/name", M.GROUP_CLASH, group=team.group, first=owner[team.group],
+                          second=f"team {team.name!r}"))
+        owner.setdefault(team.group, f"team {team.name!r}")
+    for role in roles.values():
+        if role.group and role.group in owner and roles_doc is not None:
+            out.append(at(roles_doc, f"/roles/{role.key}/group", M.GROUP_CLASH, group=role.group,
+                          first=owner[role.group], second=f"role {role.key!r}"))
+        if role.group:
+            owner.setdefault(role.group, f"role {role.key!r}")
+    return out
+
+
+def _suggest(role: str, known: Mapping[str, Role]) -> str:
+    folded = [k for k in known if k.lower() == role.lower().replace(" ", "_")]
+    close = folded or difflib.get_close_matches(role, list(known), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def check_members(entries: list[Entry], roles: Mapping[str, Role] | None, org: OrgSettings,
+                  today: dt.date) -> list[Finding]:
+    """Duplicates inside a team, unknown roles, one member with two roles, expiry."""
+    out: list[Finding] = []
+    seen_in_team: dict[tuple[str, str], Entry] = {}
+    role_of: dict[str, Entry] = {}
+    emails = set()
+    for entry in entries:
+        norm, raw, role, team, doc, i, expires, _name = entry
+        ptr = f"/members/{i}"
+        if roles is not None and role not in roles:
+            out.append(at(doc, ptr + "/role", M.ROLE_UNKNOWN, role=role,
+                          suggest=_suggest(role, roles), allowed=", ".join(sorted(roles))))
+        if expires is not None:
+            date = parse_date(expires)
+            if date is None:
+                out.append(at(doc, ptr + "/expires", M.BAD_DATE, value=expires))
+            elif date < today:
+                out.append(at(doc, ptr + "/expires", M.EXPIRED, "warning", email=norm or raw,
+                              date=date, today=today))
+            elif org.contract_end is not None and date > org.contract_end:
+                out.append(at(doc, ptr + "/expires", M.EXPIRY_AFTER_CONTRACT, "warning",
+                              email=norm or raw, date=date, end=org.contract_end))
+        if norm is None:
+            continue
+        emails.add(norm)
+        first = seen_in_team.get((team, norm))
+        if first is not None:
+            out.append(at(doc, ptr + "/email", M.EMAIL_DUPLICATE, email=norm,
+                          other=first[4].position("members", first[5])[0]))
+            continue
+        seen_in_team[(team, norm)] = entry
+        prior = role_of.get(norm)
+        if prior is None:
+            role_of[norm] = entry
+        elif prior[2] != role:
+            where = f"{prior[4].path}:{prior[4].position('members', prior[5])[0]}"
+            out.append(at(doc, ptr + "/role", M.ROLE_CONFLICT, email=norm, role=role,
+                          other_role=prior[2], other=where))
+    for entry in entries:
+        norm = entry[0]
+        if norm is None or "+" not in norm:
+            continue
+        base = plus_base(norm)
+        if base in emails:
+            out.append(at(entry[4], f"/members/{entry[5]}/email", M.EMAIL_PLUS, "warning",
+                          email=norm, base=base))
+    return out
+
+
+def check_protected(org: OrgSettings, entries: list[Entry], doc: Document) -> list[Finding]:
+    listed = {e[0] for e in entries}
+    assert doc.data is not None
+    raw = doc.data.get("safety", {}).get("protected", ())
+    return [at(doc, f"/safety/protected/{i}", M.PROTECTED_MISSING, email=email)
+            for i, email in enumerate(raw)
+            if email.strip().lower() not in listed]
+
+
+def check_seats(teams: Mapping[str, Team], org: OrgSettings, members: int,
+                docs: Mapping[str, Document], org_doc: Document, today: dt.date
+                ) -> list[Finding]:
+    """Allocations against purchased seats, members against allocations (as of today)."""
+    out: list[Finding] = []
+    b = org.budget
+    team_based = b.allocation_model == "team_based"
+    total = 0
+    for team in teams.values():
+        seats = allocated_seats_at(team, b, today)
+        total += team.allocated_seats
+        doc = docs.get(team.source.file) if team.source else None
+        if doc is None or not team_based:
+            continue
+        count = len(team.members)
+        if count > seats:
+            used = members * 100 / b.purchased_seats
+            fields = {"team": team.name, "members": count, "seats": seats}
+            if not b.overflow_allowed:
+                out.append(at(doc, "/members", M.TEAM_OVER, **fields))
+            elif used >= b.overflow_threshold_pct:
+                out.append(at(doc, "/members", M.TEAM_OVERFLOW_BLOCKED, pct=used,
+                              threshold=b.overflow_threshold_pct, **fields))
+            else:
+                approval = ("plan needs --approve-overflow (seat_policy.approval_required)"
+                            if b.approval_required else "overflow is allowed without approval")
+                out.append(at(doc, "/members", M.TEAM_OVERFLOW, "warning", approval=approval,
+                              **fields))
+        if team.workspaces and org.org_type is OrgType.ENTERPRISE:
+            out.append(at(doc, "/workspaces", M.WORKSPACES_ENTERPRISE, team=team.name))
+        for ptr, start, end in sprint_dates(doc):
+            s, e = parse_date(start), parse_date(end)
+            if s is None:
+                out.append(at(doc, ptr + "/start", M.BAD_DATE, value=start))
+            if e is None:
+                out.append(at(doc, ptr + "/end", M.BAD_DATE, value=end))
+            if s and e and e < s:
+                out.append(at(doc, ptr + "/end", M.SPRINT_ORDER, start=s, end=e))
+    if team_based and total > b.purchased_seats:
+        out.append(at(org_doc, "/seats/purchased", M.SEATS_OVER_PURCHASED, allocated=total,
+                      purchased=b.purchased_seats))
+    if members > b.purchased_seats:
+        out.append(at(org_doc, "/seats/purchased", M.MEMBERS_OVER_PURCHASED, members=members,
+                      purchased=b.purchased_seats))
+    return out
