@@ -119,8 +119,10 @@ def _caps(store: SandboxStore) -> dict[str, int | None]:
 
 
 def _config(store: SandboxStore) -> dict[str, Any]:
-    return dict(store.get_meta("ccms_config") or {"mode": "organization", "mode_updated_at": None,
-                                                  "version": "ov_initial"})
+    return dict(
+        store.get_meta("ccms_config")
+        or {"mode": "organization", "mode_updated_at": None, "version": "ov_initial"}
+    )
 
 
 def _default(store: SandboxStore) -> dict[str, Any]:
@@ -264,8 +266,10 @@ def _set_default(store: SandboxStore, settings: dict[str, Any] | None) -> None:
 
 
 def _gate(ctx: Ctx) -> None:
-    if BETA not in ctx.header_list("anthropic-beta") or ctx.store.org_type != "enterprise" or (
-        ctx.store.get_meta("ccms_unenrolled")
+    if (
+        BETA not in ctx.header_list("anthropic-beta")
+        or ctx.store.org_type != "enterprise"
+        or (ctx.store.get_meta("ccms_unenrolled"))
     ):
         raise ApiError(404, "Not found.")
 
@@ -301,8 +305,9 @@ async def update_configuration(ctx: Ctx) -> object:
     body = await ctx.body()
     store = ctx.store
     mode = body.get("mode")
-    if mode is not None and (not isinstance(mode, dict)
-                             or mode.get("type") not in ("organization", "rbac_groups")):
+    if mode is not None and (
+        not isinstance(mode, dict) or mode.get("type") not in ("organization", "rbac_groups")
+    ):
         raise ApiError(400, "mode: expected {\"type\": \"organization\"} or "
                        "{\"type\": \"rbac_groups\"}.")  # fmt: skip
     has_order, has_version = "rbac_group_order" in body, "rbac_group_order_version" in body
@@ -318,8 +323,11 @@ async def update_configuration(ctx: Ctx) -> object:
                                "was read; read the configuration again.",
                                headers=NO_RETRY)  # fmt: skip
             order = body["rbac_group_order"]
-            if (not isinstance(order, list) or sorted(order) != sorted(current)
-                    or len(set(order)) != len(order)):
+            if (
+                not isinstance(order, list)
+                or sorted(order) != sorted(current)
+                or len(set(order)) != len(order)
+            ):
                 raise ApiError(400, "rbac_group_order: list every RBAC group that has settings, "
                                "each once.")  # fmt: skip
             if order != current:
@@ -329,8 +337,11 @@ async def update_configuration(ctx: Ctx) -> object:
                                   (position, gid))  # fmt: skip
                 _bump_version(store, current)
         if mode is not None and mode["type"] != config["mode"]:
-            if (mode["type"] == "rbac_groups" and not _order(store)
-                    and _default(store).get("doc_id") is None):
+            if (
+                mode["type"] == "rbac_groups"
+                and not _order(store)
+                and _default(store).get("doc_id") is None
+            ):
                 org = store.get_meta("ccms_org_settings")
                 if org == "invalid":
                     raise ApiError(400, "The organization settings could not be copied into a "
@@ -361,7 +372,7 @@ async def list_groups(ctx: Ctx) -> object:
             raise ApiError(409, "rbac_group_order changed while listing; list again from the "
                            "first page.", headers=NO_RETRY)  # fmt: skip
     order = _order(ctx.store)
-    rows = [_group_json(ctx.store, g, settings=False) for g in order[offset:offset + limit]]
+    rows = [_group_json(ctx.store, g, settings=False) for g in order[offset : offset + limit]]
     more = offset + limit < len(order)
     nxt = json.dumps({"o": offset + limit, "v": version}).encode()
     return {"data": rows, "has_more": more,
@@ -417,8 +428,9 @@ async def get_default(ctx: Ctx) -> object:
 async def update_default(ctx: Ctx) -> object:
     _gate(ctx)
     body = await ctx.body()
-    if "settings" not in body or not (body["settings"] is None or isinstance(body["settings"],
-                                                                            dict)):
+    if "settings" not in body or not (
+        body["settings"] is None or isinstance(body["settings"], dict)
+    ):
         raise ApiError(400, "settings: Field required (an object, or null to clear).")
 
     def apply() -> object:
