@@ -18,7 +18,10 @@ from reconciler.errors import SeatctlError
 #: (module, attribute) of each top-level command, imported lazily so one broken or
 #: slow import never takes the whole CLI down and ``--help`` stays fast.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "drift": ("reconciler.cli.drift", "drift"),
     "plan": ("reconciler.cli.plan", "plan"),
+    "review": ("reconciler.cli.review", "review"),
+    "status": ("reconciler.cli.status", "status"),
     "sandbox": ("reconciler.cli.sandbox", "sandbox"),
     "settings": ("reconciler.cli.settings", "settings"),
     "usage": ("reconciler.cli.usage", "usage"),

@@ -245,7 +245,8 @@ def policy_diff(repo_root: str | pathlib.Path, base_ref: str, policy_dir: str | 
     work_tree = pathlib.Path(repo.working_tree_dir or repo_root).resolve()
     policy_path = pathlib.Path(policy_dir)
     if not policy_path.is_absolute():
-        policy_path = (pathlib.Path(repo_root) / policy_path).resolve()
+        under_root = pathlib.Path(repo_root) / policy_path
+        policy_path = (under_root if under_root.is_dir() else policy_path).resolve()
     rel = policy_path.relative_to(work_tree).as_posix()
     head = load(policy_path)
     base_sha = gitrepo.resolve_base(repo, base_ref, env)

@@ -7,6 +7,9 @@ cannot inject Markdown, mentions or a fake banner into the comment (S7).
 
 from __future__ import annotations
 
+import os
+import pathlib
+
 from reconciler.gitops.policy_diff import MemberDelta, PolicyDiff
 
 
@@ -146,3 +149,15 @@ def _member_md(m: MemberDelta) -> str:
     if m.kind == "role_changed":
         return f"{e}: role {code(m.role_before or '')} → {code(m.role_after or '')}"
     return f"{e}: moved {code(m.team_before or '')} → {code(m.team_after or '')}"
+
+
+def render_base_section(policy_dir: str | os.PathLike[str], base: str, fmt: str) -> str:
+    """What ``plan --base`` prints above the live plan (nothing for JSON output)."""
+    from reconciler.gitops.policy_diff import policy_diff
+
+    if fmt == "json":
+        return ""
+    diff = policy_diff(pathlib.Path.cwd(), base, pathlib.Path(policy_dir))
+    if fmt == "markdown":
+        return render_policy_diff_markdown(diff) + "\n"
+    return render_policy_diff_text(diff) + "\n"

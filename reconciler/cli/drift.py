@@ -1,0 +1,118 @@
+"""``seatctl drift``: how the live org differs from main's policy, classified by cause.
+
+Thin: load the policy, read the live org once through a read-only provider, classify
+(``gitops.drift``), print, optionally post to a Slack-compatible webhook, and return
+0 in sync, 2 drift, 1 error (an error is never reported as "in sync"). The webhook is
+sent *after* the report is printed; a delivery failure is a warning and never changes
+the exit code. Also holds the small helpers the other GitOps commands share.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import pathlib
+import tempfile
+from collections.abc import Iterator
+
+import click
+
+from reconciler.errors import ConfigError
+from reconciler.model import Policy
+from reconciler.providers.base import Provider
+from reconciler.providers.readonly import ReadOnlyProvider
+
+
+def load(policy_dir: pathlib.Path) -> Policy:
+    """The compiled policy, with a clear error for a missing directory."""
+    from reconciler.policy import load_policy
+
+    if not policy_dir.is_dir():
+        raise ConfigError(f"policy directory {policy_dir} does not exist",
+                          hint="pass the directory holding org.yaml, roles.yaml and teams/")
+    return load_policy(policy_dir)
+
+
+@contextlib.contextmanager
+def read_only_provider(policy: Policy, sandbox: str | None, demo: bool,
+                       today: dt.date) -> Iterator[Provider]:
+    """The live org, read-only: the real API, a sandbox database, or a seeded demo."""
+    from reconciler.providers.factory import open_provider
+
+    if sandbox and demo:
+        raise ConfigError("--sandbox and --demo exclude each other", hint="pass one of them")
+    if not demo:
+        yield ReadOnlyProvider(open_provider(policy, sandbox=sandbox))
+        return
+    from reconciler.sandbox.demo import seed_demo
+    from reconciler.sandbox.store import SandboxStore
+
+    with tempfile.TemporaryDirectory(prefix="seatctl-demo-") as tmp:
+        path = str(pathlib.Path(tmp) / "demo.db")
+        store = SandboxStore(path)
+        try:
+            seed_demo(store, today)
+        finally:
+            store.close()
+        yield ReadOnlyProvider(open_provider(policy, sandbox=path))
+
+
+def with_commit(policy: Policy, policy_dir: pathlib.Path) -> Policy:
+    """The policy with its git commit filled in when the loader did not know it."""
+    if policy.commit:
+        return policy
+    from dataclasses import replace
+
+    from reconciler.gitops import gitrepo
+
+    try:
+        repo = gitrepo.open_repo(policy_dir)
+    except ConfigError:
+        return policy
+    return replace(policy, commit=gitrepo.head_sha(repo))
+
+
+policy_option = click.argument("policy_dir", required=False, default="policies",
+                               type=click.Path(file_okay=False, path_type=pathlib.Path))
+sandbox_option = click.option("--sandbox", type=click.Path(dir_okay=False), default=None,
+                              help="Read this sandbox database instead of the real organization.")
+demo_option = click.option("--demo", is_flag=True,
+                           help="Read a throwaway sandbox seeded with the Acme demo organization.")
+state_option = click.option("--state", "state_path", default=None,
+                            type=click.Path(dir_okay=False, path_type=pathlib.Path),
+                            help="Last-apply record (default: .seatctl/last-apply.json).")
+
+
+@click.command("drift")
+@policy_option
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True)
+@click.option("--notify", "notify_url", default=None, metavar="URL",
+              help="Also post the report to this Slack-compatible webhook.")
+@sandbox_option
+@demo_option
+@state_option
+def drift(policy_dir: pathlib.Path, fmt: str, notify_url: str | None, sandbox: str | None,
+          demo: bool, state_path: pathlib.Path | None) -> int:
+    """Compare the live org with the policy; classify each difference by its cause.
+
+    Exit codes: 0 in sync, 2 drift found, 1 error. Read-only: never changes the org.
+    """
+    from reconciler.gitops.drift import detect_drift
+    from reconciler.gitops.render_drift import headline, render_drift, render_drift_markdown
+    from reconciler.gitops.state import DEFAULT_PATH, load_last_apply
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    policy = with_commit(load(policy_dir), policy_dir)
+    last = load_last_apply(state_path or DEFAULT_PATH)
+    with read_only_provider(policy, sandbox, demo, now.date()) as provider:
+        report = detect_drift(policy, provider, at=now.date(), now=now, last=last)
+    click.echo(render_drift(report, fmt), nl=False)
+    if notify_url:
+        from reconciler.notify.dispatch import WebhookTarget, notify
+
+        for outcome in notify([WebhookTarget("drift", url=notify_url)], headline(report),
+                              render_drift(report, "text"),
+                              markdown=render_drift_markdown(report)):
+            click.echo(outcome.line(), err=True)
+    return report.exit_code

@@ -1,0 +1,71 @@
+"""``seatctl review --month YYYY-MM``: the monthly seat review as one Markdown report.
+
+Thin: load the policy, open the usage store, read git history, build, print (or
+write ``--out``), then optionally send it to the review's recipients (``--notify``:
+the low-utilisation and high-usage notify lists of org.yaml). A delivery failure is
+a warning; the report is already printed and the exit code stays 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+
+import click
+
+from reconciler.cli.drift import load, policy_option
+from reconciler.errors import ConfigError, SeatctlError
+
+
+@click.command("review")
+@policy_option
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month to review.")
+@click.option("--db", default=None, help="Usage store (default: .seatctl/usage.db).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=pathlib.Path), default=None,
+              help="Also write the report to this file.")
+@click.option("--notify", "send", is_flag=True,
+              help="Send the review to the recipients named in org.yaml.")
+def review(policy_dir: pathlib.Path, month: str, db: str | None, out: pathlib.Path | None,
+           send: bool) -> int:
+    """Utilisation, inactive seats, alerts, merged policy changes, renewal forecast."""
+    from reconciler.gitops import gitrepo
+    from reconciler.gitops.render_review import render_review_markdown, subject
+    from reconciler.gitops.review import build_review
+    from reconciler.policy import load_policy
+    from reconciler.usage.period import month_period
+    from reconciler.usage.store import DEFAULT_DB, UsageStore
+
+    period = month_period(month)
+    today = dt.datetime.now(dt.UTC).date()
+    policy = load(policy_dir)
+    path = pathlib.Path(db) if db else DEFAULT_DB
+    if not path.exists():
+        raise ConfigError(f"usage store {path} does not exist",
+                          hint="run `seatctl usage sync` first (or pass --db)")
+    try:
+        repo_root: pathlib.Path | None = pathlib.Path(
+            gitrepo.open_repo(policy_dir).working_tree_dir or policy_dir)
+    except ConfigError:
+        repo_root = None
+    with UsageStore(path) as store:
+        result = build_review(policy, store, period, repo_root=repo_root,
+                              policy_dir=policy_dir, load=load_policy, today=today)
+    text = render_review_markdown(result)
+    click.echo(text, nl=False)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+    if send:
+        from reconciler.notify.dispatch import notify, targets_from_policy
+
+        recipients = (*policy.usage.low_utilization.notify, *policy.usage.high_usage.notify)
+        try:
+            targets = targets_from_policy(policy.notifications,
+                                          list(dict.fromkeys(recipients)) or None)
+        except SeatctlError as exc:  # the report is out already: warn, keep exit 0
+            click.echo(f"warning: cannot resolve the review's recipients: {exc}", err=True)
+            targets = []
+        if not targets:
+            click.echo("warning: --notify given but org.yaml names no recipients", err=True)
+        for outcome in notify(targets, subject(result), text, markdown=text):
+            click.echo(outcome.line(), err=True)
+    return 0

@@ -1,0 +1,150 @@
+"""The CI glue the workflows call: the sticky PR comment, outputs and job summary.
+
+``python -m reconciler.gitops.ci pr-comment ...`` turns the plan step's Markdown (and
+its exit code) into ONE comment body that starts with the hidden marker the workflow
+searches for, caps it below GitHub's 65,536-character limit (the full plan stays in
+the artifact), appends it to ``$GITHUB_STEP_SUMMARY`` and writes ``exitcode``,
+``blocked`` and ``comment-path`` to ``$GITHUB_OUTPUT``.
+``policy-diff`` prints only what the pull request changes in the policy (fork pull
+requests, which get no credentials for a live plan).
+
+The pure part is ``build_comment``; ``main`` is the edge (files, environment).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import sys
+from collections.abc import Mapping, Sequence
+
+import click
+
+from reconciler.errors import SeatctlError
+
+MARKER = "<!-- seatctl-plan -->"
+#: GitHub rejects comments over 65,536 characters; keep a margin for the footer.
+COMMENT_LIMIT = 60_000
+
+STATUS_LINES = {
+    0: "✅ **No changes**: the live organization already matches this policy.",
+    2: "📝 **Changes**: merging applies the plan below.",
+}
+
+
+def build_comment(body: str, *, exit_code: int, blocked: bool, stderr: str = "",
+                  note: str = "", head_sha: str = "", limit: int = COMMENT_LIMIT) -> str:
+    """The sticky comment: marker, one status line, the plan, and any error text."""
+    if blocked:
+        status = "⛔ **Blocked**: a guard refuses this plan (see the findings below)."
+    elif exit_code in STATUS_LINES:
+        status = STATUS_LINES[exit_code]
+    else:
+        status = f"❌ **Error** (exit {exit_code}): seatctl could not produce a plan."
+    parts = [MARKER, "## seatctl plan", "", status, ""]
+    if note:
+        parts += [f"> {note}", ""]
+    err = stderr.strip()
+    if err and (exit_code not in (0, 2) or blocked):
+        safe = err.replace("```", "'''")
+        parts += ["```text", safe[-4000:], "```", ""]
+    text = body.rstrip()
+    footer = f"\n\n<sub>seatctl · head {head_sha[:12]}</sub>\n" if head_sha else "\n"
+    head = "\n".join(parts)
+    room = limit - len(head) - len(footer)
+    if len(text) > room:
+        cut = "\n\n… (truncated; the full plan is in the `seatctl-plan` artifact)"
+        text = text[: max(0, room - len(cut))].rstrip() + cut
+    return head + text + footer
+
+
+def write_outputs(env: Mapping[str, str], outputs: Mapping[str, str], summary: str) -> None:
+    """Append to ``$GITHUB_OUTPUT`` and ``$GITHUB_STEP_SUMMARY`` when they are set."""
+    out = env.get("GITHUB_OUTPUT")
+    if out:
+        with open(out, "a", encoding="utf-8") as fh:
+            for key, value in outputs.items():
+                if "\n" in value:
+                    raise ValueError(f"output {key} must be one line")
+                fh.write(f"{key}={value}\n")
+    step_summary = env.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as fh:
+            fh.write(summary)
+
+
+def _blocked_from(plan_json: pathlib.Path | None) -> bool:
+    if plan_json is None or not plan_json.exists():
+        return False
+    try:
+        return bool(json.loads(plan_json.read_text(encoding="utf-8")).get("blocked"))
+    except (OSError, ValueError):
+        return False
+
+
+@click.group()
+def cli() -> None:
+    """CI helpers for the seatctl workflows."""
+
+
+@cli.command("pr-comment")
+@click.option("--body", "body_path", required=True,
+              type=click.Path(dir_okay=False, path_type=pathlib.Path))
+@click.option("--exit-code", "exit_code", required=True, type=int)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False,
+                                                               path_type=pathlib.Path))
+@click.option("--stderr", "stderr_path", type=click.Path(dir_okay=False, path_type=pathlib.Path))
+@click.option("--plan-json", "plan_json", type=click.Path(dir_okay=False, path_type=pathlib.Path))
+@click.option("--note", default="")
+def pr_comment(body_path: pathlib.Path, exit_code: int, out: pathlib.Path,
+               stderr_path: pathlib.Path | None, plan_json: pathlib.Path | None,
+               note: str) -> int:
+    """Write the sticky comment body, the job summary and the step outputs."""
+    body = body_path.read_text(encoding="utf-8") if body_path.exists() else ""
+    stderr = stderr_path.read_text(encoding="utf-8") if stderr_path and stderr_path.exists() \
+        else ""
+    blocked = _blocked_from(plan_json)
+    comment = build_comment(body, exit_code=exit_code, blocked=blocked, stderr=stderr,
+                            note=note, head_sha=os.environ.get("GITHUB_SHA", ""))
+    out.write_text(comment, encoding="utf-8")
+    write_outputs(os.environ, {"exitcode": str(exit_code), "blocked": str(blocked).lower(),
+                               "comment-path": str(out)}, comment)
+    return 0
+
+
+@cli.command("policy-diff")
+@click.argument("policy_dir", required=False, default="policies",
+                type=click.Path(file_okay=False, path_type=pathlib.Path))
+@click.option("--base", default="auto", show_default=True,
+              help="Base ref or commit; `auto` reads the pull request's base from CI.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="markdown")
+def policy_diff_cmd(policy_dir: pathlib.Path, base: str, fmt: str) -> int:
+    """Print what this branch changes in the policy against its base (no live read)."""
+    from reconciler.gitops.policy_diff import policy_diff
+    from reconciler.gitops.render_policy_diff import (
+        render_policy_diff_markdown,
+        render_policy_diff_text,
+    )
+
+    diff = policy_diff(pathlib.Path.cwd(), base, policy_dir)
+    render = render_policy_diff_markdown if fmt == "markdown" else render_policy_diff_text
+    click.echo(render(diff), nl=False)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        rv = cli.main(args=list(argv) if argv is not None else None,
+                      prog_name="python -m reconciler.gitops.ci", standalone_mode=False)
+    except SeatctlError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return rv if isinstance(rv, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
