@@ -20,11 +20,13 @@ from reconciler.errors import SeatctlError
 COMMANDS: dict[str, tuple[str, str]] = {
     "drift": ("reconciler.cli.drift", "drift"),
     "plan": ("reconciler.cli.plan", "plan"),
+    "schema": ("reconciler.cli.schema", "schema"),
     "review": ("reconciler.cli.review", "review"),
     "status": ("reconciler.cli.status", "status"),
     "sandbox": ("reconciler.cli.sandbox", "sandbox"),
     "settings": ("reconciler.cli.settings", "settings"),
     "usage": ("reconciler.cli.usage", "usage"),
+    "validate": ("reconciler.cli.validate", "validate"),
 }
 
 

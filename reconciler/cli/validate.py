@@ -1,0 +1,65 @@
+"""``seatctl validate [PATH]``: every finding in a policy directory, at once.
+
+Exit 0 when there is no error (warnings are printed), 1 on any error. Thin: parse
+options, call ``validate_policy``, render.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+
+from reconciler.policy import ValidationResult, validate_policy
+from reconciler.policy.api import MAX_FILES
+from reconciler.policy.loader import MAX_FILE_BYTES
+
+
+def render_text(result: ValidationResult, root: str) -> str:
+    lines = [str(f) for f in result.findings]
+    errors, warnings = len(result.errors), len(result.warnings)
+    if result.policy is not None:
+        p = result.policy
+        lines.append(
+            f"{root}: valid — {len(p.desired.members)} members, {len(p.teams)} teams, "
+            f"{len(p.roles)} roles, {p.budget.purchased_seats} purchased seats"
+            + (f" ({warnings} warning(s))" if warnings else "")
+        )
+    else:
+        lines.append(f"{root}: {errors} error(s), {warnings} warning(s)")
+    return "\n".join(lines)
+
+
+def render_json(result: ValidationResult, root: str) -> str:
+    doc: dict[str, object] = {
+        "path": root,
+        "ok": result.ok,
+        "errors": len(result.errors),
+        "warnings": len(result.warnings),
+        "findings": [f.to_dict() for f in result.findings],
+    }
+    if result.policy is not None:
+        doc["summary"] = {"members": len(result.policy.desired.members),
+                          "teams": len(result.policy.teams), "roles": len(result.policy.roles)}
+    return json.dumps(doc, indent=2)
+
+
+@click.command("validate")
+@click.argument("path", default="policies", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--at", "at", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Evaluate expiry dates and sprint seats on this day (default: today).")
+@click.option("--max-file-bytes", type=click.IntRange(min=1), default=MAX_FILE_BYTES,
+              show_default=True, help="Refuse larger files before parsing them.")
+@click.option("--max-files", type=click.IntRange(min=1), default=MAX_FILES, show_default=True,
+              help="Refuse policies with more team files.")
+def validate(path: str, fmt: str, at: dt.datetime | None, max_file_bytes: int,
+             max_files: int) -> int:
+    """Check a policy directory (org.yaml, roles.yaml, teams/*.yaml): YAML, schema, rules."""
+    result = validate_policy(Path(path), today=at.date() if at else None,
+                             max_file_bytes=max_file_bytes, max_files=max_files)
+    click.echo(render_json(result, path) if fmt == "json" else render_text(result, path))
+    return 0 if result.ok else 1
