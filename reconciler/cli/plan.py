@@ -130,6 +130,9 @@ def make_plan(
               help="Plan against this sandbox database instead of the real organization.")
 @click.option("--demo", is_flag=True,
               help="Plan against a throwaway sandbox seeded with the Acme demo organization.")
+@click.option("--base", "base", default=None, metavar="REF",
+              help="Also show what this branch changes in the policy against REF "
+              "(`auto`: the pull request's base in CI).")
 def plan(
     policy_dir: pathlib.Path,
     out: pathlib.Path | None,
@@ -141,6 +144,7 @@ def plan(
     approver: str,
     sandbox: str | None,
     demo: bool,
+    base: str | None = None,
 ) -> int:
     """Show what applying the policy would change, why, and what it would cost.
 
@@ -156,6 +160,10 @@ def plan(
         except OSError as exc:
             raise ConfigError(f"cannot write the plan to {out}: {exc.strerror}",
                               hint="choose a writable path for --out") from None
+    if base is not None:
+        from reconciler.gitops.render_policy_diff import render_base_section
+
+        click.echo(render_base_section(policy_dir, base, fmt), nl=False)
     color = fmt == "text" and use_color(sys.stdout)
     click.echo(render(result, fmt, color=color), nl=False)
     if result.blocked:

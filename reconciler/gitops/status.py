@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from reconciler.errors import ConfigError
 from reconciler.gitops.drift import DriftReport, drift_from_live, read_live
 from reconciler.gitops.state import LastApply
 from reconciler.model import OrgState, Policy
@@ -153,11 +154,13 @@ def active_seats(policy: Policy, live: OrgState, store_path: str | os.PathLike[s
 
     end = today - dt.timedelta(days=1)
     start = end - dt.timedelta(days=ACTIVE_WINDOW_DAYS - 1)
-    definition = compile_active(policy.usage.active_products, policy.usage.active_metrics)
     path = pathlib.Path(store_path)
     if not path.exists():
-        return ActiveSeats(None, start, end, definition.describe(),
-                           "no usage data; run `seatctl usage sync`")
+        return ActiveSeats(None, start, end, "", "no usage data; run `seatctl usage sync`")
+    try:
+        definition = compile_active(policy.usage.active_products, policy.usage.active_metrics)
+    except ConfigError as exc:  # status still shows everything else
+        return ActiveSeats(None, start, end, "", f"cannot count active seats: {exc.message}")
     with UsageStore(path) as store:
         coverage = store.coverage()
         if coverage is None:
