@@ -34,6 +34,7 @@ import dataclasses
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -124,24 +125,27 @@ class FaultState:
 
 
 class RateWindow:
-    """Fixed-window counters: requests per minute, invite creations per hour."""
+    """Sliding-window budgets: requests per minute, invite creations per hour.
+
+    A refused request does not use up budget; ``retry-after`` is when the oldest
+    counted request leaves the window.
+    """
 
     def __init__(self, limits: RateLimits) -> None:
         self.limits = limits
         self._lock = threading.Lock()
-        self._windows: dict[str, tuple[int, int]] = {}
+        self._hits: dict[str, deque[float]] = {}
 
     def hit(self, name: str, limit: int, period_s: int) -> int:
-        """0 when allowed, else seconds until the window resets."""
+        """0 when allowed (and counted), else whole seconds until a slot frees."""
         now = time.monotonic()
-        window = int(now // period_s)
         with self._lock:
-            current, count = self._windows.get(name, (window, 0))
-            if current != window:
-                count = 0
-            if count >= limit:
-                return max(1, math.ceil((window + 1) * period_s - now))
-            self._windows[name] = (window, count + 1)
+            hits = self._hits.setdefault(name, deque())
+            while hits and hits[0] <= now - period_s:
+                hits.popleft()
+            if len(hits) >= limit:
+                return max(1, math.ceil(hits[0] + period_s - now))
+            hits.append(now)
             return 0
 
 
