@@ -18,6 +18,9 @@ from reconciler.errors import SeatctlError
 #: (module, attribute) of each top-level command, imported lazily so one broken or
 #: slow import never takes the whole CLI down and ``--help`` stays fast.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "apply": ("reconciler.cli.apply", "apply"),
+    "audit": ("reconciler.cli.audit", "audit"),
+    "lock": ("reconciler.cli.apply", "lock"),
     "drift": ("reconciler.cli.drift", "drift"),
     "plan": ("reconciler.cli.plan", "plan"),
     "schema": ("reconciler.cli.schema", "schema"),
