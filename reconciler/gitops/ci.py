@@ -49,7 +49,8 @@ def build_comment(body: str, *, exit_code: int, blocked: bool, stderr: str = "",
     if err and (exit_code not in (0, 2) or blocked):
         safe = err.replace("```", "'''")
         parts += ["```text", safe[-4000:], "```", ""]
-    text = body.rstrip()
+    # one marker only, ours, at the very top (a renderer may carry its own)
+    text = "\n".join(ln for ln in body.rstrip().splitlines() if ln.strip() != MARKER)
     footer = f"\n\n<sub>seatctl · head {head_sha[:12]}</sub>\n" if head_sha else "\n"
     head = "\n".join(parts)
     room = limit - len(head) - len(footer)
