@@ -80,7 +80,7 @@ def pairs(draw: st.DrawFn) -> tuple[Policy, OrgState]:
     return policy, draw(lives(policy))
 
 
-SETTINGS = settings(max_examples=300, deadline=None,
+SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
