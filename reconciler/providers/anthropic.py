@@ -28,7 +28,7 @@ import random
 import time
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import anthropic
 
@@ -48,7 +48,13 @@ from reconciler.model import (
 from reconciler.providers.base import Capabilities
 from reconciler.providers.calls import Caller, CallStats
 from reconciler.providers.errors import Scrubber
-from reconciler.providers.paging import LiveReadInconsistent, walk_id_pages, walk_token_pages
+from reconciler.providers.paging import (
+    LiveReadInconsistent,
+    after_kw,
+    page_kw,
+    walk_id_pages,
+    walk_token_pages,
+)
 from reconciler.providers.parse import (
     SDK_PERIODS,
     Item,
@@ -64,7 +70,11 @@ from reconciler.providers.transport import with_request_deadline
 from reconciler.providers.writes import WriteOps
 
 PAGE_LIMIT = 1000
-SPEND_SCOPES = ("user", "rbac_group", "seat_tier")
+SPEND_SCOPES: tuple[Literal["user", "rbac_group", "seat_tier"], ...] = (
+    "user",
+    "rbac_group",
+    "seat_tier",
+)
 READABLE_WORKSPACE_ROLES = WORKSPACE_ROLES | {"workspace_billing"}
 
 
@@ -73,14 +83,6 @@ def capabilities_for(org_type: OrgType) -> Capabilities:
     if org_type is OrgType.ENTERPRISE:
         return Capabilities(rbac_groups=True, workspaces=False, spend_limits=True, analytics=True)
     return Capabilities(rbac_groups=False, workspaces=True, spend_limits=False, analytics=False)
-
-
-def _after(cursor: str | None) -> dict[str, Any]:
-    return {"after_id": cursor} if cursor else {}
-
-
-def _page(token: str | None) -> dict[str, Any]:
-    return {"page": token} if token else {}
 
 
 class AnthropicProvider(WriteOps):
@@ -176,7 +178,7 @@ class AnthropicProvider(WriteOps):
         members: dict[str, Member] = {}
         by_id: dict[str, str] = {}
         pages = walk_id_pages(
-            self._caller, endpoint, lambda c: users.list(limit=PAGE_LIMIT, **_after(c))
+            self._caller, endpoint, lambda c: users.list(limit=PAGE_LIMIT, **after_kw(c))
         )
         for page_no, page in enumerate(pages, 1):
             for index, raw in enumerate(page):
@@ -204,7 +206,7 @@ class AnthropicProvider(WriteOps):
         pages = walk_id_pages(
             self._caller,
             endpoint,
-            lambda c: api.list(limit=PAGE_LIMIT, statuses=["pending", "expired"], **_after(c)),
+            lambda c: api.list(limit=PAGE_LIMIT, statuses=["pending", "expired"], **after_kw(c)),
         )
         for page_no, page in enumerate(pages, 1):
             for index, raw in enumerate(page):
@@ -222,7 +224,7 @@ class AnthropicProvider(WriteOps):
         api = self._api.organization.rbac_groups.with_raw_response
         found: list[Group] = []
         pages = walk_token_pages(
-            self._caller, endpoint, lambda t: api.list(limit=PAGE_LIMIT, **_page(t))
+            self._caller, endpoint, lambda t: api.list(limit=PAGE_LIMIT, **page_kw(t))
         )
         for page_no, page in enumerate(pages, 1):
             found += [group_from(Item(raw, endpoint, f"page {page_no} item {i}"))
@@ -248,12 +250,12 @@ class AnthropicProvider(WriteOps):
         pages = walk_token_pages(
             self._caller,
             endpoint,
-            lambda t: api.list(group_id, limit=PAGE_LIMIT, **_page(t)),
+            lambda t: api.list(group_id, limit=PAGE_LIMIT, **page_kw(t)),
             id_field="user_id",
         )
         for page_no, page in enumerate(pages, 1):
             for index, raw in enumerate(page):
-                user_id = Item(raw, endpoint, f"page {page_no} item {index}").str("user_id")
+                user_id = Item(raw, endpoint, f"page {page_no} item {index}").string("user_id")
                 emails.add(self._email_of(user_id, by_id, endpoint))
         return emails
 
@@ -262,14 +264,14 @@ class AnthropicProvider(WriteOps):
         api = self._api.organization.workspaces.with_raw_response
         result: dict[str, Workspace] = {}
         pages = walk_id_pages(
-            self._caller, endpoint, lambda c: api.list(limit=PAGE_LIMIT, **_after(c))
+            self._caller, endpoint, lambda c: api.list(limit=PAGE_LIMIT, **after_kw(c))
         )
         rows = [Item(raw, endpoint, f"page {p} item {i}")
                 for p, page in enumerate(pages, 1) for i, raw in enumerate(page)]
         for item in rows:
-            if item.opt_str("archived_at"):
+            if item.opt_string("archived_at"):
                 continue
-            name, ws_id = item.str("name"), item.str("id")
+            name, ws_id = item.string("name"), item.string("id")
             if name in result:
                 raise LiveReadError(
                     f"{endpoint}: two workspaces are named {name!r}",
@@ -285,13 +287,13 @@ class AnthropicProvider(WriteOps):
         pages = walk_id_pages(
             self._caller,
             endpoint,
-            lambda c: api.list(ws_id, limit=PAGE_LIMIT, **_after(c)),
+            lambda c: api.list(ws_id, limit=PAGE_LIMIT, **after_kw(c)),
             id_field="user_id",
         )
         for page_no, page in enumerate(pages, 1):
             for index, raw in enumerate(page):
                 item = Item(raw, endpoint, f"page {page_no} item {index}")
-                email = self._email_of(item.str("user_id"), by_id, endpoint)
+                email = self._email_of(item.string("user_id"), by_id, endpoint)
                 roles[email] = item.enum("workspace_role", READABLE_WORKSPACE_ROLES)
         return MappingProxyType(roles)
 
@@ -304,7 +306,7 @@ class AnthropicProvider(WriteOps):
         pages = walk_token_pages(
             self._caller,
             endpoint,
-            lambda t: api.list(limit=PAGE_LIMIT, scope_type=list(SPEND_SCOPES), **_page(t)),
+            lambda t: api.list(limit=PAGE_LIMIT, scope_type=list(SPEND_SCOPES), **page_kw(t)),
         )
         for page_no, page in enumerate(pages, 1):
             for index, raw in enumerate(page):
@@ -321,9 +323,9 @@ class AnthropicProvider(WriteOps):
         kind = scope.enum("type", frozenset(SPEND_SCOPES))
         period = item.enum("period", SDK_PERIODS)
         if kind == "user":
-            key = self._email_of(scope.str("user_id"), by_id, endpoint)
+            key = self._email_of(scope.string("user_id"), by_id, endpoint)
         elif kind == "rbac_group":
-            group_id = scope.str("rbac_group_id")
+            group_id = scope.string("rbac_group_id")
             if group_id not in group_names:
                 raise LiveReadInconsistent(
                     f"live read inconsistent: {endpoint} has a limit for group {group_id}, "
@@ -332,13 +334,13 @@ class AnthropicProvider(WriteOps):
                 )
             key = group_names[group_id]
         else:
-            key = scope.str("seat_tier")
+            key = scope.string("seat_tier")
         amount = cents(item)
         if amount is None:
             # An explicit "no limit" override: nothing to cap, so not a SpendLimit.
             return None
         spend_key = SpendLimitKey(kind, key, period)  # type: ignore[arg-type]
-        return SpendLimit(spend_key, amount, item.str("currency"), item.str("id"))
+        return SpendLimit(spend_key, amount, item.string("currency"), item.string("id"))
 
     @staticmethod
     def _email_of(user_id: str, by_id: Mapping[str, str], endpoint: str) -> str:
@@ -363,11 +365,15 @@ class AnthropicProvider(WriteOps):
         api = self._api.organization.analytics.users.with_raw_response
         day = start
         while day <= end:
-            current, text = day, day.isoformat()
+            current = day
+
+            def fetch_page(token: str | None, day_text: str = day.isoformat()) -> Any:
+                return api.list(date=day_text, limit=PAGE_LIMIT, **page_kw(token))
+
             pages = walk_token_pages(
                 self._caller,
                 endpoint,
-                lambda t, d=text: api.list(date=d, limit=PAGE_LIMIT, **_page(t)),
+                fetch_page,
                 id_field=None,
             )
             for page_no, page in enumerate(pages, 1):

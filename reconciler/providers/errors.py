@@ -179,13 +179,12 @@ def map_status_error(
     rid = _request_id(exc)
     where = f"{endpoint} answered {status}" + (f" ({code})" if code else "")
     tail = f" [request {rid}]" if rid else ""
-    kw = {"status": status, "error_code": code, "request_id": rid}
     if status == 401:
         return AuthError(
             f"authentication failed — {where}: the admin key was rejected{tail}",
             hint=f"check the admin key in the environment variable {key_env} "
             "(revoked, expired, or for another organization)",
-            **kw,
+            status=status, error_code=code, request_id=rid,
         )
     if status == 403:
         method, _, path = endpoint.partition(" ")
@@ -195,32 +194,35 @@ def map_status_error(
             f"permission denied — {where}: the admin key lacks the scope {scope}{tail}"
             + (f"; the service says: {server}" if server else ""),
             hint=f"create a key with the {scope} scope and put it in {key_env}",
-            **kw,
+            status=status, error_code=code, request_id=rid,
         )
     if status == 429:
         return RateLimitedError(
             f"rate limited — {where} and the wait did not fit in the retry budget{tail}",
             hint="run again later; finished steps are kept and the rest is left for the next run",
-            **kw,
+            status=status, error_code=code, request_id=rid,
         )
     if status >= 500 or status == 408:
         return TransientError(
             f"the Admin API failed — {where} after retries{tail}",
             hint="the service had a transient problem; run again later",
-            **kw,
+            status=status, error_code=code, request_id=rid,
         )
     if code and code in CODE_MESSAGES:
         what, todo = CODE_MESSAGES[code]
-        return ApiRejectedError(f"{where}: {what}{tail}", hint=todo, **kw)
+        return ApiRejectedError(
+            f"{where}: {what}{tail}", hint=todo, status=status, error_code=code, request_id=rid
+        )
     server = _server_message(exc)
     text = f"{where}: {server}{tail}" if server else f"{where}{tail}"
     if reading:
         return LiveReadError(
             f"could not read the live organization — {text}",
             hint="check base_url and org_type in org.yaml",
-            **kw,
+            status=status, error_code=code, request_id=rid,
         )
-    return ApiRejectedError(text, hint="the change was refused; fix the policy or the org", **kw)
+    return ApiRejectedError(text, hint="the change was refused; fix the policy or the org",
+                          status=status, error_code=code, request_id=rid)
 
 
 def map_connection_error(exc: anthropic.APIConnectionError, *, endpoint: str) -> TransientError:

@@ -68,12 +68,12 @@ def open_provider(
     client = anthropic.Anthropic(api_key=key, base_url=url, max_retries=0)
     return AnthropicProvider(
         client, org_type=policy.org_type, key_env_name=key_env, retry=retry,
-        **_deadline(retry),
+        deadline_s=_deadline(retry),
     )
 
 
-def _deadline(retry: RetryPolicy | None) -> dict[str, float]:
-    return {"deadline_s": retry.request_deadline_s} if retry else {}
+def _deadline(retry: RetryPolicy | None) -> float:
+    return retry.request_deadline_s if retry else RetryPolicy().request_deadline_s
 
 
 def _open_sandbox(policy: Policy, path: str, retry: RetryPolicy | None) -> AnthropicProvider:
@@ -90,5 +90,5 @@ def _open_sandbox(policy: Policy, path: str, retry: RetryPolicy | None) -> Anthr
     client = sandbox_client(store, max_retries=0)
     return AnthropicProvider(
         client, org_type=policy.org_type, key_env_name=policy.admin_key_env, retry=retry,
-        **_deadline(retry),
+        deadline_s=_deadline(retry),
     )

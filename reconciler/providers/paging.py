@@ -23,6 +23,23 @@ MAX_PAGES = 10_000
 MAX_EMPTY_TOKEN_PAGES = 3
 
 
+def after_kw(cursor: str | None) -> dict[str, Any]:
+    """``after_id`` for an ID-cursor page, omitted on the first page."""
+    return {"after_id": cursor} if cursor else {}
+
+
+def page_kw(token: str | None) -> dict[str, Any]:
+    """``page`` for a token page, omitted on the first page."""
+    return {"page": token} if token else {}
+
+
+def _bind(fetch: Callable[[str | None], Any], cursor: str | None) -> Callable[[], Any]:
+    def call() -> Any:
+        return fetch(cursor)
+
+    return call
+
+
 class LiveReadInconsistent(LiveReadError):
     """The listing changed while it was read (an id twice, a reference to nobody)."""
 
@@ -72,7 +89,7 @@ def walk_id_pages(
     seen_cursors: set[str] = set()
     after: str | None = None
     for page in range(1, MAX_PAGES + 1):
-        body = caller.read(endpoint, lambda c=after: fetch(c), listing=True).body
+        body = caller.read(endpoint, _bind(fetch, after), listing=True).body
         data = _data(body, endpoint, page)
         has_more = body.get("has_more")
         if not isinstance(has_more, bool):
@@ -106,7 +123,7 @@ def walk_token_pages(
     token: str | None = None
     empty_run = 0
     for page in range(1, MAX_PAGES + 1):
-        body = caller.read(endpoint, lambda t=token: fetch(t), listing=True).body
+        body = caller.read(endpoint, _bind(fetch, token), listing=True).body
         data = _data(body, endpoint, page)
         if "next_page" not in body:
             raise _envelope_error(endpoint, page, "field `next_page` missing")

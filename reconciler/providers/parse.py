@@ -55,26 +55,28 @@ class Item:
             "from it",
         )
 
-    def str(self, field: str) -> str:
+    def string(self, field: str) -> str:
         value = self.raw.get(field)
         if not isinstance(value, str):
             raise self.fail(field, "missing" if value is None else "is not a string")
         return value
 
-    def opt_str(self, field: str) -> str | None:
+    def opt_string(self, field: str) -> str | None:
         value = self.raw.get(field)
-        if value is not None and not isinstance(value, str):
+        if value is None:
+            return None
+        if not isinstance(value, str):
             raise self.fail(field, "is not a string")
         return value
 
     def email(self, field: str = "email") -> str:
-        value = normalize_email(self.str(field))
+        value = normalize_email(self.string(field))
         if "@" not in value:
             raise self.fail(field, f"is not an email address ({value!r})")
         return value
 
     def enum(self, field: str, allowed: frozenset[str]) -> str:
-        value = self.str(field)
+        value = self.string(field)
         if value not in allowed:
             raise self.fail(
                 field, f"has unknown value {value!r} (known: {', '.join(sorted(allowed))})"
@@ -82,7 +84,7 @@ class Item:
         return value
 
     def time(self, field: str) -> dt.datetime:
-        text = self.str(field)
+        text = self.string(field)
         try:
             value = dt.datetime.fromisoformat(text)
         except ValueError:
@@ -101,7 +103,7 @@ class Item:
             raise self.fail(field, "missing or not an object")
         return Item(value, self.endpoint, f"{self.where}.{field}")
 
-    def int(self, field: str, default: int | None = None) -> int:
+    def integer(self, field: str, default: int | None = None) -> int:
         value = self.raw.get(field)
         if value is None and default is not None:
             return default
@@ -115,8 +117,8 @@ def member_from(item: Item, org_type: OrgType) -> Member:
     return Member(
         email=item.email(),
         role=role,
-        name=item.str("name"),
-        id=item.str("id"),
+        name=item.string("name"),
+        id=item.string("id"),
         added_at=item.time("added_at"),
     )
 
@@ -128,7 +130,7 @@ def invite_from(item: Item, org_type: OrgType) -> Invite:
         role=item.enum("role", SDK_ROLES & READABLE_ROLES[org_type]),
         status=typing.cast(typing.Literal["pending", "accepted", "expired", "deleted"], status),
         group_ids=frozenset(item.str_list("rbac_group_ids")),
-        id=item.str("id"),
+        id=item.string("id"),
         invited_at=item.time("invited_at"),
         expires_at=item.time("expires_at"),
     )
@@ -137,8 +139,8 @@ def invite_from(item: Item, org_type: OrgType) -> Invite:
 def group_from(item: Item) -> Group:
     source = item.enum("source_type", GROUP_SOURCES)
     return Group(
-        name=item.str("name"),
-        id=item.str("id"),
+        name=item.string("name"),
+        id=item.string("id"),
         source=typing.cast(typing.Literal["direct", "scim"], source),
     )
 
@@ -155,10 +157,10 @@ def activity_from(item: Item, day: dt.date) -> UserActivity | None:
     accepted = rejected = 0
     for name in ("edit_tool", "multi_edit_tool", "notebook_edit_tool", "write_tool"):
         counts = tools.obj(name)
-        accepted += counts.int("accepted_count")
-        rejected += counts.int("rejected_count")
+        accepted += counts.integer("accepted_count")
+        rejected += counts.integer("rejected_count")
     chat = item.obj("chat_metrics")
-    last = item.opt_str("last_activity_date")
+    last = item.opt_string("last_activity_date")
     try:
         last_day = dt.date.fromisoformat(last) if last else None
     except ValueError:
@@ -166,22 +168,22 @@ def activity_from(item: Item, day: dt.date) -> UserActivity | None:
     return UserActivity(
         day=day,
         email=user.email("email_address"),
-        user_id=user.str("id"),
-        sessions=core.int("distinct_session_count", default=0),
-        lines_added=lines.int("added_count"),
-        lines_removed=lines.int("removed_count"),
-        commits=core.int("commit_count"),
-        pull_requests=core.int("pull_request_count"),
+        user_id=user.string("id"),
+        sessions=core.integer("distinct_session_count", default=0),
+        lines_added=lines.integer("added_count"),
+        lines_removed=lines.integer("removed_count"),
+        commits=core.integer("commit_count"),
+        pull_requests=core.integer("pull_request_count"),
         tool_accepted=accepted,
         tool_rejected=rejected,
-        chat_messages=chat.int("message_count"),
+        chat_messages=chat.integer("message_count"),
         last_activity=last_day,
     )
 
 
 def cents(item: Item, field: str = "amount") -> int | None:
     """A minor-unit decimal string (``"50000"``) → int cents; ``None`` when null."""
-    text = item.opt_str(field)
+    text = item.opt_string(field)
     if text is None:
         return None
     if not text.isdigit():

@@ -32,7 +32,7 @@ from reconciler.model import (
 from reconciler.providers.base import WriteResult
 from reconciler.providers.calls import Answer, OutcomeUnknown
 from reconciler.providers.errors import CODE_MESSAGES
-from reconciler.providers.paging import walk_id_pages, walk_token_pages
+from reconciler.providers.paging import after_kw, page_kw, walk_id_pages, walk_token_pages
 from reconciler.providers.parse import Item, group_from, invite_from, member_from, newer_invite
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ class WriteOps:
             p._caller,
             endpoint,
             lambda c: api.list(
-                limit=1000, email=email, statuses=["pending"], **({"after_id": c} if c else {})
+                limit=1000, email=email, statuses=["pending"], **after_kw(c)
             ),
         )
         for page in pages:
@@ -221,7 +221,7 @@ class WriteOps:
             answer = p._caller.read(
                 endpoint, lambda: p._api.organization.invites.with_raw_response.retrieve(invite_id)
             )
-            if Item(answer.body, endpoint, "answer").str("status") == "deleted":
+            if Item(answer.body, endpoint, "answer").string("status") == "deleted":
                 return WriteResult(None, already_done=True, request_id=exc.request_id)
             raise
 
@@ -257,7 +257,7 @@ class WriteOps:
         endpoint = "GET /v1/organizations/rbac_groups"
         api = p._api.organization.rbac_groups.with_raw_response
         pages = walk_token_pages(
-            p._caller, endpoint, lambda t: api.list(limit=1000, **({"page": t} if t else {}))
+            p._caller, endpoint, lambda t: api.list(limit=1000, **page_kw(t))
         )
         for page in pages:
             for index, raw in enumerate(page):
@@ -314,7 +314,7 @@ class WriteOps:
         pages = walk_token_pages(
             p._caller,
             endpoint,
-            lambda t: api.list(group_id, limit=1000, **({"page": t} if t else {})),
+            lambda t: api.list(group_id, limit=1000, **page_kw(t)),
             id_field="user_id",
         )
         present = any(raw.get("user_id") == user_id for page in pages for raw in page)
@@ -372,7 +372,7 @@ class WriteOps:
             if _is_status(exc, 404):
                 return None
             raise
-        return Item(answer.body, endpoint, "answer").str("workspace_role")
+        return Item(answer.body, endpoint, "answer").string("workspace_role")
 
     def add_workspace_member(self, workspace_id: str, member: Member, role: str) -> WriteResult:
         p = self._p()
