@@ -118,6 +118,14 @@ def test_console_org_reads_workspaces_with_member_roles() -> None:
         "member000001@gen.example": "workspace_developer"
     }
     assert live.workspaces["Research"].id == created.id
+    assert provider.add_workspace_member(created.id, member, "workspace_developer").already_done
+    provider.update_workspace_member(created.id, member, "workspace_admin")
+    assert provider.fetch().workspaces["Research"].members == {
+        "member000001@gen.example": "workspace_admin"
+    }
+    provider.remove_workspace_member(created.id, member)
+    assert provider.remove_workspace_member(created.id, member).already_done
+    assert provider.fetch().workspaces["Research"].members == {}
 
 
 def test_user_activity_rows_come_per_user_per_day(demo: SandboxStore) -> None:
