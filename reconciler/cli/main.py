@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("reconciler.cli.audit", "audit"),
     "lock": ("reconciler.cli.apply", "lock"),
     "drift": ("reconciler.cli.drift", "drift"),
+    "import": ("reconciler.cli.importer", "import_cmd"),
     "plan": ("reconciler.cli.plan", "plan"),
     "schema": ("reconciler.cli.schema", "schema"),
     "review": ("reconciler.cli.review", "review"),

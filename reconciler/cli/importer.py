@@ -1,0 +1,72 @@
+"""``seatctl import``: write a policy repository from a live organization.
+
+Thin: read the live org once (read-only), ``gitops.importer.import_policy``, write
+the files, print what was written and every warning. Refuses to overwrite an
+existing policy (``--force`` to allow). Exit 0, 1 on error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+
+import click
+
+from reconciler.errors import ConfigError
+from reconciler.model import (
+    OrgState,
+    OrgType,
+    Policy,
+    Safety,
+    SeatBudget,
+    SeatTier,
+    UsageSettings,
+)
+
+
+def _bootstrap_policy(org_type: OrgType, key_env: str) -> Policy:
+    """Just enough policy to open a provider before any policy exists."""
+    from types import MappingProxyType
+
+    empty = OrgState(org_type, MappingProxyType({}))
+    return Policy(org_name="", org_type=org_type, provider="anthropic", admin_key_env=key_env,
+                  budget=SeatBudget(0, MappingProxyType({"standard": SeatTier("standard", 0)}),
+                                    "standard"),
+                  safety=Safety(), usage=UsageSettings(), roles=MappingProxyType({}),
+                  teams=MappingProxyType({}), assignments=MappingProxyType({}), desired=empty)
+
+
+@click.command("import")
+@click.option("--out", "out", default="policies", show_default=True,
+              type=click.Path(file_okay=False, path_type=pathlib.Path),
+              help="Directory to write org.yaml, roles.yaml and teams/ into.")
+@click.option("--org-type", type=click.Choice(["enterprise", "console"]), default="enterprise",
+              show_default=True, help="Organization type of the live org.")
+@click.option("--key-env", default="SEATCTL_ADMIN_KEY", show_default=True,
+              help="Environment variable holding the admin key.")
+@click.option("--sandbox", type=click.Path(dir_okay=False), default=None,
+              help="Import this sandbox database's organization instead of the real one.")
+@click.option("--demo", is_flag=True, help="Import a freshly seeded Acme demo organization.")
+@click.option("--force", is_flag=True, help="Overwrite an existing policy in --out.")
+def import_cmd(out: pathlib.Path, org_type: str, key_env: str, sandbox: str | None, demo: bool,
+               force: bool) -> int:
+    """Write a complete policy repository (org, roles, one team per group) from the live org."""
+    from reconciler.cli.drift import read_only_provider
+    from reconciler.gitops.drift import read_live
+    from reconciler.gitops.importer import import_policy, write_import
+
+    if (out / "org.yaml").exists() and not force:
+        raise ConfigError(f"{out / 'org.yaml'} already exists",
+                          hint="choose another --out, or pass --force to overwrite")
+    bootstrap = _bootstrap_policy(OrgType(org_type), key_env)
+    with read_only_provider(bootstrap, sandbox, demo, dt.datetime.now(dt.UTC).date()) as p:
+        live = read_live(p)
+    result = import_policy(live)
+    for path in write_import(result, out):
+        click.echo(f"wrote {path}")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"imported {sum(len(t.members) for t in result.teams)} members in "
+               f"{len(result.teams)} teams with {len(result.roles)} roles; next: "
+               f"`seatctl plan {out}` should show no changes", err=True)
+    return 0

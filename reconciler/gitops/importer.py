@@ -1,0 +1,281 @@
+"""``seatctl import``: a complete policy repository written from a live organization.
+
+Goal: adopt seatctl in minutes, and planning the imported policy against the same
+org shows no changes. The policy model gives each member one team (whose RBAC group
+they are in) and one role (which may name a role group), so ``import_policy`` must
+tell team groups from role groups:
+
+1. Direct (non-SCIM) groups become nodes; two groups are linked when someone is in
+   both. Each linked component is 2-coloured: one colour holds team groups, the
+   other role groups (a member is in at most one of each).
+2. In each component, the colour whose groups all hold a single org role becomes
+   the role colour (a role maps to one org role); the other colour are teams.
+   Isolated groups are teams.
+3. Members take their team group's team and their role group's role; members with
+   no role group get a role per org role. Uniform per-user spend limits become role
+   caps; a team group's limit becomes the team's cap.
+
+SCIM groups are the identity provider's: never imported as teams. Owners/admins
+(protected roles the API cannot change) keep an assignable role in the file and are
+listed under ``safety.protected``. What cannot be expressed is listed in
+``warnings`` (and the members stay unlisted, which the plan reports, never removes).
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import yaml
+
+from reconciler.model import PROTECTED_ROLES, OrgState, OrgType
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedRole:
+    key: str
+    org_role: str
+    group: str | None = None
+    cap_cents: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedMember:
+    email: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedTeam:
+    name: str
+    group: str
+    members: tuple[ImportedMember, ...]
+    cap_cents: int | None = None
+    workspaces: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    org_name: str
+    org_type: OrgType
+    allowed_domains: tuple[str, ...]
+    purchased: int
+    roles: tuple[ImportedRole, ...]
+    teams: tuple[ImportedTeam, ...]
+    protected: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "role"
+
+
+def _team_name(group: str, taken: set[str]) -> str:
+    name = group.removeprefix("team-") or group
+    return name if name not in taken else group
+
+
+def _colour(groups: list[str], links: dict[str, set[str]]) -> dict[str, int] | None:
+    """2-colouring of the group graph (None when some component is not bipartite)."""
+    colour: dict[str, int] = {}
+    for start in groups:
+        if start in colour:
+            continue
+        colour[start] = 0
+        queue = [start]
+        while queue:
+            g = queue.pop()
+            for other in sorted(links[g]):
+                if other not in colour:
+                    colour[other] = 1 - colour[g]
+                    queue.append(other)
+                elif colour[other] == colour[g]:
+                    return None
+    return colour
+
+
+def _components(groups: list[str], links: dict[str, set[str]]) -> list[list[str]]:
+    seen: set[str] = set()
+    out = []
+    for g in groups:
+        if g in seen:
+            continue
+        comp, queue = [], [g]
+        seen.add(g)
+        while queue:
+            x = queue.pop()
+            comp.append(x)
+            for y in sorted(links[x] - seen):
+                seen.add(y)
+                queue.append(y)
+        out.append(sorted(comp))
+    return out
+
+
+def import_policy(live: OrgState) -> ImportResult:
+    """Turn a live organization into policy facts that compile back to it. Pure."""
+    warnings: list[str] = []
+    people: dict[str, str] = {e: m.role for e, m in live.members.items()}
+    names = {e: m.name for e, m in live.members.items()}
+    id_to_group = {g.id: n for n, g in live.groups.items() if g.id}
+    direct = {n: g for n, g in live.groups.items() if g.source != "scim"}
+    member_of: dict[str, set[str]] = {e: set() for e in people}
+    for name, g in direct.items():
+        for email in g.members:
+            member_of.setdefault(email, set()).add(name)
+    for email, inv in live.invites.items():
+        if inv.status == "pending" and email not in people:
+            people[email] = inv.role
+            member_of[email] = {id_to_group[i] for i in inv.group_ids
+                                if i in id_to_group and id_to_group[i] in direct}
+    group_names = sorted(direct)
+    links: dict[str, set[str]] = {g: set() for g in group_names}
+    for email, gs in member_of.items():
+        if len(gs) > 2:
+            warnings.append(f"{email} is in {len(gs)} groups ({', '.join(sorted(gs))}); "
+                            "the policy gives one team and one role group")
+        ordered = sorted(gs)
+        for a in ordered:
+            for b in ordered:
+                if a != b:
+                    links[a].add(b)
+    colour = _colour(group_names, links)
+    role_groups: set[str] = set()
+    if colour is None:
+        warnings.append("groups overlap in a way one team + one role group cannot express; "
+                        "every group is imported as a team")
+    else:
+        for comp in _components(group_names, links):
+            if len(comp) == 1:
+                continue
+            sides = [[g for g in comp if colour[g] == c] for c in (0, 1)]
+            # the role side is the one whose groups are most uniform in org role
+            best = min(sides, key=lambda side: (sum(_deviants(direct[g].members, people)
+                                                    for g in side), -len(side), side))
+            role_groups.update(best)
+    caps = {key.key: lim.amount_cents for key, lim in live.spend_limits.items()
+            if key.scope == "user" and key.period == "monthly"}
+    roles: dict[str, ImportedRole] = {}
+    role_of: dict[str, str] = {}
+    for g in sorted(role_groups):
+        org_role = _org_role_of(direct[g].members, people) or "user"
+        member_caps = {caps.get(e) for e in direct[g].members}
+        cap = member_caps.pop() if len(member_caps) == 1 else None
+        if len(direct[g].members) and cap is None and any(caps.get(e) for e in direct[g].members):
+            warnings.append(f"members of {g} have different spend limits; none imported")
+        roles[_slug(g)] = ImportedRole(_slug(g), org_role, g, cap)
+        for e in sorted(direct[g].members):
+            role_of[e] = _slug(g)
+            if e in people and people[e] not in PROTECTED_ROLES and people[e] != org_role:
+                warnings.append(f"{e} holds {people[e]} but the role group {g} holds "
+                                f"{org_role}: imported as {org_role} (the plan shows the change)")
+    assignable_default = "user"
+    teams_members: dict[str, list[ImportedMember]] = {}
+    protected: list[str] = []
+    for email in sorted(people):
+        gs = member_of.get(email, set())
+        team_groups = sorted(gs - role_groups)
+        if not team_groups:
+            warnings.append(f"{email} is in no team group: left out of the policy "
+                            "(reported as unlisted, never removed)")
+            continue
+        live_role = people[email]
+        if live_role in PROTECTED_ROLES:
+            protected.append(email)
+        key = role_of.get(email)
+        if key is None:
+            org_role = assignable_default if live_role in PROTECTED_ROLES else live_role
+            cap = caps.get(email)
+            key = _slug(org_role) + (f"_capped_{cap // 100}" if cap is not None else "")
+            roles.setdefault(key, ImportedRole(key, org_role, None, cap))
+        teams_members.setdefault(team_groups[0], []).append(
+            ImportedMember(email, names.get(email, ""), key))
+    group_caps = {k.key: lim.amount_cents for k, lim in live.spend_limits.items()
+                  if k.scope == "rbac_group" and k.period == "monthly"}
+    taken: set[str] = set()
+    teams = []
+    for g in sorted(set(direct) - role_groups):
+        name = _team_name(g, taken)
+        taken.add(name)
+        teams.append(ImportedTeam(name, g, tuple(teams_members.get(g, ())), group_caps.get(g)))
+    held = len(people)
+    domains = sorted({e.rsplit("@", 1)[1] for e in people if "@" in e})
+    return ImportResult(
+        org_name=live.org_name or "Imported organization", org_type=live.org_type,
+        allowed_domains=tuple(domains), purchased=held + math.ceil(held * 0.125),
+        roles=tuple(roles[k] for k in sorted(roles)), teams=tuple(teams),
+        protected=tuple(protected), warnings=tuple(warnings))
+
+
+def _org_role_of(members: frozenset[str], people: Mapping[str, str]) -> str | None:
+    """The most common assignable org role in the group (protected roles ignored)."""
+    held = Counter(people[e] for e in members if e in people and people[e] not in
+                   PROTECTED_ROLES)
+    return min(held, key=lambda r: (-held[r], r)) if held else None
+
+
+def _deviants(members: frozenset[str], people: Mapping[str, str]) -> int:
+    """Members whose org role differs from the group's most common one."""
+    main = _org_role_of(members, people)
+    return sum(1 for e in members if e in people and people[e] not in PROTECTED_ROLES
+               and people[e] != main)
+
+
+def _money(cents: int) -> float:
+    return round(cents / 100, 2)
+
+
+def write_import(result: ImportResult, out_dir: pathlib.Path) -> list[pathlib.Path]:
+    """Write org.yaml, roles.yaml and one teams/<name>.yaml per team; returns the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "teams").mkdir(exist_ok=True)
+    org = {
+        "organization": {"name": result.org_name, "type": result.org_type.value,
+                         "provider": "anthropic", "admin_key_env": "SEATCTL_ADMIN_KEY",
+                         "allowed_domains": list(result.allowed_domains)},
+        "seats": {"purchased": result.purchased, "default_tier": "standard",
+                  "tiers": {"standard": {"seat_type": "Standard", "monthly_price": 0.0}}},
+        "teams": [{"name": t.name, "allocated_seats": len(t.members), "cost_center": t.group}
+                  for t in result.teams],
+        "safety": {"protected": list(result.protected), "unmanaged": "report"},
+    }
+    roles: dict[str, dict[str, object]] = {}
+    for r in result.roles:
+        doc: dict[str, object] = {"display_name": r.key.replace("_", " ").title(),
+                                  "org_role": r.org_role, "seat_tier": "standard"}
+        if r.cap_cents is not None:
+            doc["monthly_spend_cap"] = _money(r.cap_cents)
+        if r.group:
+            doc["group"] = r.group
+        roles[r.key] = doc
+    written = [_dump(out_dir / "org.yaml", "../schemas/org.schema.json", org,
+                     "Imported from the live organization by `seatctl import`. Set the seat "
+                     "tier prices and purchased seats of your contract."),
+               _dump(out_dir / "roles.yaml", "../schemas/roles.schema.json", {"roles": roles},
+                     "One role per role group (and per org role for members in none).")]
+    for t in result.teams:
+        team: dict[str, object] = {"name": t.name, "cost_center": t.group,
+                                   "allocated_seats": len(t.members), "group": t.group}
+        if t.cap_cents is not None:
+            team["monthly_spend_cap"] = _money(t.cap_cents)
+        team["members"] = [{"email": m.email, **({"name": m.name} if m.name else {}),
+                            "role": m.role} for m in t.members]
+        written.append(_dump(out_dir / "teams" / f"{t.name}.yaml",
+                             "../../schemas/team.schema.json", team,
+                             f"Team from RBAC group {t.group}."))
+    return written
+
+
+def _dump(path: pathlib.Path, schema: str, data: object, note: str) -> pathlib.Path:
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=False, width=100)
+    path.write_text(f"# yaml-language-server: $schema={schema}\n# {note}\n{body}",
+                    encoding="utf-8")
+    return path
+
+
+__all__ = ["ImportResult", "import_policy", "write_import"]
