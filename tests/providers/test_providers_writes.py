@@ -12,7 +12,7 @@ from reconciler.model import Group, Member, SpendLimit, SpendLimitKey
 from reconciler.providers.errors import ReadOnlyViolation
 from reconciler.providers.readonly import WRITE_METHODS, ReadOnlyProvider
 from reconciler.sandbox.app import create_app
-from reconciler.sandbox.demo import seed_demo
+from reconciler.sandbox.demo import seed_demo, seed_generated
 from reconciler.sandbox.faults import FaultConfig
 from reconciler.sandbox.store import SandboxStore
 
@@ -192,3 +192,14 @@ def test_read_only_provider_refuses_every_write_without_a_request(demo: SandboxS
         with pytest.raises(ReadOnlyViolation, match="read-only"):
             getattr(readonly, name)(*args[name])
     assert not any(k.startswith(("POST", "DELETE")) for k in demo.request_counts())
+
+
+def test_removing_the_last_member_is_explained() -> None:
+    store = SandboxStore(":memory:")
+    seed_generated(store, 1, 0)
+    provider = provider_for(store)
+    only = provider.fetch().members["member000000@gen.example"]
+    with pytest.raises(ApiRejectedError) as err:
+        provider.remove_member(only)
+    assert err.value.error_code == "cannot_remove_last_member"
+    assert "last member cannot be removed" in err.value.message
