@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
+from typing import Any, cast
 
 import anthropic
 import httpx2
@@ -41,7 +41,9 @@ class InProcessTransport(httpx2.BaseTransport):
 
     def __init__(self, app: SandboxApp) -> None:
         self.app = app
-        self._wsgi = httpx2.WSGITransport(app=ASGIMiddleware(app, loop=_shared_loop()))
+        # a2wsgi's and httpx2's typing of ASGI/WSGI callables is narrower than the protocol
+        wsgi: Any = ASGIMiddleware(cast(Any, app), loop=_shared_loop())
+        self._wsgi = httpx2.WSGITransport(app=wsgi)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         try:
