@@ -11,7 +11,7 @@ Members are tuples while indexing (100k of them): ``Entry`` fields by position.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -36,8 +36,12 @@ from reconciler.policy.findings import Finding
 from reconciler.policy.loader import Document
 from reconciler.policy.orgfile import OrgSettings, cents, parse_date, scaling_rules
 
-#: (normalized email or None if refused, raw email, role key, team, doc, index, expires, name)
-Entry = tuple[str | None, str, str, str, Document, int, str | None, str]
+#: One member as the team-file worker extracts it:
+#: (normalized email or None if refused, raw email, role key, expires text, name, line, col)
+Row = tuple[str | None, str, str, str | None, str, int, int]
+#: (normalized email or None, raw email, role key, team, doc, index, expires, name, line, col)
+Entry = tuple[str | None, str, str, str, Document, int, str | None, str, int, int]
+
 
 #: Most privileged first: a member given two workspace roles by two teams gets the first.
 WORKSPACE_ORDER = ("workspace_admin", "workspace_developer", "workspace_restricted_developer",
@@ -77,22 +81,37 @@ def build_roles(doc: Document, org: OrgSettings) -> dict[str, Role]:
     return roles
 
 
-def index_members(docs: Iterable[Document], allowed: frozenset[str]
-                  ) -> tuple[list[Entry], list[Finding]]:
-    """Every member entry of every team file, emails checked and normalised once."""
-    entries: list[Entry] = []
+def member_rows(doc: Document, allowed: frozenset[str] | None
+                ) -> tuple[list[Row], list[Finding]]:
+    """One team file's members as compact rows (cheap to send between processes),
+    emails checked and normalised once, with their email findings."""
+    assert doc.data is not None
+    rows: list[Row] = []
     findings: list[Finding] = []
-    for doc in docs:
+    roles: dict[str, str] = {}  # one string object per role: pickles once per file
+    places = doc.children.get("members", ())
+    for i, m in enumerate(doc.data.get("members", ())):
+        raw = m["email"]
+        norm, issues = check_email(raw, allowed)
+        for msg, severity, fields in issues:
+            findings.append(at(doc, f"/members/{i}/email", msg, severity, **fields))
+        role = m["role"]
+        line, col = places[i]
+        rows.append((norm, raw, roles.setdefault(role, role), m.get("expires"),
+                     m.get("name", ""), line, col))
+    return rows, findings
+
+
+def index_members(files: Iterable[tuple[Document, Sequence[Row]]]) -> list[Entry]:
+    """Every member entry of every (valid) team file, in file order."""
+    entries: list[Entry] = []
+    add = entries.append
+    for doc, rows in files:
         assert doc.data is not None
         team = doc.data["name"]
-        for i, m in enumerate(doc.data.get("members", ())):
-            raw = m["email"]
-            norm, issues = check_email(raw, allowed)
-            for msg, severity, fields in issues:
-                findings.append(at(doc, f"/members/{i}/email", msg, severity, **fields))
-            entries.append((norm, raw, m["role"], team, doc, i, m.get("expires"),
-                            m.get("name", "")))
-    return entries, findings
+        for i, (norm, raw, role, expires, name, line, col) in enumerate(rows):
+            add((norm, raw, role, team, doc, i, expires, name, line, col))
+    return entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +138,8 @@ def build_teams(org_doc: Document, docs: list[Document], org: OrgSettings,
     assert org_doc.data is not None
     allocs = org_allocations(org_doc.data)
     members: dict[str, dict[str, None]] = {}
-    for norm, _raw, _role, team, _doc, _i, _exp, _name in entries:
+    for entry in entries:
+        norm, team = entry[0], entry[3]
         if norm is not None:
             members.setdefault(team, {})[norm] = None
     teams: dict[str, Team] = {}
@@ -179,16 +199,16 @@ def build_assignments(entries: list[Entry]) -> tuple[dict[str, Assignment], dict
     and email → name."""
     assignments: dict[str, Assignment] = {}
     names: dict[str, str] = {}
-    for norm, _raw, role, team, doc, i, expires, name in entries:
+    for norm, _raw, role, team, doc, _i, expires, name, line, col in entries:
         if norm is None:
             continue
-        exp = parse_date(expires)
         prior = assignments.get(norm)
         if prior is not None:
+            exp = parse_date(expires)
             if prior.expires_on is not None and (exp is None or exp > prior.expires_on):
                 assignments[norm] = Assignment(norm, prior.team, prior.role, exp, prior.source)
             continue
-        line, col = doc.position("members", i)
+        exp = parse_date(expires) if expires is not None else None
         assignments[norm] = Assignment(norm, team, role, exp, SourceRef(doc.path, line, col))
         if name:
             names[norm] = name

@@ -127,7 +127,7 @@ def check_members(entries: list[Entry], roles: Mapping[str, Role] | None, org: O
     role_of: dict[str, Entry] = {}
     emails = set()
     for entry in entries:
-        norm, raw, role, team, doc, i, expires, _name = entry
+        norm, raw, role, team, doc, i, expires, _name, _line, _col = entry
         ptr = f"/members/{i}"
         if roles is not None and role not in roles:
             out.append(at(doc, ptr + "/role", M.ROLE_UNKNOWN, role=role,
@@ -147,15 +147,14 @@ def check_members(entries: list[Entry], roles: Mapping[str, Role] | None, org: O
         emails.add(norm)
         first = seen_in_team.get((team, norm))
         if first is not None:
-            out.append(at(doc, ptr + "/email", M.EMAIL_DUPLICATE, email=norm,
-                          other=first[4].position("members", first[5])[0]))
+            out.append(at(doc, ptr + "/email", M.EMAIL_DUPLICATE, email=norm, other=first[8]))
             continue
         seen_in_team[(team, norm)] = entry
         prior = role_of.get(norm)
         if prior is None:
             role_of[norm] = entry
         elif prior[2] != role:
-            where = f"{prior[4].path}:{prior[4].position('members', prior[5])[0]}"
+            where = f"{prior[4].path}:{prior[8]}"
             out.append(at(doc, ptr + "/role", M.ROLE_CONFLICT, email=norm, role=role,
                           other_role=prior[2], other=where))
     for entry in entries:
