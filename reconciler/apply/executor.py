@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 from reconciler.apply.audit import AuditLog
 from reconciler.apply.handlers import ApplyContext, handler_for
-from reconciler.apply.limiter import RateLimiter, format_eta
+from reconciler.apply.limiter import RateLimiter
 from reconciler.apply.lock import OrgLock
 from reconciler.apply.preflight import check_desired, check_live, check_offline
 from reconciler.apply.progress import NoProgress, Progress
@@ -265,13 +265,3 @@ def apply_plan(
     if not report.complete:
         raise ApplyIncomplete(report)
     return report
-
-
-def eta_line(plan: Plan, limiter: RateLimiter) -> str:
-    """``42 changes; the rate limits (90 requests/min, 1100 invites/h) imply about 27s``."""
-    lim = limiter.limits
-    parts = [f"{lim.requests_per_minute:g} requests/min" if lim.requests_per_minute else "",
-             f"{lim.invites_per_hour:g} invites/h" if lim.invites_per_hour else ""]
-    limits = ", ".join(p for p in parts if p) or "no client-side limits"
-    return (f"{len(plan.changes)} changes; the rate limits ({limits}) imply about "
-            f"{format_eta(limiter.eta(plan.changes))}")

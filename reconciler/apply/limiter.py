@@ -138,9 +138,16 @@ class RateLimiter:
             self.stats.pauses.append(seconds)
 
     def eta(self, changes: Iterable[object]) -> float:
-        """Seconds the limits imply for ``changes`` from a standing start (no latency)."""
+        """Seconds the limits imply for ``changes``: the backlog already booked (e.g. the
+        live read just made, or a retry-after pause) plus the paced requests."""
         kinds = [str(getattr(c, "kind", c)) for c in changes]
-        return eta_for(len(kinds), sum(k in INVITE_KINDS for k in kinds), self.limits)
+        with self._lock:
+            now = self.clock.monotonic()
+            starts = [self._pause_until] + [c.earliest(now) for c in (self._requests,
+                                                                      self._invites) if c]
+            backlog = max(0.0, max(starts) - now)
+        return backlog + eta_for(len(kinds), sum(k in INVITE_KINDS for k in kinds),
+                                 self.limits)
 
 
 def _cell(rate: float | None, per: float, burst: int) -> _Cell | None:

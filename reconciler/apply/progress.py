@@ -35,6 +35,15 @@ class NoProgress:
         pass
 
 
+#: Below this many seconds the ETA is not worth a line.
+ETA_SHOWN_FROM_S = 5.0
+
+
+def eta_message(total: int, eta_s: float) -> str:
+    return (f"apply: {total} changes; the client-side rate limits imply about "
+            f"{format_eta(eta_s)}\n")
+
+
 class _Counts:
     def __init__(self, clock: Callable[[], float]) -> None:
         self.total = 0
@@ -73,6 +82,8 @@ class BarProgress:
     def start(self, total: int, eta_s: float) -> None:
         self.c.total = total
         self.c.t0 = self.c.clock()
+        if eta_s >= ETA_SHOWN_FROM_S:
+            self.write(eta_message(total, eta_s))
         self._draw()
 
     def advance(self, status: str, label: str) -> None:
@@ -104,6 +115,8 @@ class LineProgress:
     def start(self, total: int, eta_s: float) -> None:
         self.c.total = total
         self.c.t0 = self.c.clock()
+        if eta_s >= ETA_SHOWN_FROM_S:
+            self.write(eta_message(total, eta_s))
 
     def advance(self, status: str, label: str) -> None:
         with self.c.lock:

@@ -1,0 +1,124 @@
+"""One apply run, wired end to end: what ``seatctl apply`` does minus parsing and printing.
+
+Why a module: the CLI must stay thin, and the run has several edges that belong
+together — the audit log with its context (actor, run id, commit, plan hash) and
+the key scrubbed from it, the org lock, the limiter from ``org.yaml``, the provider
+paced by that limiter, and the last-apply record drift relies on. ``run_apply``
+holds the lock for exactly the apply and records the live state after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pathlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from reconciler.apply.audit import AuditLog, current_actor
+from reconciler.apply.executor import ApplyIncomplete, ApplyReport, apply_plan
+from reconciler.apply.limiter import PacingClock, RateLimiter, RateLimits
+from reconciler.apply.lock import acquire, lock_path
+from reconciler.apply.progress import Progress
+from reconciler.errors import SeatctlError
+from reconciler.model import Policy
+from reconciler.plan import Plan, fingerprint
+from reconciler.providers.base import Provider
+
+AUDIT_FILE = "audit.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOptions:
+    """Run inputs that are not policy: where state lives, how long to wait for the lock."""
+
+    state_dir: pathlib.Path = pathlib.Path(".seatctl")
+    lock_timeout_s: float = 0.0
+    concurrency: int | None = None
+    record_last_apply: bool = True
+
+
+def limiter_for(policy: Policy) -> RateLimiter:
+    """The client-side limits from ``org.yaml`` (``apply:``), defaults just under the API's."""
+    # A bucket of 8 over 90/min keeps any 60 s window at or under 98 requests (the
+    # documented limit is 100) while letting a small apply start without waiting.
+    return RateLimiter(RateLimits(requests_per_minute=policy.apply.requests_per_minute,
+                                  invites_per_hour=policy.apply.invites_per_hour, burst=8))
+
+
+def pace(provider: Provider, limiter: RateLimiter) -> None:
+    """Route the provider's waits (retry-after, backoff) through the limiter.
+
+    The provider takes its clock at construction; ``open_provider`` has no clock
+    argument, so the clock is swapped on the provider and its call runner here.
+    """
+    base = getattr(provider, "clock", None)
+    pacing = PacingClock(limiter, base)
+    for holder in (provider, getattr(provider, "_caller", None)):
+        if holder is not None and hasattr(holder, "clock"):
+            holder.clock = pacing
+
+
+def audit_for(plan: Plan, policy: Policy, state_dir: pathlib.Path,
+              env: Mapping[str, str]) -> AuditLog:
+    actor = current_actor(env)
+    key = env.get(policy.admin_key_env, "")
+    return AuditLog(
+        state_dir / AUDIT_FILE,
+        context={"actor": actor.name, "actor_source": actor.source, "run_id": actor.run_id,
+                 "org": policy.org_name, "policy_commit": plan.policy_commit,
+                 "plan_hash": plan.checksum},
+        secrets=[key] if key else [],
+    )
+
+
+def run_apply(
+    plan: Plan,
+    policy: Policy,
+    provider: Provider,
+    *,
+    options: ApplyOptions,
+    progress: Progress,
+    env: Mapping[str, str] | None = None,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> tuple[ApplyReport, str]:
+    """Lock, apply, record the last-apply state; returns the report and a warning (or "").
+
+    ``ApplyIncomplete`` is re-raised after the last-apply record is written, so drift
+    can tell finished steps from pending ones.
+    """
+    env = os.environ if env is None else env
+    limiter = limiter_for(policy)
+    pace(provider, limiter)
+    audit = audit_for(plan, policy, options.state_dir, env)
+    actor = current_actor(env)
+    concurrency = options.concurrency or policy.apply.concurrency
+    path = lock_path(policy.org_name, options.state_dir)
+    incomplete: ApplyIncomplete | None = None
+    with acquire(path, org=policy.org_name, owner=actor.name, run_id=actor.run_id,
+                 timeout=options.lock_timeout_s) as held:
+        try:
+            report = apply_plan(plan, provider, policy=policy, audit=audit, limiter=limiter,
+                                lock=held, concurrency=concurrency, progress=progress, now=now)
+        except ApplyIncomplete as exc:
+            incomplete, report = exc, exc.report
+        warning = _record(provider, plan, options, now) if options.record_last_apply else ""
+    if incomplete is not None:
+        raise incomplete
+    return report, warning
+
+
+def _record(provider: Provider, plan: Plan, options: ApplyOptions,
+            now: Callable[[], dt.datetime]) -> str:
+    """Write ``last-apply.json`` for drift; a failure is a warning, not a failed apply."""
+    from reconciler.gitops.state import record_last_apply
+
+    try:
+        live = provider.fetch()
+        record_last_apply(live, commit=plan.policy_commit, applied_at=now(),
+                          fingerprint=fingerprint(live),
+                          path=options.state_dir / "last-apply.json")
+    except (SeatctlError, OSError) as exc:
+        return f"warning: the last-apply record was not written ({exc}); drift will " \
+               "report pending changes as changed outside the policy until the next apply"
+    return ""

@@ -1,0 +1,222 @@
+"""``seatctl apply PLAN.json`` / ``apply --auto-approve [POLICY_DIR]`` and ``seatctl lock``.
+
+Thin: parse, load the plan and policy, open the provider, call
+``apply.session.run_apply``, render the report, return the exit code (0 done,
+1 refused or error, 3 apply incomplete). Without a saved plan or ``--auto-approve``
+nothing is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import pathlib
+import sys
+
+import click
+
+from reconciler.apply.executor import ApplyReport
+from reconciler.apply.lock import force_unlock, read_lock
+from reconciler.apply.progress import progress_for
+from reconciler.apply.session import ApplyOptions, run_apply
+from reconciler.errors import ApplyIncompleteError, ConfigError, LockError, PlanError
+from reconciler.model import Policy
+from reconciler.plan import Overrides, Plan
+
+NOTHING_WRITTEN = (
+    "nothing was applied: apply needs a reviewed plan or --auto-approve"
+)
+HOW = ("run `seatctl plan --out plan.json`, review it, then `seatctl apply plan.json`; "
+       "or `seatctl apply --auto-approve` to plan and apply in one go")
+
+
+def _load_policy(root: pathlib.Path) -> Policy:
+    from reconciler.cli.plan import policy_commit
+    from reconciler.policy import load_policy
+
+    if not root.is_dir():
+        raise ConfigError(f"policy directory {root} does not exist",
+                          hint="pass --policy-dir with the directory holding org.yaml")
+    policy = load_policy(root)
+    return dataclasses.replace(policy, commit=policy.commit or policy_commit(root))
+
+
+def _read_plan(path: pathlib.Path) -> Plan:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanError(f"cannot read plan {path}: {exc.strerror}",
+                        hint="pass the file written by `seatctl plan --out`") from None
+    return Plan.from_json(text)
+
+
+def _render(report: ApplyReport, fmt: str) -> str:
+    if fmt == "json":
+        doc = {
+            "complete": report.complete, "done": report.done, "failed": report.failed,
+            "not_started": report.not_started, "elapsed_s": round(report.elapsed_s, 3),
+            "write_requests": report.write_requests, "plan_checksum": report.plan_checksum,
+            "outcomes": [{"kind": o.change.kind, "target": o.change.target,
+                          "status": o.status, "request_id": o.request_id,
+                          "error": o.error or None} for o in report.outcomes],
+        }
+        return json.dumps(doc, indent=2, ensure_ascii=True) + "\n"
+    if not report.outcomes:
+        return "No changes: the organization already matches the plan.\n"
+    lines = []
+    for o in report.outcomes:
+        if o.status in ("failed", "not_started"):
+            mark = "x" if o.status == "failed" else "."
+            why = f": {o.error}" if o.error else ""
+            lines.append(f"  {mark} {o.status:<11} {o.change.kind} {_safe(o.change.target)}{why}")
+    shown = lines[:25] + ([f"  … and {len(lines) - 25} more"] if len(lines) > 25 else [])
+    head = "Apply complete" if report.complete else "Apply INCOMPLETE"
+    reqs = f", {report.write_requests} write requests" if report.write_requests is not None \
+        else ""
+    return "\n".join([*shown, f"{head}: {report.summary()} in {report.elapsed_s:.1f}s{reqs}."]) \
+        + "\n"
+
+
+def _safe(text: str) -> str:
+    """Control characters from live data are shown escaped, never sent to the terminal."""
+    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
+
+
+def _err(text: str) -> None:
+    click.echo(text, err=True, nl=False)
+
+
+@click.command("apply")
+@click.argument("target", required=False,
+                type=click.Path(path_type=pathlib.Path))
+@click.option("--auto-approve", is_flag=True,
+              help="Plan and apply in one go (TARGET is then the policy directory).")
+@click.option("--policy-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
+              default=pathlib.Path("policies"), show_default=True,
+              help="The policy checkout a saved plan was made from.")
+@click.option("--sandbox", type=click.Path(dir_okay=False),
+              help="Apply to this sandbox database instead of the real organization.")
+@click.option("--lock-timeout", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another apply's lock before failing.")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
+              default=pathlib.Path(".seatctl"), show_default=True,
+              help="Where the lock, the audit log and the last-apply record live.")
+@click.option("--concurrency", type=click.IntRange(1, 32), default=None,
+              help="Changes in flight at once (default: org.yaml apply.concurrency).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.Path,
+          sandbox: str | None, lock_timeout: float, state_dir: pathlib.Path,
+          concurrency: int | None, fmt: str) -> int:
+    """Apply a reviewed plan to the organization (exit 0 done, 1 refused, 3 incomplete)."""
+    from reconciler.providers.factory import open_provider
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    if auto_approve:
+        root = target or policy_dir
+        if root.is_file():
+            raise ConfigError(f"--auto-approve plans from a policy directory; {root} is a file",
+                              hint=f"apply a saved plan without --auto-approve: "
+                              f"`seatctl apply {root}`")
+        plan = _auto_plan(root, sandbox, now)
+        policy = _load_policy(root)
+    elif target is None:
+        raise ConfigError(NOTHING_WRITTEN, hint=HOW)
+    else:
+        if target.is_dir():
+            raise ConfigError(f"{NOTHING_WRITTEN} ({target} is a directory)", hint=HOW)
+        plan = _read_plan(target)
+        policy = _load_policy(policy_dir)
+    provider = open_provider(policy, sandbox=sandbox)
+    write = _err
+    progress = progress_for(write, tty=sys.stderr.isatty(),
+                            ci=os.environ.get("CI", "").lower() in ("1", "true", "yes"))
+    options = ApplyOptions(state_dir=state_dir, lock_timeout_s=lock_timeout,
+                           concurrency=concurrency)
+    try:
+        report, warning = run_apply(plan, policy, provider, options=options, progress=progress)
+    except ApplyIncompleteError as exc:
+        partial = getattr(exc, "report", None)
+        if isinstance(partial, ApplyReport):
+            click.echo(_render(partial, fmt), nl=False)
+        raise
+    if warning:
+        _err(warning + "\n")
+    click.echo(_render(report, fmt), nl=False)
+    return 0
+
+
+def _auto_plan(root: pathlib.Path, sandbox: str | None, now: dt.datetime) -> Plan:
+    from reconciler.cli.plan import make_plan
+    from reconciler.render import render
+
+    plan = make_plan(root, at=None, sandbox=sandbox, demo=False, approve_overflow=False,
+                     overrides=Overrides(False, False, ""), now=now)
+    click.echo(render(plan, "text", color=False), nl=False)
+    return plan
+
+
+# ---------------------------------------------------------------------------
+# seatctl lock show | force-unlock ID
+# ---------------------------------------------------------------------------
+
+state_dir_option = click.option(
+    "--state-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
+    default=pathlib.Path(".seatctl"), show_default=True,
+    help="Where the lock files live (<state-dir>/locks/).")
+
+
+@click.group("lock")
+def lock() -> None:
+    """Inspect the apply lock, or release one a crashed run left behind."""
+
+
+def _lock_files(state_dir: pathlib.Path) -> list[pathlib.Path]:
+    folder = state_dir / "locks"
+    try:
+        return sorted(folder.glob("*.lock"))
+    except OSError as exc:
+        raise LockError(f"cannot read {folder}: {exc.strerror}") from None
+
+
+@lock.command("show")
+@state_dir_option
+def show(state_dir: pathlib.Path) -> int:
+    """List held locks with holder, run id and age (exit 0 free, 2 held)."""
+    now = dt.datetime.now(dt.UTC)
+    held = [(p, read_lock(p)) for p in _lock_files(state_dir)]
+    held = [(p, info) for p, info in held if info is not None]
+    if not held:
+        click.echo("No apply lock is held.")
+        return 0
+    for path, info in held:
+        assert info is not None
+        click.echo(f"{path}: {info.describe(now)}")
+    return 2
+
+
+@lock.command("force-unlock")
+@click.argument("lock_id")
+@state_dir_option
+def force(lock_id: str, state_dir: pathlib.Path) -> int:
+    """Remove the lock with exactly this id (from `seatctl lock show`); audited."""
+    from reconciler.apply.audit import AuditLog, current_actor
+
+    matches = [p for p in _lock_files(state_dir)
+               if (info := read_lock(p)) is not None and info.id == lock_id.strip()]
+    if not matches:
+        ids = [info.id for p in _lock_files(state_dir) if (info := read_lock(p))]
+        raise LockError(f"no lock has id {lock_id!r}",
+                        hint=f"held lock ids: {', '.join(ids)}" if ids else "no lock is held")
+    actor = current_actor()
+    log = AuditLog(state_dir / "audit.jsonl",
+                   context={"actor": actor.name, "run_id": actor.run_id})
+    info = force_unlock(matches[0], lock_id, audit=log, actor=actor.name)
+    click.echo(f"Released the lock of {info.owner} (run {info.run_id}); recorded in the audit "
+               "log.")
+    return 0
+
+
+__all__ = ["apply", "lock"]
