@@ -79,6 +79,12 @@ def common(fn: F) -> F:
             metavar="YYYY-MM-DD",
             help="Evaluate as of this UTC date (default: today).",
         ),
+        click.option(
+            "--live",
+            "read_live",
+            is_flag=True,
+            help="Read the live org (members, added dates, unlisted); implied by --sandbox/--demo.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -127,13 +133,14 @@ def _sandbox_path(sandbox: str | None, demo: bool, today: dt.date) -> Iterator[s
         yield path
 
 
-def _live(policy: Policy, sandbox: str | None) -> OrgState | None:
-    """Live state (added dates, unlisted members) when a sandbox was named."""
-    if sandbox is None:
+def _live(policy: Policy, sandbox: str | None, read_live: bool) -> OrgState | None:
+    """Live state (added dates, unlisted members) when asked for or a sandbox is used."""
+    if sandbox is None and not read_live:
         return None
     from reconciler.providers.factory import open_provider
+    from reconciler.providers.readonly import ReadOnlyProvider
 
-    return open_provider(policy, sandbox=sandbox).fetch()
+    return ReadOnlyProvider(open_provider(policy, sandbox=sandbox)).fetch()
 
 
 def _emit(view: View, fmt: Format) -> None:
@@ -173,18 +180,20 @@ def sync_cmd(
     sandbox: str | None,
     demo: bool,
     today: dt.date | None,
+    read_live: bool,
     since: dt.date | None,
     revise_days: int,
     fmt: Format,
 ) -> int:
     """Read per-user per-day analytics into the local usage store."""
     from reconciler.providers.factory import open_provider
+    from reconciler.providers.readonly import ReadOnlyProvider
     from reconciler.usage.sync import sync_usage
 
     day = _today(today)
     policy = _load_policy(policy_dir)
     with _sandbox_path(sandbox, demo, day) as path, UsageStore(db) as store:
-        provider = open_provider(policy, sandbox=path)
+        provider = ReadOnlyProvider(open_provider(policy, sandbox=path))
         report = sync_usage(
             provider,
             store,
@@ -210,6 +219,7 @@ def report_cmd(
     sandbox: str | None,
     demo: bool,
     today: dt.date | None,
+    read_live: bool,
     period: str,
     by: By,
     fmt: Format,
@@ -219,7 +229,9 @@ def report_cmd(
     policy = _load_policy(policy_dir)
     span = parse_period(period, day)
     with _sandbox_path(sandbox, demo, day) as path, UsageStore(db) as store:
-        result = service.run_report(policy, store, by=by, period=span, live=_live(policy, path))
+        result = service.run_report(
+            policy, store, by=by, period=span, live=_live(policy, path, read_live)
+        )
         note = service.coverage_note(store, span)
     view = report_view(result)
     if note:
@@ -256,6 +268,7 @@ def inactive_cmd(
     sandbox: str | None,
     demo: bool,
     today: dt.date | None,
+    read_live: bool,
     days: int | None,
     propose: str | None,
     release_seats: bool,
@@ -267,7 +280,9 @@ def inactive_cmd(
     day = _today(today)
     policy = _load_policy(policy_dir)
     with _sandbox_path(sandbox, demo, day) as path, UsageStore(db) as store:
-        result = service.run_inactive(policy, store, days=days, today=day, live=_live(policy, path))
+        result = service.run_inactive(
+            policy, store, days=days, today=day, live=_live(policy, path, read_live)
+        )
     _emit(inactive_view(result), fmt)
     if propose is not None:
         proposals, skipped = plan_proposals(
@@ -311,6 +326,7 @@ def alerts_cmd(
     sandbox: str | None,
     demo: bool,
     today: dt.date | None,
+    read_live: bool,
     period: str,
     session_hours: float,
     notify_urls: tuple[str, ...],
@@ -322,7 +338,11 @@ def alerts_cmd(
     span = parse_period(period, day)
     with _sandbox_path(sandbox, demo, day) as path, UsageStore(db) as store:
         run = service.run_alerts(
-            policy, store, period=span, session_hours=session_hours, live=_live(policy, path)
+            policy,
+            store,
+            period=span,
+            session_hours=session_hours,
+            live=_live(policy, path, read_live),
         )
     view = alerts_view(
         run.report,
@@ -358,6 +378,7 @@ def chargeback_cmd(
     sandbox: str | None,
     demo: bool,
     today: dt.date | None,
+    read_live: bool,
     month: str,
     fmt: Format,
 ) -> int:
@@ -366,7 +387,7 @@ def chargeback_cmd(
     policy = _load_policy(policy_dir)
     span = month_period(month)
     with _sandbox_path(sandbox, demo, day) as path:
-        result = service.run_chargeback(policy, month=span, live=_live(policy, path))
+        result = service.run_chargeback(policy, month=span, live=_live(policy, path, read_live))
     _emit(chargeback_view(result), fmt)
     return 0
 
@@ -393,6 +414,7 @@ def dashboard_cmd(
     sandbox: str | None,
     demo: bool,
     today: dt.date | None,
+    read_live: bool,
     out: pathlib.Path,
     period: str,
     month: str | None,
@@ -404,7 +426,12 @@ def dashboard_cmd(
     cost_month = month_period(month or f"{day:%Y-%m}")
     with _sandbox_path(sandbox, demo, day) as path, UsageStore(db) as store:
         page = service.run_dashboard(
-            policy, store, period=span, month=cost_month, today=day, live=_live(policy, path)
+            policy,
+            store,
+            period=span,
+            month=cost_month,
+            today=day,
+            live=_live(policy, path, read_live),
         )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,10 @@ from reconciler.model import UserActivity
 METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "sessions": ("claude_code", ("sessions",)),
     "lines": ("claude_code", ("lines_added", "lines_removed")),
+    "lines_added": ("claude_code", ("lines_added",)),
+    "lines_removed": ("claude_code", ("lines_removed",)),
+    "tool_accepted": ("claude_code", ("tool_accepted",)),
+    "tool_rejected": ("claude_code", ("tool_rejected",)),
     "commits": ("claude_code", ("commits",)),
     "pull_requests": ("claude_code", ("pull_requests",)),
     "tool_actions": ("claude_code", ("tool_accepted", "tool_rejected")),

@@ -199,14 +199,13 @@ def _release_in_org(org: pathlib.Path, team: str, seats: int) -> None:
 def _default_validate(root: pathlib.Path) -> None:
     from reconciler.policy import validate_policy
 
-    result: object = validate_policy(root)
-    errors = [
-        f
-        for f in (result if isinstance(result, list) else [])
-        if getattr(f, "severity", "error") == "error"
-    ]
-    if errors:
-        raise PolicyError("proposed policy does not validate", findings=list(errors))
+    result = validate_policy(root)
+    if not result.ok:
+        raise PolicyError(
+            "the proposed policy edits do not validate; nothing was written",
+            findings=list(result.findings),
+            hint="; ".join(str(f) for f in result.errors[:3]),
+        )
 
 
 def write_proposals(
