@@ -20,7 +20,7 @@ from reconciler import __version__
 from reconciler.model import OrgState, Policy
 from reconciler.plan.changes import Change, ChangeKind, order_changes
 from reconciler.plan.desired import desired_at
-from reconciler.plan.diff import diff
+from reconciler.plan.diff import diff_desired
 from reconciler.plan.fingerprint import fingerprint
 from reconciler.plan.guards import NO_OVERRIDES, GuardInput, Overrides, run_guards
 from reconciler.plan.model import FORMAT_VERSION, Plan
@@ -50,7 +50,7 @@ def build_plan(
     """
     want = desired_at(policy, at)
     if live.complete:
-        changes = order_changes([*diff(policy, live, at), *extra_changes])
+        changes = order_changes([*diff_desired(policy, want, live), *extra_changes])
     else:
         changes = ()
     try:

@@ -39,7 +39,11 @@ from reconciler.plan.desired import (
 
 def diff(policy: Policy, live: OrgState, at: dt.date) -> list[Change]:
     """All changes, in apply order, that make ``live`` match ``policy`` as of ``at``."""
-    want = desired_at(policy, at)
+    return diff_desired(policy, desired_at(policy, at), live)
+
+
+def diff_desired(policy: Policy, want: DesiredAt, live: OrgState) -> list[Change]:
+    """``diff`` for a desired state already evaluated at its date (``desired_at``)."""
     changes: list[Change] = []
     removed = _members(policy, want, live, changes)
     _groups(policy, want, live, removed, changes)
@@ -58,14 +62,16 @@ def removal_reason(policy: Policy, want: DesiredAt, email: str) -> str:
 def _members(policy: Policy, want: DesiredAt, live: OrgState, out: list[Change]) -> set[str]:
     """Invites, role changes, invite withdrawals and member removals; returns removed emails."""
     desired = want.state
-    groups_of = _groups_by_email(desired)
+    live_members = live.members
+    missing = {e for e in desired.members if e not in live_members}
+    groups_of = _groups_by_email(desired, missing)
     live_groups = live.groups
     for email, member in desired.members.items():
-        src = member_source(policy, email)
-        label = f"{where(src)} ({member_label(policy, email)})"
-        current = live.members.get(email)
+        current = live_members.get(email)
         if current is not None:
             if current.role != member.role and current.role not in PROTECTED_ROLES:
+                src = member_source(policy, email)
+                label = f"{where(src)} ({member_label(policy, email)})"
                 out.append(
                     make_change(
                         ChangeKind.UPDATE_ROLE,
@@ -78,6 +84,8 @@ def _members(policy: Policy, want: DesiredAt, live: OrgState, out: list[Change])
                     )
                 )
             continue
+        src = member_source(policy, email)
+        label = f"{where(src)} ({member_label(policy, email)})"
         invite = live.invites.get(email)
         names = [g for g in groups_of.get(email, ()) if _writable(live_groups.get(g))]
         ids = [gid for g in names if (gid := _group_id(live_groups.get(g))) is not None]
@@ -330,10 +338,14 @@ def _workspaces(
             )
 
 
-def _groups_by_email(state: OrgState) -> dict[str, list[str]]:
+def _groups_by_email(state: OrgState, emails: set[str]) -> dict[str, list[str]]:
+    """Desired groups (sorted by name) of each of ``emails``: set intersections, not a
+    full reverse index, because only people being invited need it."""
     out: dict[str, list[str]] = {}
+    if not emails:
+        return out
     for name in sorted(state.groups):
-        for email in state.groups[name].members:
+        for email in state.groups[name].members & emails:
             out.setdefault(email, []).append(name)
     return out
 

@@ -180,9 +180,9 @@ def guard_unlisted(g: GuardInput) -> list[Finding]:
         return []
     out: list[Finding] = []
     desired = g.want.state
-    for email, member in sorted(g.live.members.items()):
-        if email in desired.members or email in g.want.expired:
-            continue
+    unlisted = [e for e in g.live.members if e not in desired.members and e not in g.want.expired]
+    for email in sorted(unlisted):
+        member = g.live.members[email]
         severity: Severity = "info" if member.role in PROTECTED_ROLES else "warning"
         out.append(Finding(severity, "unlisted_member",
                            f"{email} ({member.role}) is a member but not in the policy",
@@ -264,10 +264,18 @@ def guard_allocations(g: GuardInput) -> list[Finding]:
     """A team above its allocation needs overflow allowed *and* approved."""
     budget = g.policy.budget
     desired = g.want.state.members
+    lapsed: dict[str, int] = {}  # expired members per team, so most teams need no scan
+    for email in g.want.expired:
+        a = g.policy.assignments.get(email)
+        if a is not None:
+            lapsed[a.team] = lapsed.get(a.team, 0) + 1
     out: list[Finding] = []
     for name, team in sorted(g.policy.teams.items()):
         allocated = g.allocations.get(name, team.allocated_seats)
-        count = sum(1 for e in team.members if e in desired)
+        if len(team.members) <= allocated:
+            continue  # cannot be over, whatever has lapsed
+        count = (sum(1 for e in team.members if e in desired) if lapsed.get(name)
+                 else len(team.members))
         if count > allocated:
             message = f"team {name} has {count} members for {allocated} allocated seats"
             if not budget.overflow_allowed:

@@ -46,8 +46,21 @@ class _Org:
         self.groups: dict[str, Group] = dict(state.groups)
         self.limits: dict[SpendLimitKey, SpendLimit] = dict(state.spend_limits)
         self.workspaces: dict[str, Workspace] = dict(state.workspaces)
+        # members of groups touched so far, mutable: role groups can hold most of the
+        # org, and copying a 70,000-member frozenset per change would be quadratic
+        self.touched: dict[str, set[str]] = {}
+
+    def members_of(self, name: str) -> set[str]:
+        touched = self.touched.get(name)
+        if touched is None:
+            touched = self.touched[name] = set(self.groups[name].members)
+        return touched
 
     def freeze(self) -> OrgState:
+        for name, members in self.touched.items():
+            if name in self.groups:
+                self.groups[name] = replace(self.groups[name], members=frozenset(members))
+        self.touched = {}
         return replace(
             self.state,
             members=MappingProxyType(self.members),
@@ -101,7 +114,9 @@ def _apply_one(org: _Org, change: Change) -> None:
             raise SimulationError(f"group {name!r} already exists")
         org.groups[name] = Group(name, id=f"new-group:{name}")
     elif kind == "delete_group":
-        org.groups.pop(org.group(d["name"]).name)
+        name = org.group(d["name"]).name
+        org.groups.pop(name)
+        org.touched.pop(name, None)
     elif kind == "invite":
         if email in org.members:
             raise SimulationError(f"{email!r} is already a member")
@@ -122,9 +137,9 @@ def _apply_one(org: _Org, change: Change) -> None:
     elif kind == "remove_member":
         org.member(email)
         del org.members[email]
-        for name, group in list(org.groups.items()):
-            if email in group.members:
-                org.groups[name] = replace(group, members=group.members - {email})
+        for name, group in org.groups.items():
+            if email in org.touched.get(name, group.members):
+                org.members_of(name).discard(email)
         for name, ws in list(org.workspaces.items()):
             if email in ws.members:
                 org.set_ws_member(name, email, None)
@@ -134,9 +149,9 @@ def _apply_one(org: _Org, change: Change) -> None:
         group = org.group(d["group"])
         if kind == "add_group_member":
             org.member(email)
-            org.groups[group.name] = replace(group, members=group.members | {email})
+            org.members_of(group.name).add(email)
         else:
-            org.groups[group.name] = replace(group, members=group.members - {email})
+            org.members_of(group.name).discard(email)
     elif kind in ("add_workspace_member", "update_workspace_member"):
         org.member(email)
         org.set_ws_member(d["workspace"], email, str(d["role"]))
@@ -175,8 +190,7 @@ def accept_invites(state: OrgState, emails: Iterable[str] | None = None) -> OrgS
         for gid in invite.group_ids:
             name = by_id.get(gid)
             if name is not None:
-                group = org.groups[name]
-                org.groups[name] = replace(group, members=group.members | {email})
+                org.members_of(name).add(email)
     return org.freeze()
 
 

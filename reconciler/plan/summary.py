@@ -54,6 +54,13 @@ def _holders(state: OrgState) -> list[str]:
     return [*state.members, *pending]
 
 
+def _holds(state: OrgState, email: str) -> bool:
+    if email in state.members:
+        return True
+    invite = state.invites.get(email)
+    return invite is not None and invite.status == "pending"
+
+
 def summarize(
     policy: Policy,
     before: OrgState,
@@ -69,21 +76,34 @@ def summarize(
     assignments = policy.assignments
     center_of = {name: team.cost_center for name, team in policy.teams.items()}
 
-    def tally(state: OrgState) -> tuple[dict[str, list[int]], list[int]]:
-        per_team: dict[str, list[int]] = {}
-        total = [0, 0]
-        for email in _holders(state):
-            a = assignments.get(email)
-            price = role_price.get(a.role, default_price) if a is not None else default_price
-            total[0] += 1
-            total[1] += price
-            if a is not None:
-                slot = per_team.setdefault(a.team, [0, 0])
-                slot[0] += 1
-                slot[1] += price
-        return per_team, total
+    def price_of(email: str) -> tuple[str | None, int]:
+        a = assignments.get(email)
+        if a is None:
+            return None, default_price
+        return a.team, role_price.get(a.role, default_price)
 
-    (tb, total_b), (ta, total_a) = tally(before), tally(after)
+    def add(per_team: dict[str, list[int]], total: list[int], email: str, sign: int) -> None:
+        team, price = price_of(email)
+        total[0] += sign
+        total[1] += sign * price
+        if team is not None:
+            slot = per_team.setdefault(team, [0, 0])
+            slot[0] += sign
+            slot[1] += sign * price
+
+    tb: dict[str, list[int]] = {}
+    total_b = [0, 0]
+    for email in _holders(before):
+        add(tb, total_b, email, 1)
+    # after = before adjusted for the people whose seat the changes touch (linear in
+    # the change count, not the org size)
+    ta = {team: list(v) for team, v in tb.items()}
+    total_a = list(total_b)
+    touched = {str(c.data.get("email")) for c in changes if c.data.get("email")}
+    for email in touched:
+        held_before, held_after = _holds(before, email), _holds(after, email)
+        if held_before != held_after:
+            add(ta, total_a, email, 1 if held_after else -1)
     allocations = allocations or {}
     teams: list[Tally] = []
     for name in sorted(set(policy.teams) | set(tb) | set(ta)):
