@@ -16,8 +16,16 @@ $(BIN)/seatctl: pyproject.toml
 
 install: $(BIN)/seatctl  ## create .venv and install seatctl with test and dev extras
 
-demo: install  ## the quick start: plan the example policy against the built-in sandbox org
-	$(BIN)/seatctl demo
+SANDBOX_DB ?= .seatctl/sandbox.db
+
+demo: install  ## the quick start: seed the sandbox org, validate the example policy, plan it
+	$(BIN)/seatctl sandbox seed --demo --db $(SANDBOX_DB)
+	$(BIN)/seatctl validate policies
+	$(BIN)/seatctl plan policies --sandbox $(SANDBOX_DB) --out .seatctl/plan.json || [ $$? -eq 2 ]
+	@echo
+	@echo "Next: apply it to the sandbox and plan again:"
+	@echo "  $(BIN)/seatctl apply .seatctl/plan.json --sandbox $(SANDBOX_DB)"
+	@echo "  $(BIN)/seatctl plan policies --sandbox $(SANDBOX_DB)"
 
 test: install  ## run the test suite
 	$(BIN)/pytest
