@@ -385,3 +385,48 @@ def test_empty_store_is_refused_not_reported_as_all_idle(tmp_path) -> None:
     )
     assert res.exit_code == 1
     assert "holds no analytics" in res.stderr and "seatctl usage sync" in res.stderr
+
+
+def test_alerts_notify_posts_to_a_webhook_and_a_dead_one_only_warns(acme) -> None:
+    import http.server
+    import threading
+
+    received: list[dict] = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            body = self.rfile.read(int(self.headers["content-length"]))
+            received.append(json.loads(body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook/SECRET"
+        dead = "http://127.0.0.1:9/hook/OTHERSECRET"
+        res = run_cli("usage", "alerts", *acme["common"], "--notify", url, "--notify", dead)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert res.exit_code == 2  # the alerts' result stands despite the dead webhook
+    assert len(received) == 1
+    assert received[0]["text"].startswith("seatctl:") and "usage alert" in received[0]["text"]
+    assert "max_daily_hours" in received[0]["text"]
+    assert "warning: notification to http://127.0.0.1:9/… failed" in res.stderr
+    assert "SECRET" not in res.stderr
+
+
+def test_markdown_report_escapes_and_csv_report_is_clean(acme) -> None:
+    md = run_cli("usage", "report", "--by", "member", *acme["common"], "--format", "markdown")
+    assert md.exit_code == 0
+    assert "| zoe.unlisted&#64;acme.example |" in md.stdout  # no @-mentions in PR comments
+    out = run_cli("usage", "report", "--by", "cost-center", *acme["common"], "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert [r["key"] for r in rows] == ["BE-001", "FE-001", "PLAT-001", "(unlisted)"]
+    assert "active: active = any of" in out.stderr
