@@ -125,8 +125,8 @@ def import_policy(live: OrgState) -> ImportResult:
     id_to_group = {g.id: n for n, g in live.groups.items() if g.id}
     direct = {n: g for n, g in live.groups.items() if g.source != "scim"}
     member_of: dict[str, set[str]] = {e: set() for e in people}
-    for name, g in direct.items():
-        for email in g.members:
+    for name, grp in direct.items():
+        for email in grp.members:
             member_of.setdefault(email, set()).add(name)
     for email, inv in live.invites.items():
         if inv.status == "pending" and email not in people:
