@@ -238,8 +238,12 @@ def validate_policy(root: str | Path, *, today: dt.date | None = None,
     if org_ok and org_doc is not None:
         roles_doc = docs.get(_display(root, roles_path)) if roles_path else None
         teams = [(d, rows[d.path]) for d in docs.values() if d.path in rows and valid[d.path]]
+        broken = frozenset(d.data.get("name") for d in docs.values() if d.path in rows
+                           and not valid[d.path] and isinstance(d.data, dict)
+                           and isinstance(d.data.get("name"), str))
         policy = _check_and_compile(root, org_doc, roles_doc if roles_doc is not None and
-                                    valid[roles_doc.path] else None, teams, when, findings)
+                                    valid[roles_doc.path] else None, teams, when, findings,
+                                    broken)
     findings = _resolve(findings, docs)
     if any(f.severity == "error" for f in findings):
         policy = None
@@ -251,7 +255,7 @@ def validate_policy(root: str | Path, *, today: dt.date | None = None,
 
 def _check_and_compile(root: Path, org_doc: Document, roles_doc: Document | None,
                        teams_rows: list[tuple[Document, tuple[Row, ...]]], today: dt.date,
-                       findings: list[Finding]) -> Policy | None:
+                       findings: list[Finding], broken: frozenset[str]) -> Policy | None:
     assert org_doc.data is not None
     org = build_org(org_doc.data)
     findings += rules.check_org(org, org_doc)
@@ -260,7 +264,7 @@ def _check_and_compile(root: Path, org_doc: Document, roles_doc: Document | None
         findings += rules.check_roles(roles, org, roles_doc)
     team_docs = [doc for doc, _ in teams_rows]
     entries = index_members(teams_rows)
-    teams, team_findings = build_teams(org_doc, team_docs, org, entries)
+    teams, team_findings = build_teams(org_doc, team_docs, org, entries, broken)
     findings += team_findings
     findings += rules.check_members(entries, roles, org, today)
     findings += rules.check_protected(org, entries, org_doc)

@@ -132,9 +132,11 @@ def org_allocations(org_data: dict[str, Any]) -> dict[str, Allocation]:
 
 
 def build_teams(org_doc: Document, docs: list[Document], org: OrgSettings,
-                entries: list[Entry]) -> tuple[dict[str, Team], list[Finding]]:
+                entries: list[Entry], unreadable: frozenset[str] = frozenset()
+                ) -> tuple[dict[str, Team], list[Finding]]:
     """Team files merged with org.yaml's allocation list (which may restate, never
-    contradict, a file). A team listed only in org.yaml has no members."""
+    contradict, a file). A team listed only in org.yaml has no members; ``unreadable``
+    names teams whose file has errors already reported (no "missing file" for them)."""
     assert org_doc.data is not None
     allocs = org_allocations(org_doc.data)
     members: dict[str, dict[str, None]] = {}
@@ -187,7 +189,9 @@ def build_teams(org_doc: Document, docs: list[Document], org: OrgSettings,
     for name, alloc in allocs.items():
         if name in teams:
             continue
-        findings.append(at(org_doc, f"/teams/{alloc.index}", M.TEAM_NO_FILE, "warning", team=name))
+        if name not in unreadable:
+            findings.append(at(org_doc, f"/teams/{alloc.index}", M.TEAM_NO_FILE, "warning",
+                               team=name))
         seats = alloc.seats if alloc.seats is not None else org.budget.default_seats_per_team
         teams[name] = Team(name, alloc.cost_center or "", seats, alloc.group or f"team-{name}",
                            source=source(org_doc, "teams", alloc.index))

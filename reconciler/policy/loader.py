@@ -362,5 +362,5 @@ def locate(raw: bytes, pointer: str, *, key: bool = False) -> Location | None:
             break
     line, col = _at(here)
     if isinstance(here, ScalarNode):
-        return Location(line, col, here.value, here.style is None)
+        return Location(line, col, here.value, not here.style)  # libyaml: "" is plain
     return Location(line, col)
