@@ -8,6 +8,7 @@ tier. Money is integer cents.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -91,10 +92,19 @@ def summarize(
             slot[0] += sign
             slot[1] += sign * price
 
+    # before: one C-level count of (team, role) over every seat holder, priced per pair
+    held = [assignments.get(email) for email in _holders(before)]
+    pairs = Counter((a.team, a.role) for a in held if a is not None)
+    unlisted = len(held) - sum(pairs.values())
     tb: dict[str, list[int]] = {}
-    total_b = [0, 0]
-    for email in _holders(before):
-        add(tb, total_b, email, 1)
+    total_b = [unlisted, unlisted * default_price]
+    for (team_name, role), n in pairs.items():
+        price = role_price.get(role, default_price) * n
+        slot = tb.setdefault(team_name, [0, 0])
+        slot[0] += n
+        slot[1] += price
+        total_b[0] += n
+        total_b[1] += price
     # after = before adjusted for the people whose seat the changes touch (linear in
     # the change count, not the org size)
     ta = {team: list(v) for team, v in tb.items()}
