@@ -242,3 +242,18 @@ def test_missing_workspace_is_an_error() -> None:
     policy, live = scenarios.console_workspaces()
     plan = _plan(policy, replace(live, workspaces=MappingProxyType({})))
     assert "workspace_missing" in _codes(plan, "error")
+
+
+def test_a_planned_write_to_a_scim_group_is_refused() -> None:
+    from reconciler.plan.changes import make_change
+    from reconciler.plan.desired import desired_at
+    from reconciler.plan.guards import GuardInput, guard_scim_groups
+
+    policy, live = in_sync()
+    groups = dict(live.groups)
+    groups["team-backend"] = replace(groups["team-backend"], source="scim")
+    live = replace(live, groups=MappingProxyType(groups))
+    bad = make_change("add_group_member", f"team-backend/{email('bob.martin')}",
+                      data={"group": "team-backend", "email": email("bob.martin")})
+    found = guard_scim_groups(GuardInput(policy, live, desired_at(policy, AT), [bad], live))
+    assert [f.code for f in found if f.severity == "error"] == ["scim_write"]
