@@ -15,6 +15,7 @@ from reconciler.policy.api import ValidationResult, load_policy, validate_policy
 from reconciler.policy.compile import compile_desired
 from reconciler.policy.findings import Finding, sort_findings
 from reconciler.policy.seating import allocated_seats_at
+from reconciler.policy.writer import write_policy
 
 __all__ = [
     "Finding",
@@ -24,4 +25,5 @@ __all__ = [
     "load_policy",
     "sort_findings",
     "validate_policy",
+    "write_policy",
 ]
