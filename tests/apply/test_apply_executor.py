@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import pathlib
 import shutil
+import tempfile
 
 import pytest
 from apply_fixtures import (
@@ -21,6 +22,8 @@ from apply_fixtures import (
     make_plan,
     run_apply,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reconciler.apply import audit as audit_mod
 from reconciler.apply.audit import AuditLog
@@ -330,3 +333,25 @@ def test_admin_key_never_reaches_the_audit_log(tmp_path: pathlib.Path) -> None:
     text = (tmp_path / "audit.jsonl").read_text() + str(err.value)
     for form in (canary, "CANARY"):
         assert form not in text
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    members=st.integers(4, 16),
+    groups=st.integers(1, 3),
+    extra=st.integers(0, 4),
+    drift=st.sampled_from([0.0, 25.0]),
+    data=st.data(),
+)
+def test_random_generated_orgs_converge_in_one_apply(members: int, groups: int, extra: int,
+                                                     drift: float, data) -> None:
+    move = data.draw(st.sets(st.integers(0, members - 1), max_size=3))
+    managed = data.draw(st.sets(st.integers(0, members + extra - 1), max_size=3))
+    org = generated_org(members, groups, drift_pct=drift)
+    policy = generated_policy(members, groups, extra=extra, move=move, managed=managed)
+    plan = make_plan(policy, org)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = run_apply(plan, policy, org, pathlib.Path(tmp))
+        assert report.complete
+        assert make_plan(policy, org).changes == ()
+        assert audit_mod.verify(pathlib.Path(tmp) / "audit.jsonl").ok
