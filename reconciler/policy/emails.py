@@ -20,6 +20,7 @@ _FAST = re.compile(
     r"[a-z0-9_%+'-]+(\.[a-z0-9_%+'-]+)*"
     r"@[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+"
 )
+_LOCAL_FAST = re.compile(r"[a-z0-9_%+'-]+(\.[a-z0-9_%+'-]+)*")
 _LOCAL_OK = re.compile(r"[A-Za-z0-9._%+'-]")
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 
@@ -34,10 +35,11 @@ def _char_name(ch: str) -> str:
 def check_email(raw: str, allowed: frozenset[str] | None) -> tuple[str | None, list[Issue]]:
     """(normalised email or ``None`` when refused, issues). ``allowed=None`` skips
     the domain allowlist (notification recipients)."""
-    if _FAST.fullmatch(raw) and "xn--" not in raw:
-        domain = raw[raw.index("@") + 1:]
-        if allowed is None or domain in allowed:
-            return raw, []
+    local, at, domain = raw.partition("@")
+    if allowed is not None and domain in allowed and _LOCAL_FAST.fullmatch(local):
+        return raw, []  # allowlisted domains are valid lower-case ASCII (schema pattern)
+    if allowed is None and _FAST.fullmatch(raw) and "xn--" not in raw:
+        return raw, []
     issues: list[Issue] = []
     text = raw.strip(" ")
     for pos, ch in enumerate(text, start=1):

@@ -146,7 +146,10 @@ def _line_col(raw: bytes, offset: int) -> Pos:
 def scan_bytes(raw: bytes, doc: str) -> list[Finding]:
     """Byte-level refusals that YAML parsers would miss or report confusingly."""
     out: list[Finding] = []
-    for m in _BAD_BYTES.finditer(raw, 1 if raw.startswith(_BOM) else 0):
+    start = 3 if raw.startswith(_BOM) else 0
+    if _BAD_BYTES.search(raw, start) is None and raw.isascii():
+        return out
+    for m in _BAD_BYTES.finditer(raw, start):
         line, col = _line_col(raw, m.start())
         chunk = m.group()
         if chunk == b"\t":
