@@ -272,9 +272,10 @@ def _validate(root: Path, today: dt.date | None, max_file_bytes: int, max_files:
     if org_ok and org_doc is not None:
         roles_doc = docs.get(_display(root, roles_path)) if roles_path else None
         teams = [(d, rows[d.path]) for d in docs.values() if d.path in rows and valid[d.path]]
-        broken = frozenset(d.data.get("name") for d in docs.values() if d.path in rows
-                           and not valid[d.path] and isinstance(d.data, dict)
-                           and isinstance(d.data.get("name"), str))
+        broken = frozenset(
+            str(d.data["name"]) for d in docs.values()
+            if d.path in rows and not valid[d.path] and isinstance(d.data, dict)
+            and isinstance(d.data.get("name"), str))
         policy = _check_and_compile(root, org_doc, roles_doc if roles_doc is not None and
                                     valid[roles_doc.path] else None, teams, when, findings,
                                     broken)

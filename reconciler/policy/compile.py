@@ -157,7 +157,7 @@ def build_teams(org_doc: Document, docs: list[Document], org: OrgSettings,
             continue
         first_doc[name] = doc
         alloc = allocs.get(name)
-        values = {}
+        values: dict[str, Any] = {}
         for fld, here, there in (("allocated_seats", d.get("allocated_seats"),
                                   alloc and alloc.seats),
                                  ("cost_center", d.get("cost_center"), alloc and alloc.cost_center),

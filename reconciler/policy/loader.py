@@ -42,7 +42,7 @@ _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _T = "tag:yaml.org,2002:"
 
 
-class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _StrictLoader(_BaseLoader):  # type: ignore[misc]
     """The safe loader's parser; construction is ours (``_Converter``).
 
     ``resolve`` gives the same tags as PyYAML's YAML 1.1 resolver (same regex table)
@@ -57,7 +57,7 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
             if implicit[0]:
                 for tag, regexp in self._first_char.get(value[:1] or "", ()):
                     if regexp.match(value):
-                        return tag  # type: ignore[no-any-return]
+                        return tag
             return _T + "str"
         return _T + ("seq" if kind is SequenceNode else "map")
 
@@ -289,8 +289,8 @@ def parse_document(raw: bytes, doc: str, fs_path: str = "", what: str = "policy"
         return Document(doc, fs_path, None, findings=(_finding(doc, M.EMPTY, 1, 1, what=what),))
     if not isinstance(root, MappingNode):
         kind = "list" if isinstance(root, SequenceNode) else "single value"
-        bad = _finding(doc, M.NOT_MAPPING, *_at(root), kind=kind)
-        return Document(doc, fs_path, None, findings=(bad,))
+        top = _finding(doc, M.NOT_MAPPING, *_at(root), kind=kind)
+        return Document(doc, fs_path, None, findings=(top,))
     conv = _Converter(doc)
     try:
         data = conv.convert(root)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections.abc import Mapping
+from typing import Any
 
 from reconciler.model import ASSIGNABLE_ROLES, OrgType, Role, Team
 from reconciler.policy import messages as M
@@ -194,7 +195,7 @@ def check_seats(teams: Mapping[str, Team], org: OrgSettings, members: int,
         count = len(team.members)
         if count > seats:
             used = members * 100 / b.purchased_seats
-            fields = {"team": team.name, "members": count, "seats": seats}
+            fields: dict[str, Any] = {"team": team.name, "members": count, "seats": seats}
             if not b.overflow_allowed:
                 out.append(at(doc, "/members", M.TEAM_OVER, **fields))
             elif used >= b.overflow_threshold_pct:

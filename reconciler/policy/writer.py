@@ -22,7 +22,7 @@ from reconciler.model import Alert, Policy, ScalingRule, Team
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-class _PlainDumper(_Dumper):  # type: ignore[misc, valid-type]
+class _PlainDumper(_Dumper):  # type: ignore[misc]
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
@@ -64,7 +64,7 @@ def org_document(policy: Policy) -> dict[str, Any]:
     if policy.org_uuid:
         org["org_uuid"] = policy.org_uuid
     org["allowed_domains"] = sorted(policy.allowed_domains)
-    tiers = {}
+    tiers: dict[str, dict[str, Any]] = {}
     for key, tier in b.tiers.items():
         tiers[key] = {"seat_type": tier.seat_type} if tier.seat_type else {}
         tiers[key]["monthly_price"] = _dollars(tier.monthly_price_cents)
