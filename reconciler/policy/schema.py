@@ -17,6 +17,7 @@ import datetime as dt
 import difflib
 import functools
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -175,8 +176,6 @@ def friendly(error: jsonschema.ValidationError) -> list[RawError]:
         known = list(schema.get("properties", {}))
         patterns = schema.get("patternProperties", {})
         out = []
-        import re
-
         for key in error.instance:
             if key in known or any(re.search(p, key) for p in patterns):
                 continue

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from policy_testkit import acme_copy, check, only
+from policy_testkit import EXAMPLE, acme_copy, check, only
 
 from reconciler.policy.loader import parse_document
 
@@ -94,8 +94,7 @@ def test_duplicate_keys_all_reported_not_first_only(tmp_path: Path) -> None:
 
 
 def test_bom_at_start_is_accepted_every_time(tmp_path: Path) -> None:
-    raw = (tmp_path / "x").write_bytes(b"") or b"\xef\xbb\xbf" + (
-        Path(__file__).resolve().parents[2] / "policies/teams/frontend.yaml").read_bytes()
+    raw = b"\xef\xbb\xbf" + (EXAMPLE / "teams/frontend.yaml").read_bytes()
     root = acme_copy(tmp_path, {"teams/frontend.yaml": raw})
     for _ in range(2):
         assert run_cli("validate", str(root)).exit_code == 0
