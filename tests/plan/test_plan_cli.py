@@ -134,3 +134,19 @@ def test_missing_policy_dir_is_a_clear_error_not_a_traceback(tmp_path: pathlib.P
 def test_sandbox_and_demo_exclude_each_other(demo_db: str) -> None:
     res = run_cli("plan", str(EXAMPLE_POLICIES), "--sandbox", demo_db, "--demo")
     assert res.exit_code == 1 and "exclude each other" in res.stderr
+
+
+def test_team_allocation_follows_sprint_seating_as_of_the_date(demo_db: str) -> None:
+    from reconciler.policy import allocated_seats_at, load_policy
+
+    policy = load_policy(EXAMPLE_POLICIES)
+    backend = policy.teams["backend"]
+    seen = {}
+    for day in ("2026-11-20", "2026-11-28"):
+        res = run_cli("plan", str(EXAMPLE_POLICIES), "--sandbox", demo_db, "--format", "json",
+                      "--at", day)
+        teams = {t["name"]: t for t in json.loads(res.stdout)["summary"]["teams"]}
+        expected = allocated_seats_at(backend, policy.budget, dt.date.fromisoformat(day))
+        assert teams["backend"]["allocated"] == expected
+        seen[day] = expected
+    assert seen["2026-11-28"] > seen["2026-11-20"]  # +10 seats two days before the sprint
