@@ -17,10 +17,10 @@ MEMBERS, GROUPS = 10_000, 500
 
 def run() -> list[Result]:
     from reconciler.gitops.drift import classify_drift
-    from reconciler.gitops.importer import import_policy, write_import
+    from reconciler.gitops.importer import import_policy
     from reconciler.gitops.state import load_last_apply, record_last_apply
     from reconciler.plan import build_plan
-    from reconciler.policy import load_policy
+    from reconciler.policy import load_policy, write_policy
     from reconciler.providers.factory import open_provider
     from reconciler.sandbox.demo import seed_generated
     from reconciler.sandbox.store import SandboxStore
@@ -38,7 +38,7 @@ def run() -> list[Result]:
         live = provider.fetch()
         t_fetch = time_median(provider.fetch, runs=3)
         t_import = time_median(lambda: import_policy(live), runs=5)
-        write_import(import_policy(live), out)
+        write_policy(import_policy(live).policy, out)
         policy = load_policy(out)
         state = pathlib.Path(tmp) / "last.json"
         record_last_apply(live, commit="x", applied_at=now, fingerprint="f", path=state)

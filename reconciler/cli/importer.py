@@ -1,7 +1,8 @@
 """``seatctl import``: write a policy repository from a live organization.
 
 Thin: read the live org once (read-only), ``gitops.importer.import_policy``, write
-the files, print what was written and every warning. Refuses to overwrite an
+its ``Policy`` with ``policy.write_policy``, print what was written, every warning,
+and which values are placeholders. Refuses to overwrite an
 existing policy (``--force`` to allow). Exit 0, 1 on error.
 """
 
@@ -53,7 +54,8 @@ def import_cmd(out: pathlib.Path, org_type: str, key_env: str, sandbox: str | No
     """Write a complete policy repository (org, roles, one team per group) from the live org."""
     from reconciler.cli.drift import read_only_provider
     from reconciler.gitops.drift import read_live
-    from reconciler.gitops.importer import import_policy, write_import
+    from reconciler.gitops.importer import import_policy
+    from reconciler.policy import write_policy
 
     if (out / "org.yaml").exists() and not force:
         raise ConfigError(f"{out / 'org.yaml'} already exists",
@@ -62,11 +64,15 @@ def import_cmd(out: pathlib.Path, org_type: str, key_env: str, sandbox: str | No
     with read_only_provider(bootstrap, sandbox, demo, dt.datetime.now(dt.UTC).date()) as p:
         live = read_live(p)
     result = import_policy(live)
-    for path in write_import(result, out):
+    policy = result.policy
+    for path in write_policy(policy, out):
         click.echo(f"wrote {path}")
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(f"imported {sum(len(t.members) for t in result.teams)} members in "
-               f"{len(result.teams)} teams with {len(result.roles)} roles; next: "
-               f"`seatctl plan {out}` should show no changes", err=True)
+    click.echo(f"note: placeholders in {out / 'org.yaml'}: seat tier prices are 0 and "
+               f"purchased seats ({policy.budget.purchased_seats}) are the seats held plus "
+               "12.5%; set both from your contract", err=True)
+    click.echo(f"imported {len(policy.assignments)} members in {len(policy.teams)} teams "
+               f"with {len(policy.roles)} roles; next: `seatctl plan {out}` should show no "
+               "changes", err=True)
     return 0

@@ -19,55 +19,47 @@ SCIM groups are the identity provider's: never imported as teams. Owners/admins
 (protected roles the API cannot change) keep an assignable role in the file and are
 listed under ``safety.protected``. What cannot be expressed is listed in
 ``warnings`` (and the members stay unlisted, which the plan reports, never removes).
+
+The result is a ``Policy`` (``desired`` compiled by ``policy.compile_desired``, as
+loading does), written by ``policy.write_policy``: one writer for every policy file.
+Seat tier prices (0) and purchased seats (held + 12.5 %) are placeholders.
 """
 
 from __future__ import annotations
 
 import math
-import pathlib
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
 
-import yaml
+from reconciler.model import (
+    PROTECTED_ROLES,
+    Assignment,
+    OrgState,
+    Policy,
+    Role,
+    Safety,
+    SeatBudget,
+    SeatTier,
+    Team,
+    UsageSettings,
+)
+from reconciler.policy import compile_desired
 
-from reconciler.model import PROTECTED_ROLES, OrgState, OrgType
-
-
-@dataclass(frozen=True, slots=True)
-class ImportedRole:
-    key: str
-    org_role: str
-    group: str | None = None
-    cap_cents: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ImportedMember:
-    email: str
-    name: str
-    role: str
-
-
-@dataclass(frozen=True, slots=True)
-class ImportedTeam:
-    name: str
-    group: str
-    members: tuple[ImportedMember, ...]
-    cap_cents: int | None = None
-    workspaces: Mapping[str, str] = field(default_factory=dict)
+#: Placeholders the live org cannot tell: seat tier prices (the contract's) and
+#: purchased seats (seats held plus a buffer inside the default 10–15 % growth band).
+PLACEHOLDER_TIER = SeatTier("standard", 0, seat_type="Standard")
+PURCHASED_BUFFER = 0.125
 
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
-    org_name: str
-    org_type: OrgType
-    allowed_domains: tuple[str, ...]
-    purchased: int
-    roles: tuple[ImportedRole, ...]
-    teams: tuple[ImportedTeam, ...]
-    protected: tuple[str, ...]
+    """The imported ``Policy`` (write it with ``policy.write_policy``) and what it
+    could not express."""
+
+    policy: Policy
     warnings: tuple[str, ...]
 
 
@@ -160,7 +152,7 @@ def import_policy(live: OrgState) -> ImportResult:
             role_groups.update(best)
     caps = {key.key: lim.amount_cents for key, lim in live.spend_limits.items()
             if key.scope == "user" and key.period == "monthly"}
-    roles: dict[str, ImportedRole] = {}
+    roles: dict[str, Role] = {}
     role_of: dict[str, str] = {}
     for g in sorted(role_groups):
         org_role = _org_role_of(direct[g].members, people) or "user"
@@ -168,14 +160,20 @@ def import_policy(live: OrgState) -> ImportResult:
         cap = member_caps.pop() if len(member_caps) == 1 else None
         if len(direct[g].members) and cap is None and any(caps.get(e) for e in direct[g].members):
             warnings.append(f"members of {g} have different spend limits; none imported")
-        roles[_slug(g)] = ImportedRole(_slug(g), org_role, g, cap)
+        roles[_slug(g)] = _role(_slug(g), org_role, g, cap)
         for e in sorted(direct[g].members):
             role_of[e] = _slug(g)
             if e in people and people[e] not in PROTECTED_ROLES and people[e] != org_role:
                 warnings.append(f"{e} holds {people[e]} but the role group {g} holds "
                                 f"{org_role}: imported as {org_role} (the plan shows the change)")
+    taken: set[str] = set()
+    team_name: dict[str, str] = {}
+    for g in sorted(set(direct) - role_groups):
+        team_name[g] = _team_name(g, taken)
+        taken.add(team_name[g])
     assignable_default = "user"
-    teams_members: dict[str, list[ImportedMember]] = {}
+    assignments: dict[str, Assignment] = {}
+    team_members: dict[str, list[str]] = {}
     protected: list[str] = []
     for email in sorted(people):
         gs = member_of.get(email, set())
@@ -192,24 +190,44 @@ def import_policy(live: OrgState) -> ImportResult:
             org_role = assignable_default if live_role in PROTECTED_ROLES else live_role
             cap = caps.get(email)
             key = _slug(org_role) + (f"_capped_{cap // 100}" if cap is not None else "")
-            roles.setdefault(key, ImportedRole(key, org_role, None, cap))
-        teams_members.setdefault(team_groups[0], []).append(
-            ImportedMember(email, names.get(email, ""), key))
+            roles.setdefault(key, _role(key, org_role, None, cap))
+        team_members.setdefault(team_groups[0], []).append(email)
+        assignments[email] = Assignment(email, team_name[team_groups[0]], key)
     group_caps = {k.key: lim.amount_cents for k, lim in live.spend_limits.items()
                   if k.scope == "rbac_group" and k.period == "monthly"}
-    taken: set[str] = set()
-    teams = []
-    for g in sorted(set(direct) - role_groups):
-        name = _team_name(g, taken)
-        taken.add(name)
-        teams.append(ImportedTeam(name, g, tuple(teams_members.get(g, ())), group_caps.get(g)))
+    teams: dict[str, Team] = {}
+    for g, name in team_name.items():
+        members = tuple(team_members.get(g, ()))
+        teams[name] = Team(name, cost_center=g, allocated_seats=len(members), group=g,
+                           members=members, monthly_spend_cap_cents=group_caps.get(g))
+    policy = _policy(live, people, names, {k: roles[k] for k in sorted(roles)}, teams,
+                     assignments, protected)
+    return ImportResult(policy, tuple(warnings))
+
+
+def _role(key: str, org_role: str, group: str | None, cap: int | None) -> Role:
+    return Role(key, key.replace("_", " ").title(), org_role, PLACEHOLDER_TIER.name,
+                monthly_spend_cap_cents=cap, group=group)
+
+
+def _policy(live: OrgState, people: Mapping[str, str], names: Mapping[str, str],
+            roles: dict[str, Role], teams: dict[str, Team], assignments: dict[str, Assignment],
+            protected: list[str]) -> Policy:
+    """The imported facts as a ``Policy``, ``desired`` compiled exactly as loading does."""
+    org_name = live.org_name or "Imported organization"
     held = len(people)
-    domains = sorted({e.rsplit("@", 1)[1] for e in people if "@" in e})
-    return ImportResult(
-        org_name=live.org_name or "Imported organization", org_type=live.org_type,
-        allowed_domains=tuple(domains), purchased=held + math.ceil(held * 0.125),
-        roles=tuple(roles[k] for k in sorted(roles)), teams=tuple(teams),
-        protected=tuple(protected), warnings=tuple(warnings))
+    budget = SeatBudget(held + math.ceil(held * PURCHASED_BUFFER),
+                        MappingProxyType({PLACEHOLDER_TIER.name: PLACEHOLDER_TIER}),
+                        PLACEHOLDER_TIER.name)
+    desired = compile_desired(live.org_type, org_name, roles, teams, assignments,
+                              {e: n for e, n in names.items() if n and e in assignments})
+    return Policy(
+        org_name=org_name, org_type=live.org_type, provider="anthropic",
+        admin_key_env="SEATCTL_ADMIN_KEY", budget=budget,
+        safety=Safety(protected=frozenset(protected), unmanaged="report"),
+        usage=UsageSettings(), roles=MappingProxyType(roles), teams=MappingProxyType(teams),
+        assignments=MappingProxyType(assignments), desired=desired,
+        allowed_domains=frozenset(e.rsplit("@", 1)[1] for e in people if "@" in e))
 
 
 def _org_role_of(members: frozenset[str], people: Mapping[str, str]) -> str | None:
@@ -226,56 +244,4 @@ def _deviants(members: frozenset[str], people: Mapping[str, str]) -> int:
                and people[e] != main)
 
 
-def _money(cents: int) -> float:
-    return round(cents / 100, 2)
-
-
-def write_import(result: ImportResult, out_dir: pathlib.Path) -> list[pathlib.Path]:
-    """Write org.yaml, roles.yaml and one teams/<name>.yaml per team; returns the paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "teams").mkdir(exist_ok=True)
-    org = {
-        "organization": {"name": result.org_name, "type": result.org_type.value,
-                         "provider": "anthropic", "admin_key_env": "SEATCTL_ADMIN_KEY",
-                         "allowed_domains": list(result.allowed_domains)},
-        "seats": {"purchased": result.purchased, "default_tier": "standard",
-                  "tiers": {"standard": {"seat_type": "Standard", "monthly_price": 0.0}}},
-        "teams": [{"name": t.name, "allocated_seats": len(t.members), "cost_center": t.group}
-                  for t in result.teams],
-        "safety": {"protected": list(result.protected), "unmanaged": "report"},
-    }
-    roles: dict[str, dict[str, object]] = {}
-    for r in result.roles:
-        doc: dict[str, object] = {"display_name": r.key.replace("_", " ").title(),
-                                  "org_role": r.org_role, "seat_tier": "standard"}
-        if r.cap_cents is not None:
-            doc["monthly_spend_cap"] = _money(r.cap_cents)
-        if r.group:
-            doc["group"] = r.group
-        roles[r.key] = doc
-    written = [_dump(out_dir / "org.yaml", "../schemas/org.schema.json", org,
-                     "Imported from the live organization by `seatctl import`. Set the seat "
-                     "tier prices and purchased seats of your contract."),
-               _dump(out_dir / "roles.yaml", "../schemas/roles.schema.json", {"roles": roles},
-                     "One role per role group (and per org role for members in none).")]
-    for t in result.teams:
-        team: dict[str, object] = {"name": t.name, "cost_center": t.group,
-                                   "allocated_seats": len(t.members), "group": t.group}
-        if t.cap_cents is not None:
-            team["monthly_spend_cap"] = _money(t.cap_cents)
-        team["members"] = [{"email": m.email, **({"name": m.name} if m.name else {}),
-                            "role": m.role} for m in t.members]
-        written.append(_dump(out_dir / "teams" / f"{t.name}.yaml",
-                             "../../schemas/team.schema.json", team,
-                             f"Team from RBAC group {t.group}."))
-    return written
-
-
-def _dump(path: pathlib.Path, schema: str, data: object, note: str) -> pathlib.Path:
-    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=False, width=100)
-    path.write_text(f"# yaml-language-server: $schema={schema}\n# {note}\n{body}",
-                    encoding="utf-8")
-    return path
-
-
-__all__ = ["ImportResult", "import_policy", "write_import"]
+__all__ = ["ImportResult", "import_policy"]
