@@ -1,0 +1,169 @@
+"""``seatctl usage`` commands whose result leaves the terminal.
+
+``alerts`` (exit 2 when one fires) posts to webhooks, ``dashboard`` writes one HTML
+file, and ``inactive --propose`` edits the policy files (``write_proposals_for``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+
+import click
+
+from reconciler.cli.usage_options import (
+    common,
+    emit,
+    fmt_option,
+    live_state,
+    load,
+    sandbox_path,
+    today_or_now,
+)
+from reconciler.errors import ConfigError
+from reconciler.model import Policy
+from reconciler.usage import service
+from reconciler.usage.inactive import InactiveReport
+from reconciler.usage.period import month_period, parse_period
+from reconciler.usage.render import Format, View, render
+from reconciler.usage.store import UsageStore
+from reconciler.usage.views import alerts_view
+
+
+@click.command("alerts")
+@common
+@click.option("--period", default="30d", show_default=True)
+@click.option(
+    "--session-hours",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Assumed hours per session for the (estimated) max-daily-hours check.",
+)
+@click.option(
+    "--notify",
+    "notify_urls",
+    multiple=True,
+    metavar="URL",
+    help="Also post the alerts to this Slack-compatible webhook (repeatable).",
+)
+@fmt_option()
+def alerts_cmd(
+    policy_dir: pathlib.Path,
+    db: str,
+    sandbox: str | None,
+    demo: bool,
+    today: dt.date | None,
+    read_live: bool,
+    period: str,
+    session_hours: float,
+    notify_urls: tuple[str, ...],
+    fmt: Format,
+) -> int:
+    """Low utilisation, high usage, estimated hours over a role's max; exit 2 if any."""
+    day = today_or_now(today)
+    policy = load(policy_dir)
+    span = parse_period(period, day)
+    with sandbox_path(sandbox, demo, day) as path, UsageStore(db) as store:
+        run = service.run_alerts(
+            policy,
+            store,
+            period=span,
+            session_hours=session_hours,
+            live=live_state(policy, path, read_live),
+        )
+    view = alerts_view(
+        run.report,
+        period=f"{span} ({span.days} days)",
+        active=service.active_definition(policy).describe(),
+    )
+    emit(view, fmt)
+    if notify_urls and run.report.fired:
+        _notify(view, notify_urls)
+    return 2 if run.report.fired else 0
+
+
+def _notify(view: View, urls: tuple[str, ...]) -> None:
+    """Post like drift does; a failed post is reported and never changes the result."""
+    from reconciler.notify.webhook import NotifyError, build_payload, post_webhook, redact_url
+
+    subject = f"seatctl: {len(view.tables[0].rows)} usage alert(s)"
+    payload = build_payload(subject, render(view, "table"), markdown=render(view, "markdown"))
+    for url in urls:
+        try:
+            post_webhook(url, payload)
+        except NotifyError as exc:
+            click.echo(f"warning: notification to {redact_url(url)} failed: {exc}", err=True)
+
+
+@click.command("dashboard")
+@common
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    help="HTML file to write.",
+)
+@click.option("--period", default="30d", show_default=True)
+@click.option(
+    "--month",
+    default=None,
+    metavar="YYYY-MM",
+    help="Month for the cost chart (default: the current month).",
+)
+def dashboard_cmd(
+    policy_dir: pathlib.Path,
+    db: str,
+    sandbox: str | None,
+    demo: bool,
+    today: dt.date | None,
+    read_live: bool,
+    out: pathlib.Path,
+    period: str,
+    month: str | None,
+) -> int:
+    """Write one self-contained HTML file with the usage charts."""
+    day = today_or_now(today)
+    policy = load(policy_dir)
+    span = parse_period(period, day)
+    cost_month = month_period(month or f"{day:%Y-%m}")
+    with sandbox_path(sandbox, demo, day) as path, UsageStore(db) as store:
+        page = service.run_dashboard(
+            policy,
+            store,
+            period=span,
+            month=cost_month,
+            today=day,
+            live=live_state(policy, path, read_live),
+        )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write {out}: {exc.strerror}", hint="pick another --out"
+        ) from None
+    click.echo(f"wrote {out} ({len(page):,} bytes)", err=True)
+    return 0
+
+
+def write_proposals_for(policy: Policy, policy_dir: pathlib.Path, result: InactiveReport,
+                        propose: str, day: dt.date, release_seats: bool) -> None:
+    """``inactive --propose``: edit the team files and say what changed (stderr)."""
+    from reconciler.usage.propose import plan_proposals, write_proposals
+
+    proposals, skipped = plan_proposals(
+        policy,
+        result,
+        mode=propose,  # type: ignore[arg-type]
+        today=day,
+    )
+    done = write_proposals(policy_dir, proposals, skipped, release_seats=release_seats)
+    for p in done.proposals:
+        what = f"expires {p.expires}" if p.action == "expire" else "removed"
+        click.echo(f"proposed: {p.email} ({p.team}) {what}: {p.reason}", err=True)
+    for email, reason in done.skipped:
+        click.echo(f"skipped: {email}: {reason}", err=True)
+    changed = ", ".join(done.files_changed) or "none"
+    click.echo(f"files changed: {changed}; run `seatctl plan` to review the removals", err=True)
