@@ -10,9 +10,10 @@ Steps, in order:
 3. Re-read the live org and refuse a stale plan, saying what moved
    (``preflight.check_live``). The requests that read cost are charged to the limiter.
 4. Execute in plan order, one *step* per ``(phase, kind rank)``: changes inside a step
-   are independent and run on up to ``concurrency`` threads; a step starts only when
-   the previous one has finished, so grants precede revocations and a replaced invite
-   is deleted before its replacement is sent. Every change: limiter slot → intent
+   are independent and run on up to ``concurrency`` threads (except kinds registered
+   sequential — managed settings — which run one at a time in plan order); a step
+   starts only when the previous one has finished, so grants precede revocations and
+   a replaced invite is deleted before its replacement is sent. Every change: limiter slot → intent
    record → one provider write → outcome record.
 5. On the first failed change no new change starts; those in flight finish and are
    recorded; the rest are "not started". Removals are therefore never started after
@@ -35,8 +36,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from reconciler.apply import settings_handlers  # noqa: F401  (registers settings kinds)
 from reconciler.apply.audit import AuditLog
-from reconciler.apply.handlers import ApplyContext, handler_for
+from reconciler.apply.handlers import ApplyContext, handler_for, is_sequential
 from reconciler.apply.limiter import RateLimiter
 from reconciler.apply.lock import OrgLock
 from reconciler.apply.preflight import check_desired, check_live, check_offline
@@ -235,7 +237,7 @@ def apply_plan(
                 if run.stop.is_set():
                     outcomes.extend(ChangeOutcome(c, "not_started") for c in step)
                     continue
-                if len(step) == 1 or concurrency <= 1:
+                if len(step) == 1 or concurrency <= 1 or any(map(is_sequential, step)):
                     outcomes.extend(run.one(c) for c in step)
                 else:
                     outcomes.extend(pool.map(run.one, step))

@@ -31,6 +31,8 @@ class ApplyContext:
     live: OrgState
     created_groups: dict[str, Group] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Group name → id re-read during this apply (groups created since the live read).
+    group_ids: dict[str, str] = field(default_factory=dict)
 
     def group(self, name: str, group_id: str | None = None) -> Group:
         with self.lock:
@@ -177,12 +179,26 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def register_handler(kind: str, handler: Handler) -> None:
-    """Let a module that registers its own change kind say how apply performs it."""
+#: Kinds whose changes never run in parallel, even inside one step (managed settings:
+#: each write depends on the state the previous one left, §17.6).
+SEQUENTIAL_KINDS: set[str] = set()
+
+
+def register_handler(kind: str, handler: Handler, *, sequential: bool = False) -> None:
+    """Let a module that registers its own change kind say how apply performs it.
+
+    ``sequential`` kinds run one change at a time, in plan order.
+    """
     existing = HANDLERS.get(kind)
     if existing is not None and existing is not handler:
         raise ValueError(f"change kind {kind!r} already has an apply handler")
     HANDLERS[kind] = handler
+    if sequential:
+        SEQUENTIAL_KINDS.add(kind)
+
+
+def is_sequential(change: Change) -> bool:
+    return change.kind in SEQUENTIAL_KINDS
 
 
 def handler_for(change: Change) -> Handler:

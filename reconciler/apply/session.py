@@ -23,6 +23,7 @@ from reconciler.apply.progress import Progress
 from reconciler.errors import SeatctlError
 from reconciler.model import Policy
 from reconciler.plan import Plan, fingerprint
+from reconciler.providers.anthropic import AnthropicProvider
 from reconciler.providers.base import Provider
 
 AUDIT_FILE = "audit.jsonl"
@@ -46,17 +47,13 @@ def limiter_for(policy: Policy) -> RateLimiter:
                                   invites_per_hour=policy.apply.invites_per_hour, burst=8))
 
 
-def pace(provider: Provider, limiter: RateLimiter) -> None:
-    """Route the provider's waits (retry-after, backoff) through the limiter.
+def open_paced_provider(policy: Policy, limiter: RateLimiter, *,
+                        sandbox: str | None = None) -> AnthropicProvider:
+    """The policy's provider with every wait (retry-after, backoff, settle) paced by
+    ``limiter``: its clock is a ``PacingClock``, given at construction."""
+    from reconciler.providers.factory import open_provider
 
-    The provider takes its clock at construction; ``open_provider`` has no clock
-    argument, so the clock is swapped on the provider and its call runner here.
-    """
-    base = getattr(provider, "clock", None)
-    pacing = PacingClock(limiter, base)
-    for holder in (provider, getattr(provider, "_caller", None)):
-        if holder is not None and hasattr(holder, "clock"):
-            holder.clock = pacing
+    return open_provider(policy, sandbox=sandbox, clock=PacingClock(limiter))
 
 
 def audit_for(plan: Plan, policy: Policy, state_dir: pathlib.Path,
@@ -81,15 +78,17 @@ def run_apply(
     progress: Progress,
     env: Mapping[str, str] | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    limiter: RateLimiter | None = None,
 ) -> tuple[ApplyReport, str]:
     """Lock, apply, record the last-apply state; returns the report and a warning (or "").
 
+    ``limiter`` paces the writes; pass the one the provider's clock was built with
+    (``open_paced_provider``) so the provider's own waits hold every worker too.
     ``ApplyIncomplete`` is re-raised after the last-apply record is written, so drift
     can tell finished steps from pending ones.
     """
     env = os.environ if env is None else env
-    limiter = limiter_for(policy)
-    pace(provider, limiter)
+    limiter = limiter or limiter_for(policy)
     audit = audit_for(plan, policy, options.state_dir, env)
     actor = current_actor(env)
     concurrency = options.concurrency or policy.apply.concurrency

@@ -20,7 +20,7 @@ import click
 from reconciler.apply.executor import ApplyReport
 from reconciler.apply.lock import force_unlock, read_lock
 from reconciler.apply.progress import progress_for
-from reconciler.apply.session import ApplyOptions, run_apply
+from reconciler.apply.session import ApplyOptions, limiter_for, open_paced_provider, run_apply
 from reconciler.errors import ApplyIncompleteError, ConfigError, LockError, PlanError
 from reconciler.model import Policy
 from reconciler.plan import Overrides, Plan
@@ -111,8 +111,6 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
           sandbox: str | None, lock_timeout: float, state_dir: pathlib.Path,
           concurrency: int | None, fmt: str) -> int:
     """Apply a reviewed plan to the organization (exit 0 done, 1 refused, 3 incomplete)."""
-    from reconciler.providers.factory import open_provider
-
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     if auto_approve:
         root = target or policy_dir
@@ -129,14 +127,16 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
             raise ConfigError(f"{NOTHING_WRITTEN} ({target} is a directory)", hint=HOW)
         plan = _read_plan(target)
         policy = _load_policy(policy_dir)
-    provider = open_provider(policy, sandbox=sandbox)
+    limiter = limiter_for(policy)
+    provider = open_paced_provider(policy, limiter, sandbox=sandbox)
     write = _err
     progress = progress_for(write, tty=sys.stderr.isatty(),
                             ci=os.environ.get("CI", "").lower() in ("1", "true", "yes"))
     options = ApplyOptions(state_dir=state_dir, lock_timeout_s=lock_timeout,
                            concurrency=concurrency)
     try:
-        report, warning = run_apply(plan, policy, provider, options=options, progress=progress)
+        report, warning = run_apply(plan, policy, provider, options=options, progress=progress,
+                                    limiter=limiter)
     except ApplyIncompleteError as exc:
         partial = getattr(exc, "report", None)
         if isinstance(partial, ApplyReport):
@@ -144,6 +144,8 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
         raise
     if warning:
         _err(warning + "\n")
+    for note in provider.notes:
+        _err(f"info: {note}\n")
     click.echo(_render(report, fmt), nl=False)
     return 0
 

@@ -44,14 +44,14 @@ def read_only_provider(policy: Policy, sandbox: str | None, demo: bool,
     if not demo:
         yield ReadOnlyProvider(open_provider(policy, sandbox=sandbox))
         return
-    from reconciler.sandbox.demo import seed_demo
+    from reconciler.cli.demo import seed_demo_org
     from reconciler.sandbox.store import SandboxStore
 
     with tempfile.TemporaryDirectory(prefix="seatctl-demo-") as tmp:
         path = str(pathlib.Path(tmp) / "demo.db")
         store = SandboxStore(path)
         try:
-            seed_demo(store, today)
+            seed_demo_org(store, today, policy=policy)
         finally:
             store.close()
         yield ReadOnlyProvider(open_provider(policy, sandbox=path))
@@ -107,6 +107,9 @@ def drift(policy_dir: pathlib.Path, fmt: str, notify_url: str | None, sandbox: s
     last = load_last_apply(state_path or DEFAULT_PATH)
     with read_only_provider(policy, sandbox, demo, now.date()) as provider:
         report = detect_drift(policy, provider, at=now.date(), now=now, last=last)
+        notes = list(getattr(provider, "notes", []))
+    for note in notes:
+        click.echo(f"info: {note}", err=True)
     click.echo(render_drift(report, fmt), nl=False)
     if notify_url:
         from reconciler.notify.dispatch import WebhookTarget, notify

@@ -35,22 +35,25 @@ def sandbox() -> None:
 @click.option("--port", default=8787, show_default=True, type=int, help="0 picks a free port.")
 @db_option
 @click.option("--seed-demo", is_flag=True, help="Seed the Acme demo org first.")
+@click.option("--policy", "policy_root", default="policies", show_default=True,
+              help="Policy whose Claude Code managed settings the demo org holds.")
 @click.option(
     "--org-type",
     type=click.Choice(["enterprise", "console"]),
     default=None,
     help="Override the stored organization type.",
 )
-def serve(port: int, db_path: str, seed_demo: bool, org_type: str | None) -> int:
+def serve(port: int, db_path: str, seed_demo: bool, policy_root: str,
+          org_type: str | None) -> int:
     """Serve the sandbox Admin API on 127.0.0.1 until interrupted."""
+    from reconciler.cli.demo import seed_demo_org
     from reconciler.sandbox.app import create_app
-    from reconciler.sandbox.demo import seed_demo as seed
     from reconciler.sandbox.routing import SANDBOX_KEY
     from reconciler.sandbox.server import running_server
 
     store = _store(db_path)
     if seed_demo:
-        seed(store, store.now().date())
+        seed_demo_org(store, store.now().date(), policy_root)
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -92,6 +95,8 @@ def reset(db_path: str) -> int:
 @sandbox.command("seed")
 @db_option
 @click.option("--demo", is_flag=True, help="The Acme Corp demo org (docs/acme-demo.md).")
+@click.option("--policy", "policy_root", default="policies", show_default=True,
+              help="With --demo: the policy whose Claude Code managed settings the org holds.")
 @click.option(
     "--members",
     type=click.IntRange(min=1),
@@ -110,6 +115,7 @@ def reset(db_path: str) -> int:
 def seed(
     db_path: str,
     demo: bool,
+    policy_root: str,
     members: int | None,
     groups: int,
     rng_seed: int,
@@ -117,7 +123,8 @@ def seed(
     today: dt.datetime | None,
 ) -> int:
     """Replace the sandbox org with the demo org or a generated one."""
-    from reconciler.sandbox.demo import seed_demo, seed_generated
+    from reconciler.cli.demo import seed_demo_org
+    from reconciler.sandbox.demo import seed_generated
 
     if demo == (members is not None):
         raise ConfigError(
@@ -127,8 +134,9 @@ def seed(
     store = _store(db_path)
     day = today.date() if today else store.now().date()
     if demo:
-        seed_demo(store, day)
-        click.echo(f"Seeded the Acme demo org in {db_path} (as of {day}).")
+        with_settings = seed_demo_org(store, day, policy_root)
+        extra = f", with the managed settings {policy_root} compiles to" if with_settings else ""
+        click.echo(f"Seeded the Acme demo org in {db_path} (as of {day}{extra}).")
     else:
         assert members is not None
         seed_generated(store, members, groups, seed=rng_seed, drift_pct=drift_pct, today=day)

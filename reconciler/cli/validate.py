@@ -1,7 +1,9 @@
 """``seatctl validate [PATH]``: every finding in a policy directory, at once.
 
 Exit 0 when there is no error (warnings are printed), 1 on any error. Thin: parse
-options, call ``validate_policy``, render.
+options, call ``validate_policy`` with the managed-settings checks as extra checks
+(raw ``claude_code_settings`` against the Claude Code settings schema at their
+file:line, then the settings rules over the compiled roles), render.
 """
 
 from __future__ import annotations
@@ -12,9 +14,26 @@ from pathlib import Path
 
 import click
 
+from reconciler.model import Policy
 from reconciler.policy import ValidationResult, validate_policy
 from reconciler.policy.api import MAX_FILES
+from reconciler.policy.findings import Finding
 from reconciler.policy.loader import MAX_FILE_BYTES
+
+
+def settings_findings(root: Path, policy: Policy | None) -> list[Finding]:
+    """Managed-settings findings: the raw settings' schema errors (always), and the
+    settings rules over compiled roles (when the policy compiled)."""
+    from reconciler.settings.compile import settings_context
+    from reconciler.settings.validate import check_role_settings, check_roles
+
+    findings = check_role_settings(root)
+    if policy is not None:
+        findings += check_roles(policy.roles, settings_context(policy))
+    return findings
+
+
+EXTRA_CHECKS = (settings_findings,)
 
 
 def render_text(result: ValidationResult, root: str) -> str:
@@ -60,6 +79,7 @@ def validate(path: str, fmt: str, at: dt.datetime | None, max_file_bytes: int,
              max_files: int) -> int:
     """Check a policy directory (org.yaml, roles.yaml, teams/*.yaml): YAML, schema, rules."""
     result = validate_policy(Path(path), today=at.date() if at else None,
-                             max_file_bytes=max_file_bytes, max_files=max_files)
+                             max_file_bytes=max_file_bytes, max_files=max_files,
+                             extra_checks=EXTRA_CHECKS)
     click.echo(render_json(result, path) if fmt == "json" else render_text(result, path))
     return 0 if result.ok else 1

@@ -9,7 +9,11 @@ largest page (``limit=1000``), one request per page:
 3. Enterprise: RBAC groups (token pages) and each group's members (token pages);
    Console: workspaces (ID cursor) and each workspace's members (ID cursor);
 4. Enterprise: spend limits (beta list; ``user``, ``rbac_group`` and ``seat_tier``
-   scopes), scope ids mapped to emails and group names.
+   scopes), scope ids mapped to emails and group names;
+5. Enterprise with ``read_managed_settings``: Claude Code managed settings (beta,
+   3 + N calls through ``ManagedSettingsApi``), group ids mapped to names. A plain
+   404 (the beta is not available to this organization) is not an error: the state
+   gets ``managed_settings=None`` and ``notes`` says so, so ``plan`` still works.
 
 Every object is checked against the contract (``parse.py``), every page against
 the envelope (``paging.py``). A listing that changed while being read (an id twice,
@@ -45,6 +49,8 @@ from reconciler.model import (
     UserActivity,
     Workspace,
 )
+from reconciler.providers.anthropic_managed import ManagedSettingsReads
+from reconciler.providers.anthropic_settings import ManagedSettingsApi
 from reconciler.providers.base import Capabilities
 from reconciler.providers.calls import Caller, CallStats
 from reconciler.providers.errors import Scrubber
@@ -85,12 +91,15 @@ def capabilities_for(org_type: OrgType) -> Capabilities:
     return Capabilities(rbac_groups=False, workspaces=True, spend_limits=False, analytics=False)
 
 
-class AnthropicProvider(WriteOps):
+class AnthropicProvider(WriteOps, ManagedSettingsReads):
     """``Provider`` over ``anthropic.Anthropic``; see the module docstring for ``fetch``.
 
     ``client`` is used through a copy with SDK retries off and a total per-request
     deadline of ``deadline_s``; ``retry`` bounds the provider's own retries;
-    ``clock`` and ``rng`` are injectable so tests run retries on a fake clock.
+    ``clock`` and ``rng`` are injectable so tests run retries on a fake clock (and
+    apply paces every wait through its limiter). ``read_managed_settings`` makes
+    ``fetch`` also read Claude Code managed settings (Enterprise only); ``notes``
+    collects informational lines for the CLI (e.g. the beta is not available).
     """
 
     def __init__(
@@ -103,8 +112,15 @@ class AnthropicProvider(WriteOps):
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        read_managed_settings: bool = False,
     ) -> None:
         self.org_type = OrgType(org_type)
+        self.read_managed_settings = read_managed_settings
+        #: Informational lines for the user (never errors), e.g. a missing beta.
+        self.notes: list[str] = []
+        #: None until read; False when the managed-settings beta answered a plain 404.
+        self.managed_settings_available: bool | None = None
+        self._settings_api: ManagedSettingsApi | None = None
         self.capabilities = capabilities_for(self.org_type)
         self.key_env_name = key_env_name
         self.retry = retry or RetryPolicy(request_deadline_s=deadline_s)
@@ -162,6 +178,7 @@ class AnthropicProvider(WriteOps):
             workspaces = self._read_workspaces(by_id)
         if self.capabilities.spend_limits:
             limits = self._read_spend_limits(by_id, group_names)
+        settings = self._read_managed_settings(group_names)
         return OrgState(
             org_type=self.org_type,
             members=MappingProxyType(members),
@@ -170,6 +187,7 @@ class AnthropicProvider(WriteOps):
             spend_limits=MappingProxyType(limits),
             workspaces=MappingProxyType(workspaces),
             complete=True,
+            managed_settings=settings,
         )
 
     def _read_members(self) -> tuple[dict[str, Member], dict[str, str]]:

@@ -6,6 +6,9 @@ SDK clients itself. The admin key is read here, from the environment variable th
 else: it is not stored on the provider, not in any message (``errors.Scrubber``).
 A sandbox needs no real key: it gets the sandbox's fixed key, so a real key in the
 environment never travels to a local server.
+
+Claude Code managed settings are read with the rest of the org when the policy is
+for an Enterprise organization and any role carries settings (``carries_settings``).
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from reconciler.errors import ConfigError
 from reconciler.model import OrgType, Policy
 from reconciler.providers.anthropic import AnthropicProvider, capabilities_for
 from reconciler.providers.base import Capabilities
-from reconciler.providers.retry import RetryPolicy
+from reconciler.providers.retry import Clock, RetryPolicy
 
 #: Where ``provider: sandbox`` keeps its organization when no path is given.
 DEFAULT_SANDBOX_DB = "sandbox.db"
 
-__all__ = ["DEFAULT_SANDBOX_DB", "capabilities", "open_provider"]
+__all__ = [
+    "DEFAULT_SANDBOX_DB", "capabilities", "open_provider", "reads_managed_settings",
+]
 
 
 def capabilities(org_type: OrgType | str) -> Capabilities:
@@ -39,6 +44,7 @@ def open_provider(
     base_url: str | None = None,
     env: Mapping[str, str] = os.environ,
     retry: RetryPolicy | None = None,
+    clock: Clock | None = None,
 ) -> AnthropicProvider:
     """The live organization of ``policy``.
 
@@ -46,11 +52,12 @@ def open_provider(
     talks to the sandbox app in-process. Otherwise the real Admin API at
     ``base_url``, else ``org.yaml``'s ``base_url``, else the SDK's default (which
     honours ``ANTHROPIC_BASE_URL``), with the key from ``policy.admin_key_env``.
+    ``clock`` is the provider's clock for retry waits (apply passes its pacing clock).
     """
     if sandbox is None and policy.provider == "sandbox":
         sandbox = DEFAULT_SANDBOX_DB
     if sandbox is not None:
-        return _open_sandbox(policy, sandbox, retry)
+        return _open_sandbox(policy, sandbox, retry, clock)
     if policy.provider not in ("anthropic", "sandbox"):
         raise ConfigError(
             f"org.yaml: unknown provider {policy.provider!r}",
@@ -68,15 +75,30 @@ def open_provider(
     client = anthropic.Anthropic(api_key=key, base_url=url, max_retries=0)
     return AnthropicProvider(
         client, org_type=policy.org_type, key_env_name=key_env, retry=retry,
-        deadline_s=_deadline(retry),
+        deadline_s=_deadline(retry), clock=clock,
+        read_managed_settings=reads_managed_settings(policy),
     )
+
+
+def reads_managed_settings(policy: Policy) -> bool:
+    """Enterprise policies whose roles carry Claude Code settings read them from the org.
+
+    A role carries settings when ``reconciler.settings.compile.carries_settings`` says
+    so (features, raw settings, or baseline); providers sit below ``settings``, so the
+    rule is restated here and a test pins the two together.
+    """
+    if policy.org_type is not OrgType.ENTERPRISE:
+        return False
+    return any(bool(r.features) or r.settings is not None or r.baseline
+               for r in policy.roles.values())
 
 
 def _deadline(retry: RetryPolicy | None) -> float:
     return retry.request_deadline_s if retry else RetryPolicy().request_deadline_s
 
 
-def _open_sandbox(policy: Policy, path: str, retry: RetryPolicy | None) -> AnthropicProvider:
+def _open_sandbox(policy: Policy, path: str, retry: RetryPolicy | None,
+                  clock: Clock | None) -> AnthropicProvider:
     from reconciler.sandbox.client import sandbox_client
     from reconciler.sandbox.store import SandboxStore
 
@@ -90,5 +112,6 @@ def _open_sandbox(policy: Policy, path: str, retry: RetryPolicy | None) -> Anthr
     client = sandbox_client(store, max_retries=0)
     return AnthropicProvider(
         client, org_type=policy.org_type, key_env_name=policy.admin_key_env, retry=retry,
-        deadline_s=_deadline(retry),
+        deadline_s=_deadline(retry), clock=clock,
+        read_managed_settings=reads_managed_settings(policy),
     )

@@ -47,6 +47,12 @@ class ReadOnlyProvider:
     def fetch(self) -> OrgState:
         return self._provider.fetch()
 
+    @property
+    def notes(self) -> list[str]:
+        """The wrapped provider's informational lines (e.g. managed settings unavailable)."""
+        notes = getattr(self._provider, "notes", None)
+        return list(notes) if isinstance(notes, list) else []
+
     def fetch_user_activity(self, start: dt.date, end: dt.date) -> Iterator[UserActivity]:
         return self._provider.fetch_user_activity(start, end)
 

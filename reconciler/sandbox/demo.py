@@ -6,6 +6,10 @@ member, a wrong role, an expired invite, a missing member), the protected primar
 owner, a SCIM group, a 50-seat pool, and 90 days of analytics — deterministically
 for a given ``today``. ``seed_generated`` builds large orgs fast (``executemany``).
 Both start from an empty store.
+
+The demo's Claude Code managed settings are whatever the example policy compiles to,
+so they are not drift; the sandbox cannot compile policies (layering), so the caller
+passes them in (``DemoManagedSettings``; ``reconciler.cli.demo.seed_demo_org`` does).
 """
 
 from __future__ import annotations
@@ -13,9 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from reconciler.sandbox.groups import insert_group, insert_role
 from reconciler.sandbox.invites import insert_invite
+from reconciler.sandbox.managed_settings import seed_settings
 from reconciler.sandbox.spend_limits import upsert_limit
 from reconciler.sandbox.store import SandboxStore, make_id
 from reconciler.sandbox.wire import rfc3339
@@ -56,6 +64,16 @@ BUILT_IN_ROLES = [
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class DemoManagedSettings:
+    """Managed settings for the demo org: (RBAC group *name*, document) highest precedence
+    first, the default document (or ``None``: no default), and the mode."""
+
+    groups: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    default: Mapping[str, Any] | None = None
+    mode: str = "rbac_groups"
+
+
 def _name(local: str) -> str:
     return " ".join(part.capitalize() for part in local.split("."))
 
@@ -64,8 +82,14 @@ def _at(day: dt.date, hour: int = 9) -> str:
     return rfc3339(dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC))
 
 
-def seed_demo(store: SandboxStore, today: dt.date) -> None:
-    """The Acme Corp org of docs/acme-demo.md, as live on ``today``."""
+def seed_demo(
+    store: SandboxStore, today: dt.date, managed_settings: DemoManagedSettings | None = None
+) -> None:
+    """The Acme Corp org of docs/acme-demo.md, as live on ``today``.
+
+    ``managed_settings`` (group names must be demo groups) is stored as already set;
+    without it the org has none (mode ``organization``).
+    """
     store.reset()
     start = today - dt.timedelta(days=150)
     with store.transaction():
@@ -144,6 +168,37 @@ def seed_demo(store: SandboxStore, today: dt.date) -> None:
             days=90,
             inactive={f"{x}@{DOMAIN}" for x in INACTIVE},
         )
+    if managed_settings is not None:
+        # after the seed's transaction: installing the plug-in's tables commits
+        _seed_managed_settings(store, managed_settings, gids)
+
+
+def _seed_managed_settings(
+    store: SandboxStore, settings: DemoManagedSettings, gids: Mapping[str, str]
+) -> None:
+    unknown = sorted(name for name, _ in settings.groups if name not in gids)
+    if unknown:
+        raise ValueError(f"managed settings for groups the demo org does not have: {unknown}")
+    seed_settings(
+        store,
+        mode=settings.mode,
+        groups=[(gids[name], _plain(doc)) for name, doc in settings.groups],
+        default=_plain(settings.default) if settings.default is not None else None,
+    )
+
+
+def _plain(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON copy (read-only maps and tuples become dicts and lists)."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(k): convert(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [convert(v) for v in value]
+        return value
+
+    result: dict[str, Any] = convert(doc)
+    return result
 
 
 def seed_analytics(

@@ -105,6 +105,27 @@ def prune_unused(store: SandboxStore) -> int:
         )  # fmt: skip
 
 
+def seed_settings(
+    store: SandboxStore,
+    *,
+    mode: str,
+    groups: list[tuple[str, dict[str, Any]]],
+    default: dict[str, Any] | None,
+) -> None:
+    """Seed managed settings as if an owner had set them: ``groups`` are (group id,
+    document) highest precedence first; ``default`` (or none); then ``mode``."""
+    install(store)
+    with store.transaction():
+        if default is not None:
+            _set_default(store, default)
+        for group_id, settings in groups:
+            _set_group(store, group_id, settings)
+        config = _config(store)
+        if config["mode"] != mode:
+            config.update(mode=mode, mode_updated_at=store.now_text())
+            store.set_meta("ccms_config", config)
+
+
 def put_group_settings(store: SandboxStore, group_id: str, settings: dict[str, Any]) -> None:
     """Change a document behind seatctl's back (as an owner in claude.ai would)."""
     with store.transaction():

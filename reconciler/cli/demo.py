@@ -1,0 +1,62 @@
+"""The Acme demo org for ``--demo`` paths and ``seatctl sandbox seed --demo``.
+
+Why in the CLI layer: the demo org must hold the Claude Code managed settings the
+example policy compiles to (they are not one of its four drifts), and only the CLI
+may both compile policies and seed the sandbox (the sandbox imports neither
+``policy`` nor ``settings``). Every command that seeds the demo calls
+``seed_demo_org`` so they all show the same org.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+
+from reconciler.errors import SeatctlError
+from reconciler.model import OrgType, Policy
+from reconciler.sandbox.demo import DemoManagedSettings, seed_demo
+from reconciler.sandbox.store import SandboxStore
+
+
+def demo_managed_settings(policy: Policy) -> DemoManagedSettings | None:
+    """What ``policy`` compiles to as managed settings, or None when it sets none
+    (Console, or no role carries settings)."""
+    from reconciler.settings.compile import carries_settings
+    from reconciler.settings.desired import desired_managed_settings
+
+    if policy.org_type is not OrgType.ENTERPRISE or not any(
+        carries_settings(r) for r in policy.roles.values()
+    ):
+        return None
+    desired = desired_managed_settings(policy)
+    return DemoManagedSettings(
+        groups=tuple((name, desired.groups[name].settings or {}) for name in desired.order),
+        default=desired.default if desired.default_set else None,
+        mode=desired.mode,
+    )
+
+
+def _policy_at(root: pathlib.Path) -> Policy | None:
+    from reconciler.policy import load_policy
+
+    if not (root / "org.yaml").is_file() and not (root / "org.yml").is_file():
+        return None
+    try:
+        return load_policy(root)
+    except SeatctlError:  # a broken policy seeds the demo without settings; validate says why
+        return None
+
+
+def seed_demo_org(
+    store: SandboxStore,
+    today: dt.date,
+    policy_root: str | pathlib.Path = "policies",
+    *,
+    policy: Policy | None = None,
+) -> bool:
+    """Seed the Acme demo org with the managed settings of ``policy`` (else of the policy
+    at ``policy_root``, when it exists and loads). True when settings were seeded."""
+    chosen = policy if policy is not None else _policy_at(pathlib.Path(policy_root))
+    settings = demo_managed_settings(chosen) if chosen is not None else None
+    seed_demo(store, today, managed_settings=settings)
+    return settings is not None
