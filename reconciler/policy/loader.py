@@ -21,6 +21,7 @@ re-reads only the one file that has a finding.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -68,6 +69,19 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc]
         return None
 
 
+class _LazyLoader(_StrictLoader):
+    """For text without any ``!`` (hence without tags): no tag is resolved while
+    composing (libyaml calls ``resolve`` for each of the 575k nodes of a 100k-member
+    policy; a constant costs a third of the regex table's time);
+    ``_Converter.convert_lazy`` resolves only the plain scalars that can be anything but
+    text, with the same YAML 1.1 table. ``node.tag`` of what this loader composes is
+    meaningless: only ``convert_lazy`` and ``_lazy_tag`` read its nodes. (With a ``!``
+    anywhere, e.g. ``! 12``, ``_StrictLoader`` is used.)"""
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        return "?"
+
+
 _STR, _MAP, _SEQ, _MERGE = _T + "str", _T + "map", _T + "seq", _T + "merge"
 _TIMESTAMP = _T + "timestamp"
 #: Keys whose unquoted date values stay text (every date field of the three schemas).
@@ -87,6 +101,27 @@ _KIND = {_T + "int": "a number", _T + "float": "a number", _T + "bool": "a boole
 _BAD_BYTES = re.compile(rb"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|\xef\xbb\xbf")
 _BOM = b"\xef\xbb\xbf"
 _MAX_BYTE_FINDINGS = 20
+#: The ASCII bytes ``_BAD_BYTES`` refuses (for the all-ASCII fast check).
+_BAD_ASCII = bytes([*range(0x00, 0x0A), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+#: YAML 1.1 implicit resolvers by first character (plain scalars only).
+_FIRST: dict[str, list[tuple[str, Any]]] = _BaseLoader.yaml_implicit_resolvers
+
+
+def _plain_tag(value: str) -> str:
+    """The tag ``_StrictLoader.resolve`` gives a plain (unquoted, untagged) scalar."""
+    for tag, regexp in _FIRST.get(value[:1], ()):
+        if regexp.match(value):
+            return tag
+    return _STR
+
+
+def _lazy_tag(node: Any) -> str:
+    """The tag ``_StrictLoader`` would have given a node ``_LazyLoader`` composed."""
+    cls = node.__class__
+    if cls is ScalarNode:
+        return _STR if node.style else _plain_tag(node.value)
+    return _SEQ if cls is SequenceNode else _MAP
+
 
 Pos = tuple[int, int]
 
@@ -146,6 +181,8 @@ def _line_col(raw: bytes, offset: int) -> Pos:
 def scan_bytes(raw: bytes, doc: str) -> list[Finding]:
     """Byte-level refusals that YAML parsers would miss or report confusingly."""
     out: list[Finding] = []
+    if raw.isascii() and len(raw.translate(None, _BAD_ASCII)) == len(raw):
+        return out  # the common case, one C pass each
     start = 3 if raw.startswith(_BOM) else 0
     if _BAD_BYTES.search(raw, start) is None and raw.isascii():
         return out
@@ -234,19 +271,69 @@ class _Converter:
             raise _Reject(_finding(self.doc, M.TAG, *_at(node), tag=node.tag))
         return [self.convert(item, depth + 1) for item in node.value]
 
-    def _bad_key(self, key_node: Node) -> None:
-        if key_node.tag == _MERGE:
+    def convert_lazy(self, node: Any, depth: int = 0) -> Any:
+        """``convert`` for a tree ``_LazyLoader`` composed: the same results, with tags
+        resolved here (no explicit tags can occur) and only where a value can be
+        anything but text."""
+        cls = node.__class__
+        if cls is ScalarNode:
+            value = node.value
+            if node.style or value[:1] not in _FIRST:
+                return value
+            tag = _plain_tag(value)
+            if tag == _STR:
+                return value
+            build = _SCALARS.get(tag)
+            if build is None:
+                raise _Reject(_finding(self.doc, M.TAG, *_at(node), tag=tag))
+            return build(node)
+        if depth >= MAX_DEPTH:
+            raise _Reject(_finding(self.doc, M.TOO_DEEP, *_at(node), limit=MAX_DEPTH))
+        if cls is MappingNode:
+            out: dict[str, Any] = {}
+            first: dict[str, Node] | None = None
+            for key_node, value_node in node.value:
+                if key_node.__class__ is not ScalarNode or not (
+                        key_node.style or key_node.value[:1] not in _FIRST
+                        or _plain_tag(key_node.value) == _STR):
+                    self._bad_key(key_node, _lazy_tag(key_node))
+                    continue
+                key = key_node.value
+                if key in out:
+                    if first is None:
+                        first = {k.value: k for k, _ in node.value[::-1]}
+                    self.findings.append(_finding(
+                        self.doc, M.DUPLICATE_KEY, *_at(key_node), key=key,
+                        first=_at(first[key])[0], again=_at(key_node)[0]))
+                    continue
+                if value_node.__class__ is ScalarNode:
+                    value = value_node.value
+                    if value_node.style or value[:1] not in _FIRST:
+                        out[key] = value
+                        continue
+                    tag = _plain_tag(value)
+                    if tag == _STR or (tag == _TIMESTAMP and key in DATE_KEYS):
+                        out[key] = value
+                        continue
+                out[key] = self.convert_lazy(value_node, depth + 1)
+            return out
+        return [self.convert_lazy(item, depth + 1) for item in node.value]
+
+    def _bad_key(self, key_node: Node, tag: str | None = None) -> None:
+        tag = key_node.tag if tag is None else tag
+        if tag == _MERGE:
             raise _Reject(_finding(self.doc, M.MERGE_KEY, *_at(key_node)))
-        if not isinstance(key_node, ScalarNode) or key_node.tag not in _KIND:
-            raise _Reject(_finding(self.doc, M.TAG, *_at(key_node), tag=key_node.tag))
+        if not isinstance(key_node, ScalarNode) or tag not in _KIND:
+            raise _Reject(_finding(self.doc, M.TAG, *_at(key_node), tag=tag))
         self.findings.append(_finding(
             self.doc, M.NON_STRING_KEY, *_at(key_node), text=key_node.value,
-            kind=_KIND[key_node.tag]))
+            kind=_KIND[tag]))
 
 
-def compose(raw: bytes) -> Node | None:
-    """libyaml's node tree of one document (raises ``yaml.YAMLError``)."""
-    loader = _StrictLoader(raw)
+def compose(raw: bytes, lazy: bool = False) -> Node | None:
+    """libyaml's node tree of one document (raises ``yaml.YAMLError``); ``lazy``: tags
+    left unresolved (``_LazyLoader``; only for text without ``!``)."""
+    loader = (_LazyLoader if lazy else _StrictLoader)(raw)
     try:
         return loader.get_single_node()  # type: ignore[no-any-return]
     finally:
@@ -269,6 +356,10 @@ def _syntax_finding(doc: str, exc: yaml.YAMLError) -> Finding:
 
 def parse_document(raw: bytes, doc: str, fs_path: str = "", what: str = "policy") -> Document:
     """Strictly parse one file's bytes (already size-checked)."""
+    return _parse(raw, doc, fs_path, what, b"!" not in raw)
+
+
+def _parse(raw: bytes, doc: str, fs_path: str, what: str, lazy: bool) -> Document:
     bad = scan_bytes(raw, doc)
     if bad:
         return Document(doc, fs_path, None, findings=tuple(bad))
@@ -277,7 +368,7 @@ def parse_document(raw: bytes, doc: str, fs_path: str = "", what: str = "policy"
     try:
         if b"&" in raw or b"*" in raw:
             _scan_anchors(raw, doc)
-        root = compose(raw)
+        root = compose(raw, lazy)
     except _Reject as rej:
         return Document(doc, fs_path, None, findings=(rej.finding,))
     except yaml.YAMLError as exc:
@@ -285,7 +376,8 @@ def parse_document(raw: bytes, doc: str, fs_path: str = "", what: str = "policy"
     except RecursionError:  # pure-Python fallback parser only; libyaml caps nesting itself
         deep = _finding(doc, M.TOO_DEEP, 1, 1, limit=1000)
         return Document(doc, fs_path, None, findings=(deep,))
-    if root is None or (isinstance(root, ScalarNode) and root.tag == _T + "null"):
+    if root is None or (isinstance(root, ScalarNode)
+                        and (_lazy_tag(root) if lazy else root.tag) == _T + "null"):
         return Document(doc, fs_path, None, findings=(_finding(doc, M.EMPTY, 1, 1, what=what),))
     if not isinstance(root, MappingNode):
         kind = "list" if isinstance(root, SequenceNode) else "single value"
@@ -293,7 +385,7 @@ def parse_document(raw: bytes, doc: str, fs_path: str = "", what: str = "policy"
         return Document(doc, fs_path, None, findings=(top,))
     conv = _Converter(doc)
     try:
-        data = conv.convert(root)
+        data = conv.convert_lazy(root) if lazy else conv.convert(root)
     except _Reject as rej:
         return Document(doc, fs_path, None, findings=(*conv.findings, rej.finding))
     positions, children = _positions(root)
@@ -317,11 +409,12 @@ def read_document(path: Path, doc: str, *, max_bytes: int = MAX_FILE_BYTES,
                   what: str = "policy") -> Document:
     """Size check (before reading), then ``parse_document``."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return Document(doc, str(path), None, findings=(
-                _finding(doc, M.FILE_TOO_LARGE, 1, 1, size=size, limit=max_bytes),))
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:  # one open: fstat, then read
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                return Document(doc, str(path), None, findings=(
+                    _finding(doc, M.FILE_TOO_LARGE, 1, 1, size=size, limit=max_bytes),))
+            raw = fh.read()
     except OSError as exc:
         return Document(doc, str(path), None, findings=(
             _finding(doc, M.FILE_UNREADABLE, 1, 1, reason=exc.strerror or str(exc)),))
