@@ -90,11 +90,21 @@ def _first(root: Path, *names: str) -> Path | None:
     return next((root / n for n in names if (root / n).is_file()), None)
 
 
-def _team_files(root: Path) -> list[Path]:
+def _suffix(name: str) -> str:
+    """``PurePath(name).suffix`` without building a path."""
+    i = name.rfind(".")
+    return name[i:] if 0 < i < len(name) - 1 else ""
+
+
+def _team_files(root: Path) -> list[str]:
+    """Paths (as ``str(root / "teams" / name)``) of the team files, sorted by name."""
     teams = root / "teams"
     if not teams.is_dir():
         return []
-    return sorted(p for p in teams.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    base = str(teams)
+    with os.scandir(teams) as it:
+        names = sorted(e.name for e in it if _suffix(e.name) in (".yaml", ".yml") and e.is_file())
+    return [os.path.join(base, name) for name in names]
 
 
 def _display(root: Path, path: Path) -> str:
@@ -120,44 +130,54 @@ def _slim(doc: Document) -> Document:
     return replace(doc, data=data, children=children)
 
 
-def _read_chunk(items: Sequence[tuple[str, str]], max_bytes: int, schema_dir: Path | None,
+def _read_chunk(paths: Sequence[str], max_bytes: int, schema_dir: Path | None,
                 allowed: frozenset[str] | None) -> list[TeamFile]:
     """Worker: parse team files, run the compiled schema check, extract member rows."""
     with _gc_paused():
-        return _read_items(items, max_bytes, schema_dir, allowed)
+        return list(_read_items(paths, max_bytes, schema_dir, allowed))
 
 
-def _read_items(items: Sequence[tuple[str, str]], max_bytes: int, schema_dir: Path | None,
-                allowed: frozenset[str] | None) -> list[TeamFile]:
+def _read_items(paths: Sequence[str], max_bytes: int, schema_dir: Path | None,
+                allowed: frozenset[str] | None) -> Iterator[TeamFile]:
     team = load_schemas(schema_dir)["team"]
-    out = []
-    for fs_path, display in items:
-        doc = read_document(Path(fs_path), display, max_bytes=max_bytes, what="team")
+    for fs_path in paths:
+        doc = read_document(fs_path, fs_path, max_bytes=max_bytes, what="team")
         if doc.data is None or not team.is_valid(doc.data):
-            out.append(TeamFile(doc, False))
+            yield TeamFile(doc, False)
             continue
         rows, found = member_rows(doc, allowed)
-        out.append(TeamFile(_slim(doc), True, tuple(rows), tuple(found)))
-    return out
+        yield TeamFile(_slim(doc), True, tuple(rows), tuple(found))
 
 
-def _read_teams(files: list[Path], root: Path, max_bytes: int, schema_dir: Path | None,
-                allowed: frozenset[str] | None, workers: int | None) -> list[TeamFile]:
-    items = [(str(p), _display(root, p)) for p in files]
+#: Chunks per worker: small enough that the parent consumes results while the workers
+#: still parse, large enough that each task's overhead stays small.
+CHUNKS_PER_WORKER = 8
+
+
+def _read_teams(paths: list[str], max_bytes: int, schema_dir: Path | None,
+                allowed: frozenset[str] | None, workers: int | None) -> Iterator[TeamFile]:
+    """Every team file's ``TeamFile``, in ``paths`` order, as soon as it is parsed.
+
+    With a pool, the results of each chunk arrive while later chunks are still being
+    parsed, so the caller's per-file work overlaps the parsing."""
     n = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    if n > 1 and len(items) >= POOL_MIN_FILES and threading.active_count() == 1:
-        size = -(-len(items) // (n * 4))
-        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    done = 0
+    if n > 1 and len(paths) >= POOL_MIN_FILES and threading.active_count() == 1:
+        size = -(-len(paths) // (n * CHUNKS_PER_WORKER))
+        chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
         try:
             ctx = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(n, mp_context=ctx) as pool:
                 k = len(chunks)
                 parts = pool.map(_read_chunk, chunks, [max_bytes] * k, [schema_dir] * k,
                                  [allowed] * k)
-                return [r for part in parts for r in part]
+                for part in parts:
+                    yield from part
+                    done += len(part)
+                return
         except (OSError, RuntimeError, ValueError):
-            pass  # no fork here (or the pool broke): parse in-process, same results
-    return _read_items(items, max_bytes, schema_dir, allowed)
+            pass  # no fork here (or the pool broke): parse the rest in-process, same results
+    yield from _read_items(paths[done:], max_bytes, schema_dir, allowed)
 
 
 def _locator(doc: Document) -> Callable[[str, bool], tuple[int, int, str | None, bool]]:
@@ -257,9 +277,8 @@ def _validate(root: Path, today: dt.date | None, max_file_bytes: int, max_files:
     org_ok = org_doc is not None and valid[org_doc.path]
     allowed = frozenset(org_doc.data["organization"]["allowed_domains"]) if (
         org_ok and org_doc is not None and org_doc.data is not None) else None
-    team_files = _read_teams(files, root, max_file_bytes, schema_dir, allowed, workers)
     rows: dict[str, tuple[Row, ...]] = {}
-    for tf in team_files:
+    for tf in _read_teams(files, max_file_bytes, schema_dir, allowed, workers):
         take(tf.doc, tf.valid)
         findings.extend(tf.findings)
         rows[tf.doc.path] = tf.rows

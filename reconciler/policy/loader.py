@@ -405,7 +405,7 @@ def _positions(root: MappingNode) -> tuple[dict[str, Pos], dict[str, Any]]:
     return positions, children
 
 
-def read_document(path: Path, doc: str, *, max_bytes: int = MAX_FILE_BYTES,
+def read_document(path: str | Path, doc: str, *, max_bytes: int = MAX_FILE_BYTES,
                   what: str = "policy") -> Document:
     """Size check (before reading), then ``parse_document``."""
     try:
