@@ -1,9 +1,19 @@
-"""Shared fixtures: paths, the CLI runner, and (as the parts land) sandbox orgs."""
+"""Shared fixtures: paths, the CLI runner, sandbox orgs, local notification receivers."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import json
 import pathlib
+import socket
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -44,3 +54,96 @@ def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = N
 @pytest.fixture
 def seatctl():
     return run_cli
+
+
+# --- notification receivers on 127.0.0.1: SMTP (aiosmtpd, STARTTLS) and webhooks ---
+
+SMTP_USER, SMTP_PASS = "mailer", "s3cret-Smtp-pass"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, pathlib.Path]:
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], email.message.EmailMessage]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+        return "250 OK"
+
+
+def _auth(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+        SMTP_USER.encode(), SMTP_PASS.encode())
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def smtp_server(tls_files) -> Iterator[tuple[Inbox, int, ssl.SSLContext]]:
+    """An SMTP server on 127.0.0.1 requiring STARTTLS and SMTP_USER/SMTP_PASS; yields
+    (inbox, port, a client SSL context that trusts its certificate ``tls_files[0]``)."""
+    from aiosmtpd.controller import Controller
+
+    cert, key = tls_files
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=server_ctx,
+                            require_starttls=True, authenticator=_auth,
+                            auth_require_tls=True)
+    controller.start()
+    client_ctx = ssl.create_default_context(cafile=str(cert))
+    try:
+        yield inbox, port, client_ctx
+    finally:
+        controller.stop()
+
+
+class Receiver(BaseHTTPRequestHandler):
+    received: list[dict[str, Any]] = []
+    status = 200
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append({"path": self.path, "json": json.loads(body),
+                                    "type": self.headers["Content-Type"]})
+        self.send_response(type(self).status)
+        self.end_headers()
+        self.wfile.write(b"ok" if type(self).status < 300 else b"invalid_token")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, type[Receiver]]]:
+    handler = type("R", (Receiver,), {"received": [], "status": 200})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/services/T0/B0/tokenXYZ", handler
+    finally:
+        server.shutdown()
+        server.server_close()

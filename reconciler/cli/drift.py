@@ -1,10 +1,11 @@
 """``seatctl drift``: how the live org differs from main's policy, classified by cause.
 
 Thin: load the policy, read the live org once through a read-only provider, classify
-(``gitops.drift``), print, optionally post to a Slack-compatible webhook, and return
-0 in sync, 2 drift, 1 error (an error is never reported as "in sync"). The webhook is
-sent *after* the report is printed; a delivery failure is a warning and never changes
-the exit code. Also holds the small helpers the other GitOps commands share.
+(``gitops.drift``), print, optionally notify (``--notify``: the targets declared in
+org.yaml, and/or webhook URLs), and return 0 in sync, 2 drift, 1 error (an error is
+never reported as "in sync"). Notifications are sent *after* the report is printed; a
+delivery failure is a warning and never changes the exit code. Also holds the small
+helpers the other GitOps commands share.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ from collections.abc import Iterator
 
 import click
 
+from reconciler.cli.notifying import (
+    NotifyRequest,
+    declared_report_targets,
+    deliver,
+    notify_option,
+)
 from reconciler.errors import ConfigError
 from reconciler.model import Policy
 from reconciler.providers.base import Provider
@@ -87,13 +94,12 @@ state_option = click.option("--state", "state_path", default=None,
 @policy_option
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
               default="text", show_default=True)
-@click.option("--notify", "notify_url", default=None, metavar="URL",
-              help="Also post the report to this Slack-compatible webhook.")
+@notify_option("the report")
 @sandbox_option
 @demo_option
 @state_option
-def drift(policy_dir: pathlib.Path, fmt: str, notify_url: str | None, sandbox: str | None,
-          demo: bool, state_path: pathlib.Path | None) -> int:
+def drift(policy_dir: pathlib.Path, fmt: str, notify_request: NotifyRequest,
+          sandbox: str | None, demo: bool, state_path: pathlib.Path | None) -> int:
     """Compare the live org with the policy; classify each difference by its cause.
 
     Exit codes: 0 in sync, 2 drift found, 1 error. Read-only: never changes the org.
@@ -111,11 +117,11 @@ def drift(policy_dir: pathlib.Path, fmt: str, notify_url: str | None, sandbox: s
     for note in notes:
         click.echo(f"info: {note}", err=True)
     click.echo(render_drift(report, fmt), nl=False)
-    if notify_url:
-        from reconciler.notify.dispatch import WebhookTarget, notify
-
-        for outcome in notify([WebhookTarget("drift", url=notify_url)], headline(report),
-                              render_drift(report, "text"),
-                              markdown=render_drift_markdown(report)):
-            click.echo(outcome.line(), err=True)
+    subject, text = headline(report), render_drift(report, "text")
+    markdown = render_drift_markdown(report)
+    if notify_request.declared:
+        deliver(lambda: declared_report_targets(policy), subject, text, markdown=markdown,
+                what="the drift report")
+    if notify_request.urls:
+        deliver(lambda: notify_request.url_targets("drift"), subject, text, markdown=markdown)
     return report.exit_code

@@ -14,7 +14,8 @@ import pathlib
 import click
 
 from reconciler.cli.drift import load, policy_option
-from reconciler.errors import ConfigError, SeatctlError
+from reconciler.cli.notifying import declared_report_targets, deliver
+from reconciler.errors import ConfigError
 
 
 @click.command("review")
@@ -54,18 +55,7 @@ def review(policy_dir: pathlib.Path, month: str, db: str | None, out: pathlib.Pa
     click.echo(text, nl=False)
     if out is not None:
         out.write_text(text, encoding="utf-8")
-    if send:
-        from reconciler.notify.dispatch import notify, targets_from_policy
-
-        recipients = (*policy.usage.low_utilization.notify, *policy.usage.high_usage.notify)
-        try:
-            targets = targets_from_policy(policy.notifications,
-                                          list(dict.fromkeys(recipients)) or None)
-        except SeatctlError as exc:  # the report is out already: warn, keep exit 0
-            click.echo(f"warning: cannot resolve the review's recipients: {exc}", err=True)
-            targets = []
-        if not targets:
-            click.echo("warning: --notify given but org.yaml names no recipients", err=True)
-        for outcome in notify(targets, subject(result), text, markdown=text):
-            click.echo(outcome.line(), err=True)
+    if send:  # the report is out already: a failure warns, the exit code stays 0
+        deliver(lambda: declared_report_targets(policy), subject(result), text,
+                markdown=text, what="the review")
     return 0

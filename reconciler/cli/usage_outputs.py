@@ -1,6 +1,7 @@
 """``seatctl usage`` commands whose result leaves the terminal.
 
-``alerts`` (exit 2 when one fires) posts to webhooks, ``dashboard`` writes one HTML
+``alerts`` (exit 2 when one fires) sends them to the targets org.yaml declares for
+each alert kind and/or to ``--notify URL`` webhooks, ``dashboard`` writes one HTML
 file, and ``inactive --propose`` edits the policy files (``write_proposals_for``).
 """
 
@@ -8,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
+from collections.abc import Callable
+from functools import partial
 
 import click
 
+from reconciler.cli.notifying import NotifyRequest, deliver, notify_option
 from reconciler.cli.usage_options import (
     common,
     emit,
@@ -22,10 +26,12 @@ from reconciler.cli.usage_options import (
 )
 from reconciler.errors import ConfigError
 from reconciler.model import Policy
+from reconciler.notify.dispatch import NotifyTarget, targets_from_policy
 from reconciler.usage import service
+from reconciler.usage.alerts import NOTIFY_LIST, AlertReport, route_alerts
 from reconciler.usage.inactive import InactiveReport
 from reconciler.usage.period import month_period, parse_period
-from reconciler.usage.render import Format, View, render
+from reconciler.usage.render import Format, render
 from reconciler.usage.store import UsageStore
 from reconciler.usage.views import alerts_view
 
@@ -40,13 +46,7 @@ from reconciler.usage.views import alerts_view
     type=float,
     help="Assumed hours per session for the (estimated) max-daily-hours check.",
 )
-@click.option(
-    "--notify",
-    "notify_urls",
-    multiple=True,
-    metavar="URL",
-    help="Also post the alerts to this Slack-compatible webhook (repeatable).",
-)
+@notify_option("fired alerts")
 @fmt_option()
 def alerts_cmd(
     policy_dir: pathlib.Path,
@@ -57,7 +57,7 @@ def alerts_cmd(
     read_live: bool,
     period: str,
     session_hours: float,
-    notify_urls: tuple[str, ...],
+    notify_request: NotifyRequest,
     fmt: Format,
 ) -> int:
     """Low utilisation, high usage, estimated hours over a role's max; exit 2 if any."""
@@ -72,28 +72,34 @@ def alerts_cmd(
             session_hours=session_hours,
             live=live_state(policy, path, read_live),
         )
-    view = alerts_view(
-        run.report,
-        period=f"{span} ({span.days} days)",
-        active=service.active_definition(policy).describe(),
-    )
-    emit(view, fmt)
-    if notify_urls and run.report.fired:
-        _notify(view, notify_urls)
+    shown = f"{span} ({span.days} days)"
+    active = service.active_definition(policy).describe()
+    emit(alerts_view(run.report, period=shown, active=active), fmt)
+    if notify_request and run.report.fired:
+        send_alerts(policy, run.report, notify_request, period=shown, active=active)
     return 2 if run.report.fired else 0
 
 
-def _notify(view: View, urls: tuple[str, ...]) -> None:
-    """Post like drift does; a failed post is reported and never changes the result."""
-    from reconciler.notify.webhook import NotifyError, build_payload, post_webhook, redact_url
-
-    subject = f"seatctl: {len(view.tables[0].rows)} usage alert(s)"
-    payload = build_payload(subject, render(view, "table"), markdown=render(view, "markdown"))
-    for url in urls:
-        try:
-            post_webhook(url, payload)
-        except NotifyError as exc:
-            click.echo(f"warning: notification to {redact_url(url)} failed: {exc}", err=True)
+def send_alerts(policy: Policy, report: AlertReport, request: NotifyRequest, *,
+                period: str, active: str) -> None:
+    """Each declared target gets one message with the alerts routed to it (org.yaml's
+    ``usage.alerting.*.notify``); each ``--notify URL`` gets them all. Outcomes and
+    failures are stderr lines; nothing here changes the exit code."""
+    sends: list[tuple[str, Callable[[], list[NotifyTarget]], AlertReport, str]] = []
+    if request.declared:
+        for route in route_alerts(policy, report):
+            kinds = dict.fromkeys(a.kind for a in route.report.alerts)
+            lists = " and ".join(f"usage.alerting.{k}.notify"
+                                 for k in dict.fromkeys(NOTIFY_LIST[k] for k in kinds))
+            sends.append((f"{', '.join(kinds)} alerts",
+                          partial(targets_from_policy, policy.notifications, route.notify),
+                          route.report, f"{lists} in org.yaml names no target"))
+    if request.urls:
+        sends.append(("usage alerts", partial(request.url_targets, "usage alerts"), report, ""))
+    for what, targets, part, empty in sends:
+        view = alerts_view(part, period=period, active=active)
+        deliver(targets, f"seatctl: {len(part.alerts)} usage alert(s)", render(view, "table"),
+                markdown=render(view, "markdown"), what=what, none_declared=empty)
 
 
 @click.command("dashboard")

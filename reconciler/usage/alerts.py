@@ -147,3 +147,45 @@ def min_sessions_to_alert(roster: Iterable[SeatHolder], session_hours: float) ->
     if not caps or session_hours <= 0:
         return 1 << 62
     return int(min(caps) // session_hours) + 1
+
+
+#: Which ``usage.alerting`` entry of org.yaml lists the targets for each alert kind:
+#: a role's estimated hours over its max is high usage by one member.
+NOTIFY_LIST: dict[AlertKind, Literal["lowUtilization", "highUsage"]] = {
+    "low_utilisation": "lowUtilization",
+    "high_usage": "highUsage",
+    "max_daily_hours": "highUsage",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRoute:
+    """Alerts for one set of ``notify`` entries (webhook names, recipient lists,
+    addresses); ``notify`` is empty for alerts whose list in org.yaml names no one."""
+
+    notify: tuple[str, ...]
+    report: AlertReport
+
+
+def route_alerts(policy: Policy, report: AlertReport) -> tuple[AlertRoute, ...]:
+    """Split fired alerts by who should get them, so that each ``notify`` entry gets one
+    message holding exactly the alerts routed to it (entries that get the same alerts
+    share a message). Order: as the entries first appear in org.yaml. Pure."""
+    lists = {"lowUtilization": policy.usage.low_utilization.notify,
+             "highUsage": policy.usage.high_usage.notify}
+    per_entry: dict[str, list[Alert]] = {}
+    unrouted: list[Alert] = []
+    for alert in report.alerts:
+        entries = dict.fromkeys(lists[NOTIFY_LIST[alert.kind]])
+        for entry in entries:
+            per_entry.setdefault(entry, []).append(alert)
+        if not entries:
+            unrouted.append(alert)
+    groups: dict[tuple[Alert, ...], list[str]] = {}
+    for entry, alerts in per_entry.items():
+        groups.setdefault(tuple(alerts), []).append(entry)
+    routes = [AlertRoute(tuple(entries), AlertReport(alerts, report.notes))
+              for alerts, entries in groups.items()]
+    if unrouted:
+        routes.append(AlertRoute((), AlertReport(tuple(unrouted), report.notes)))
+    return tuple(routes)

@@ -418,7 +418,9 @@ def test_alerts_notify_posts_to_a_webhook_and_a_dead_one_only_warns(acme) -> Non
     assert len(received) == 1
     assert received[0]["text"].startswith("seatctl:") and "usage alert" in received[0]["text"]
     assert "max_daily_hours" in received[0]["text"]
-    assert "warning: notification to http://127.0.0.1:9/… failed" in res.stderr
+    assert "notified webhook usage alerts\n" in res.stderr
+    assert "warning: could not notify webhook usage alerts #2: webhook http://127.0.0.1:9/…" \
+        in res.stderr
     assert "SECRET" not in res.stderr
 
 
