@@ -27,22 +27,21 @@ from types import MappingProxyType
 from typing import Any
 
 from reconciler.errors import PolicyError
-from reconciler.model import Policy, SourceRef
+from reconciler.model import Policy, Role, SourceRef
 from reconciler.policy import messages as M
 from reconciler.policy import rules
 from reconciler.policy.compile import (
+    MemberIndex,
     Row,
-    build_assignments,
     build_roles,
     build_teams,
     compile_desired,
-    index_members,
     member_rows,
     today_or,
 )
 from reconciler.policy.findings import Finding, sort_findings
 from reconciler.policy.loader import MAX_FILE_BYTES, Document, locate, read_document
-from reconciler.policy.orgfile import build_org
+from reconciler.policy.orgfile import OrgSettings, build_org
 from reconciler.policy.schema import SchemaBroken, load_schemas, schema_findings
 
 MAX_FILES = 20_000
@@ -277,27 +276,36 @@ def _validate(root: Path, today: dt.date | None, max_file_bytes: int, max_files:
     org_ok = org_doc is not None and valid[org_doc.path]
     allowed = frozenset(org_doc.data["organization"]["allowed_domains"]) if (
         org_ok and org_doc is not None and org_doc.data is not None) else None
-    rows: dict[str, tuple[Row, ...]] = {}
+    roles_doc = docs.get(_display(root, roles_path)) if roles_path else None
+    if roles_doc is not None and not valid[roles_doc.path]:
+        roles_doc = None
+    org = (build_org(org_doc.data) if org_ok and org_doc is not None and org_doc.data is not None
+           else None)
+    roles = build_roles(roles_doc, org) if org is not None and roles_doc is not None else None
+    # Members are indexed and checked file by file as the pool delivers them.
+    index = MemberIndex()
+    checker = rules.MemberChecker(roles, org, when) if org is not None else None
+    team_paths: set[str] = set()
     for tf in _read_teams(files, max_file_bytes, schema_dir, allowed, workers):
         take(tf.doc, tf.valid)
         findings.extend(tf.findings)
-        rows[tf.doc.path] = tf.rows
+        team_paths.add(tf.doc.path)
+        if checker is not None and valid[tf.doc.path]:
+            checker.feed(index.add(tf.doc, tf.rows))
     for doc in docs.values():
         if doc.data is not None and not valid[doc.path]:
             kind = ("org" if doc.fs_path == str(org_path) else
                     "roles" if doc.fs_path == str(roles_path) else "team")
             findings.extend(schema_findings(schemas[kind], doc.data, doc.path, _locator(doc)))
     policy = None
-    if org_ok and org_doc is not None:
-        roles_doc = docs.get(_display(root, roles_path)) if roles_path else None
-        teams = [(d, rows[d.path]) for d in docs.values() if d.path in rows and valid[d.path]]
+    if org is not None and checker is not None and org_doc is not None:
+        team_docs = [d for d in docs.values() if d.path in team_paths and valid[d.path]]
         broken = frozenset(
             str(d.data["name"]) for d in docs.values()
-            if d.path in rows and not valid[d.path] and isinstance(d.data, dict)
+            if d.path in team_paths and not valid[d.path] and isinstance(d.data, dict)
             and isinstance(d.data.get("name"), str))
-        policy = _check_and_compile(root, org_doc, roles_doc if roles_doc is not None and
-                                    valid[roles_doc.path] else None, teams, when, findings,
-                                    broken)
+        policy = _check_and_compile(root, org_doc, org, roles_doc, roles, team_docs, index,
+                                    checker, when, findings, broken)
     findings = _resolve(findings, docs)
     if any(f.severity == "error" for f in findings):
         policy = None
@@ -305,24 +313,23 @@ def _validate(root: Path, today: dt.date | None, max_file_bytes: int, max_files:
     return result if result.ok else ValidationResult(None, result.findings)
 
 
-def _check_and_compile(root: Path, org_doc: Document, roles_doc: Document | None,
-                       teams_rows: list[tuple[Document, tuple[Row, ...]]], today: dt.date,
+def _check_and_compile(root: Path, org_doc: Document, org: OrgSettings,
+                       roles_doc: Document | None, roles: dict[str, Role] | None,
+                       team_docs: list[Document], index: MemberIndex,
+                       checker: rules.MemberChecker, today: dt.date,
                        findings: list[Finding], broken: frozenset[str]) -> Policy | None:
-    assert org_doc.data is not None
-    org = build_org(org_doc.data)
+    """Everything after the last team file arrived (members are already indexed and
+    checked file by file in ``index`` and ``checker``)."""
     findings += rules.check_org(org, org_doc)
-    roles = build_roles(roles_doc, org) if roles_doc is not None else None
     if roles is not None and roles_doc is not None:
         findings += rules.check_roles(roles, org, roles_doc)
-    team_docs = [doc for doc, _ in teams_rows]
-    entries = index_members(teams_rows)
-    teams, team_findings = build_teams(org_doc, team_docs, org, entries, broken)
+    teams, team_findings = build_teams(org_doc, team_docs, org, index, broken)
     findings += team_findings
-    findings += rules.check_members(entries, roles, org, today)
-    findings += rules.check_protected(org, entries, org_doc)
+    findings += checker.finish()
+    findings += rules.check_protected(org, index.entries, org_doc)
     by_path = {d.path: d for d in (org_doc, *team_docs)}
     findings += rules.check_groups(roles or {}, teams, roles_doc, by_path)
-    assignments, names = build_assignments(entries)
+    assignments, names = index.assignments, index.names
     findings += rules.check_seats(teams, org, len(assignments), by_path, org_doc, today)
     if roles is None or any(f.severity == "error" for f in findings):
         return None

@@ -104,14 +104,65 @@ def member_rows(doc: Document, allowed: frozenset[str] | None
 
 def index_members(files: Iterable[tuple[Document, Sequence[Row]]]) -> list[Entry]:
     """Every member entry of every (valid) team file, in file order."""
-    entries: list[Entry] = []
-    add = entries.append
+    index = MemberIndex()
     for doc, rows in files:
+        index.add(doc, rows)
+    return index.entries
+
+
+class MemberIndex:
+    """Member entries of valid team files, fed one file at a time in file order (so a
+    caller can index while a pool still parses later files), with what
+    ``build_teams`` (members per team) and ``build_assignments`` need, built on the way.
+    """
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        #: team name → its members' normalized emails (ordered, no repeats)
+        self.team_members: dict[str, dict[str, None]] = {}
+        self.assignments: dict[str, Assignment] = {}
+        #: email → name
+        self.names: dict[str, str] = {}
+        self._dates: dict[str, dt.date | None] = {}  # a policy repeats few expiry dates
+
+    def add(self, doc: Document, rows: Sequence[Row]) -> list[Entry]:
+        """Index one file's rows; returns its entries."""
         assert doc.data is not None
         team = doc.data["name"]
-        for i, (norm, raw, role, expires, name, line, col) in enumerate(rows):
-            add((norm, raw, role, team, doc, i, expires, name, line, col))
-    return entries
+        new = [(norm, raw, role, team, doc, i, expires, name, line, col)
+               for i, (norm, raw, role, expires, name, line, col) in enumerate(rows)]
+        self.entries += new
+        self._assign(new)
+        return new
+
+    def _assign(self, entries: Iterable[Entry]) -> None:
+        """email → Assignment (first team listing them; the latest expiry, none beats
+        any), email → name, team → members."""
+        assignments, names, dates = self.assignments, self.names, self._dates
+        team_members = self.team_members
+        members: dict[str, None] | None = None
+        members_of = ""
+        for norm, _raw, role, team, doc, _i, expires, name, line, col in entries:
+            if norm is None:
+                continue
+            if members is None or team != members_of:
+                members, members_of = team_members.setdefault(team, {}), team
+            members[norm] = None
+            if expires is None:
+                exp = None
+            elif expires in dates:
+                exp = dates[expires]
+            else:
+                exp = dates.setdefault(expires, parse_date(expires))
+            prior = assignments.get(norm)
+            if prior is not None:
+                if prior.expires_on is not None and (exp is None or exp > prior.expires_on):
+                    assignments[norm] = Assignment(norm, prior.team, prior.role, exp,
+                                                   prior.source)
+                continue
+            assignments[norm] = Assignment(norm, team, role, exp, SourceRef(doc.path, line, col))
+            if name:
+                names[norm] = name
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,18 +183,21 @@ def org_allocations(org_data: dict[str, Any]) -> dict[str, Allocation]:
 
 
 def build_teams(org_doc: Document, docs: list[Document], org: OrgSettings,
-                entries: list[Entry], unreadable: frozenset[str] = frozenset()
+                entries: list[Entry] | MemberIndex, unreadable: frozenset[str] = frozenset()
                 ) -> tuple[dict[str, Team], list[Finding]]:
     """Team files merged with org.yaml's allocation list (which may restate, never
     contradict, a file). A team listed only in org.yaml has no members; ``unreadable``
     names teams whose file has errors already reported (no "missing file" for them)."""
     assert org_doc.data is not None
     allocs = org_allocations(org_doc.data)
-    members: dict[str, dict[str, None]] = {}
-    for entry in entries:
-        norm, team = entry[0], entry[3]
-        if norm is not None:
-            members.setdefault(team, {})[norm] = None
+    if isinstance(entries, MemberIndex):
+        members = entries.team_members
+    else:
+        members = {}
+        for entry in entries:
+            norm, team = entry[0], entry[3]
+            if norm is not None:
+                members.setdefault(team, {})[norm] = None
     teams: dict[str, Team] = {}
     first_doc: dict[str, Document] = {}
     findings: list[Finding] = []
@@ -201,22 +255,9 @@ def build_teams(org_doc: Document, docs: list[Document], org: OrgSettings,
 def build_assignments(entries: list[Entry]) -> tuple[dict[str, Assignment], dict[str, str]]:
     """email → Assignment (first team listing them; the latest expiry, none beats any),
     and email → name."""
-    assignments: dict[str, Assignment] = {}
-    names: dict[str, str] = {}
-    for norm, _raw, role, team, doc, _i, expires, name, line, col in entries:
-        if norm is None:
-            continue
-        prior = assignments.get(norm)
-        if prior is not None:
-            exp = parse_date(expires)
-            if prior.expires_on is not None and (exp is None or exp > prior.expires_on):
-                assignments[norm] = Assignment(norm, prior.team, prior.role, exp, prior.source)
-            continue
-        exp = parse_date(expires) if expires is not None else None
-        assignments[norm] = Assignment(norm, team, role, exp, SourceRef(doc.path, line, col))
-        if name:
-            names[norm] = name
-    return assignments, names
+    index = MemberIndex()
+    index._assign(entries)
+    return index.assignments, index.names
 
 
 def compile_desired(org_type: OrgType, org_name: str, roles: Mapping[str, Role],
@@ -231,18 +272,21 @@ def compile_desired(org_type: OrgType, org_name: str, roles: Mapping[str, Role],
     member with the team's workspace role (the most privileged when teams disagree).
     """
     names = names or {}
+    get_name = names.get
+    org_role = {key: role.org_role for key, role in roles.items()}
     members = {
-        email: Member(email, roles[a.role].org_role, names.get(email, ""), expires_on=a.expires_on)
+        email: Member(email, org_role[a.role], get_name(email, ""), None, None, a.expires_on)
         for email, a in assignments.items()
     }
     groups: dict[str, Group] = {}
     limits: dict[SpendLimitKey, SpendLimit] = {}
     workspaces: dict[str, Workspace] = {}
     if org_type is OrgType.ENTERPRISE:
-        by_role: dict[str, list[str]] = {}
+        by_role: dict[str, list[str]] = {key: [] for key in roles}
+        caps = {key: role.monthly_spend_cap_cents for key, role in roles.items()}
         for email, a in assignments.items():
-            by_role.setdefault(a.role, []).append(email)
-            cap = roles[a.role].monthly_spend_cap_cents
+            by_role[a.role].append(email)
+            cap = caps[a.role]
             if cap is not None:
                 key = SpendLimitKey("user", email, "monthly")
                 limits[key] = SpendLimit(key, cap)

@@ -123,50 +123,76 @@ def _suggest(role: str, known: Mapping[str, Role]) -> str:
 def check_members(entries: list[Entry], roles: Mapping[str, Role] | None, org: OrgSettings,
                   today: dt.date) -> list[Finding]:
     """Duplicates inside a team, unknown roles, one member with two roles, expiry."""
-    out: list[Finding] = []
-    seen_in_team: dict[tuple[str, str], Entry] = {}
-    role_of: dict[str, Entry] = {}
-    emails = set()
-    for entry in entries:
-        norm, raw, role, team, doc, i, expires, _name, _line, _col = entry
-        ptr = f"/members/{i}"
-        if roles is not None and role not in roles:
-            out.append(at(doc, ptr + "/role", M.ROLE_UNKNOWN, role=role,
-                          suggest=_suggest(role, roles), allowed=", ".join(sorted(roles))))
-        if expires is not None:
-            date = parse_date(expires)
-            if date is None:
-                out.append(at(doc, ptr + "/expires", M.BAD_DATE, value=expires))
-            elif date < today:
-                out.append(at(doc, ptr + "/expires", M.EXPIRED, "warning", email=norm or raw,
-                              date=date, today=today))
-            elif org.contract_end is not None and date > org.contract_end:
-                out.append(at(doc, ptr + "/expires", M.EXPIRY_AFTER_CONTRACT, "warning",
-                              email=norm or raw, date=date, end=org.contract_end))
-        if norm is None:
-            continue
-        emails.add(norm)
-        first = seen_in_team.get((team, norm))
-        if first is not None:
-            out.append(at(doc, ptr + "/email", M.EMAIL_DUPLICATE, email=norm, other=first[8]))
-            continue
-        seen_in_team[(team, norm)] = entry
-        prior = role_of.get(norm)
-        if prior is None:
-            role_of[norm] = entry
-        elif prior[2] != role:
-            where = f"{prior[4].path}:{prior[8]}"
-            out.append(at(doc, ptr + "/role", M.ROLE_CONFLICT, email=norm, role=role,
-                          other_role=prior[2], other=where))
-    for entry in entries:
-        norm = entry[0]
-        if norm is None or "+" not in norm:
-            continue
-        base = plus_base(norm)
-        if base in emails:
-            out.append(at(entry[4], f"/members/{entry[5]}/email", M.EMAIL_PLUS, "warning",
-                          email=norm, base=base))
-    return out
+    checker = MemberChecker(roles, org, today)
+    checker.feed(entries)
+    return checker.finish()
+
+
+class MemberChecker:
+    """``check_members`` fed in file order, a file (or chunk) at a time: ``feed`` each
+    batch of entries, then ``finish`` for every finding (sub-address warnings need all
+    emails, so they come last)."""
+
+    def __init__(self, roles: Mapping[str, Role] | None, org: OrgSettings,
+                 today: dt.date) -> None:
+        self.roles, self.org, self.today = roles, org, today
+        self.out: list[Finding] = []
+        # The first entry of each email (``role_of``) is also the first of its team;
+        # later entries in other teams are remembered per (team, email) (rare).
+        self.seen_in_team: dict[tuple[str, str], Entry] = {}
+        self.role_of: dict[str, Entry] = {}
+        self.plus: list[Entry] = []
+        self.dates: dict[str, dt.date | None] = {}  # a policy repeats few expiry dates
+
+    def feed(self, entries: list[Entry]) -> None:
+        out, known, today, dates = self.out, self.roles, self.today, self.dates
+        seen_in_team, role_of, plus = self.seen_in_team, self.role_of, self.plus
+        contract_end = self.org.contract_end
+        for entry in entries:
+            norm, raw, role, team, doc, i, expires, _name, _line, _col = entry
+            if known is not None and role not in known:
+                out.append(at(doc, f"/members/{i}/role", M.ROLE_UNKNOWN, role=role,
+                              suggest=_suggest(role, known), allowed=", ".join(sorted(known))))
+            if expires is not None:
+                date = dates[expires] if expires in dates else dates.setdefault(
+                    expires, parse_date(expires))
+                if date is None:
+                    out.append(at(doc, f"/members/{i}/expires", M.BAD_DATE, value=expires))
+                elif date < today:
+                    out.append(at(doc, f"/members/{i}/expires", M.EXPIRED, "warning",
+                                  email=norm or raw, date=date, today=today))
+                elif contract_end is not None and date > contract_end:
+                    out.append(at(doc, f"/members/{i}/expires", M.EXPIRY_AFTER_CONTRACT,
+                                  "warning", email=norm or raw, date=date, end=contract_end))
+            if norm is None:
+                continue
+            if "+" in norm:
+                plus.append(entry)
+            prior = role_of.get(norm)
+            if prior is None:
+                role_of[norm] = entry
+                continue
+            first = prior if prior[3] == team else seen_in_team.get((team, norm))
+            if first is not None:
+                out.append(at(doc, f"/members/{i}/email", M.EMAIL_DUPLICATE, email=norm,
+                              other=first[8]))
+                continue
+            seen_in_team[(team, norm)] = entry
+            if prior[2] != role:
+                where = f"{prior[4].path}:{prior[8]}"
+                out.append(at(doc, f"/members/{i}/role", M.ROLE_CONFLICT, email=norm,
+                              role=role, other_role=prior[2], other=where))
+
+    def finish(self) -> list[Finding]:
+        out = list(self.out)
+        for entry in self.plus:
+            norm = entry[0]
+            assert norm is not None
+            base = plus_base(norm)
+            if base in self.role_of:
+                out.append(at(entry[4], f"/members/{entry[5]}/email", M.EMAIL_PLUS, "warning",
+                              email=norm, base=base))
+        return out
 
 
 def check_protected(org: OrgSettings, entries: list[Entry], doc: Document) -> list[Finding]:
