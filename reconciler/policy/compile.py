@@ -116,8 +116,10 @@ class MemberIndex:
     ``build_teams`` (members per team) and ``build_assignments`` need, built on the way.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, roles: Mapping[str, Role] | None = None) -> None:
         self.entries: list[Entry] = []
+        #: the desired members, built as assignments are made (when ``roles`` is known)
+        self.desired = DesiredMembers(roles) if roles is not None else None
         #: team name → its members' normalized emails (ordered, no repeats)
         self.team_members: dict[str, dict[str, None]] = {}
         self.assignments: dict[str, Assignment] = {}
@@ -139,7 +141,7 @@ class MemberIndex:
         """email → Assignment (first team listing them; the latest expiry, none beats
         any), email → name, team → members."""
         assignments, names, dates = self.assignments, self.names, self._dates
-        team_members = self.team_members
+        team_members, desired = self.team_members, self.desired
         members: dict[str, None] | None = None
         members_of = ""
         for norm, _raw, role, team, doc, _i, expires, name, line, col in entries:
@@ -159,10 +161,50 @@ class MemberIndex:
                 if prior.expires_on is not None and (exp is None or exp > prior.expires_on):
                     assignments[norm] = Assignment(norm, prior.team, prior.role, exp,
                                                    prior.source)
+                    if desired is not None:
+                        desired.expiry(norm, exp)
                 continue
-            assignments[norm] = Assignment(norm, team, role, exp, SourceRef(doc.path, line, col))
+            assignments[norm] = a = Assignment(norm, team, role, exp,
+                                               SourceRef(doc.path, line, col))
             if name:
                 names[norm] = name
+            if desired is not None:
+                desired.add(norm, a, name)
+
+
+class DesiredMembers:
+    """The desired state's members, and for Enterprise the emails per role and the
+    per-user spend limits, built one assignment at a time (``MemberIndex`` does it as
+    team files arrive). ``compile_desired`` derives the same from the final assignments
+    when it is not given one."""
+
+    def __init__(self, roles: Mapping[str, Role]) -> None:
+        self.org_role = {key: role.org_role for key, role in roles.items()}
+        self.caps = {key: role.monthly_spend_cap_cents for key, role in roles.items()}
+        self.members: dict[str, Member] = {}
+        self.by_role: dict[str, list[str]] = {key: [] for key in roles}
+        self.user_limits: dict[SpendLimitKey, SpendLimit] = {}
+        #: False once an assignment named a role ``roles`` does not have
+        self.complete = True
+
+    def add(self, email: str, a: Assignment, name: str) -> None:
+        """A new assignment (``name`` as written, ``""`` when none)."""
+        org_role = self.org_role.get(a.role)
+        if org_role is None:
+            self.complete = False
+            return
+        self.members[email] = Member(email, org_role, name or "", None, None, a.expires_on)
+        self.by_role[a.role].append(email)
+        cap = self.caps[a.role]
+        if cap is not None:
+            key = SpendLimitKey("user", email, "monthly")
+            self.user_limits[key] = SpendLimit(key, cap)
+
+    def expiry(self, email: str, expires_on: dt.date | None) -> None:
+        """An existing assignment's expiry changed."""
+        m = self.members.get(email)
+        if m is not None:
+            self.members[email] = Member(m.email, m.role, m.name, None, None, expires_on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +304,8 @@ def build_assignments(entries: list[Entry]) -> tuple[dict[str, Assignment], dict
 
 def compile_desired(org_type: OrgType, org_name: str, roles: Mapping[str, Role],
                     teams: Mapping[str, Team], assignments: Mapping[str, Assignment],
-                    names: Mapping[str, str] | None = None) -> OrgState:
+                    names: Mapping[str, str] | None = None, *,
+                    prebuilt: DesiredMembers | None = None) -> OrgState:
     """The organization the policy asks for.
 
     Members: every assignment, with its role's org role and expiry. Enterprise: one
@@ -270,26 +313,23 @@ def compile_desired(org_type: OrgType, org_name: str, roles: Mapping[str, Role],
     monthly per-user spend limit for members whose role has a cap, and a group limit
     for teams with a cap. Console: workspaces from teams' ``workspaces``, each team
     member with the team's workspace role (the most privileged when teams disagree).
+
+    ``prebuilt``: the same members built while indexing (``MemberIndex``) from these
+    ``assignments`` and ``names`` with these ``roles``.
     """
-    names = names or {}
-    get_name = names.get
-    org_role = {key: role.org_role for key, role in roles.items()}
-    members = {
-        email: Member(email, org_role[a.role], get_name(email, ""), None, None, a.expires_on)
-        for email, a in assignments.items()
-    }
+    if prebuilt is None or not prebuilt.complete:
+        get_name = (names or {}).get
+        prebuilt = DesiredMembers(roles)
+        for email, a in assignments.items():
+            roles[a.role]  # noqa: B018 - an unknown role is a KeyError, as it always was
+            prebuilt.add(email, a, get_name(email, ""))
+    members = prebuilt.members
     groups: dict[str, Group] = {}
     limits: dict[SpendLimitKey, SpendLimit] = {}
     workspaces: dict[str, Workspace] = {}
     if org_type is OrgType.ENTERPRISE:
-        by_role: dict[str, list[str]] = {key: [] for key in roles}
-        caps = {key: role.monthly_spend_cap_cents for key, role in roles.items()}
-        for email, a in assignments.items():
-            by_role[a.role].append(email)
-            cap = caps[a.role]
-            if cap is not None:
-                key = SpendLimitKey("user", email, "monthly")
-                limits[key] = SpendLimit(key, cap)
+        by_role = prebuilt.by_role
+        limits.update(prebuilt.user_limits)
         for team in teams.values():
             groups[team.group] = Group(team.group, frozenset(team.members))
             if team.monthly_spend_cap_cents is not None:

@@ -1,0 +1,67 @@
+"""The fast paths of ``validate_policy`` give what the plain derivations give.
+
+Members are indexed, checked and turned into desired members file by file as team
+files arrive (from a process pool or in-process); the result must equal
+``compile_desired`` run afresh on the final assignments, and the pool must give the
+same findings and policy as one process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from reconciler.policy import api, compile_desired, validate_policy
+
+TODAY = dt.date(2026, 11, 25)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _repo(tmp_path: Path) -> Path:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(REPO))
+        from bench.bench_validate import make_policy_repo
+    root = make_policy_repo(tmp_path / "p", members=300, teams=12)
+    team1 = root / "teams" / "team-00001.yaml"
+    # user000003 (team 0, developer, expires 2099-12-31) again in team 1, later expiry;
+    # user000013 (expires 2099-12-31) again with no expiry (none beats any).
+    team1.write_text(team1.read_text() + "  - email: user000003@bench.example\n"
+                     "    role: developer\n    expires: 2100-06-30\n"
+                     "  - email: User000013@bench.example\n    role: developer\n"
+                     "    name: Thirteen\n")
+    return root
+
+
+def test_prebuilt_desired_members_equal_compile_desired(tmp_path: Path) -> None:
+    res = validate_policy(_repo(tmp_path), today=TODAY)
+    assert res.ok, res.errors[:3]
+    policy = res.policy
+    assert policy is not None
+    members = policy.desired.members
+    assert members["user000003@bench.example"].expires_on == dt.date(2100, 6, 30)
+    assert members["user000013@bench.example"].expires_on is None
+    names = {email: m.name for email, m in members.items() if m.name}
+    fresh = compile_desired(policy.org_type, policy.org_name, policy.roles, policy.teams,
+                            policy.assignments, names)
+    assert fresh == policy.desired
+    assert list(fresh.members) == list(members)
+    assert list(fresh.spend_limits) == list(policy.desired.spend_limits)
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_pool_and_one_process_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    broken: bool) -> None:
+    root = _repo(tmp_path)
+    if broken:
+        (root / "teams" / "team-00004.yaml").write_text(
+            "name: team-00004\ncost_center: X\nmembers:\n  - email: a@bench.example\n"
+            "    role: no\n  - email: user000001@bench.example\n    role: intern\n")
+        (root / "teams" / "team-00007.yaml").write_bytes(b"name: [oops\n")
+    monkeypatch.setattr(api, "POOL_MIN_FILES", 1)
+    one = validate_policy(root, today=TODAY, workers=1)
+    pool = validate_policy(root, today=TODAY, workers=2)
+    assert pool.findings == one.findings
+    assert pool.policy == one.policy
+    assert (one.policy is None) == broken
