@@ -142,6 +142,10 @@ class MemberIndex:
         any), email → name, team → members."""
         assignments, names, dates = self.assignments, self.names, self._dates
         team_members, desired = self.team_members, self.desired
+        if desired is not None:
+            desired_org_role, desired_caps = desired.org_role, desired.caps
+            desired_members, desired_by_role = desired.members, desired.by_role
+            desired_limits = desired.user_limits
         members: dict[str, None] | None = None
         members_of = ""
         for norm, _raw, role, team, doc, _i, expires, name, line, col in entries:
@@ -164,12 +168,22 @@ class MemberIndex:
                     if desired is not None:
                         desired.expiry(norm, exp)
                 continue
-            assignments[norm] = a = Assignment(norm, team, role, exp,
-                                               SourceRef(doc.path, line, col))
+            assignments[norm] = Assignment(norm, team, role, exp, SourceRef(doc.path, line, col))
             if name:
                 names[norm] = name
-            if desired is not None:
-                desired.add(norm, a, name)
+            if desired is None:
+                continue
+            # desired.add(norm, a, name), inlined (once per member)
+            org_role = desired_org_role.get(role)
+            if org_role is None:
+                desired.complete = False
+                continue
+            desired_members[norm] = Member(norm, org_role, name or "", None, None, exp)
+            desired_by_role[role].append(norm)
+            cap = desired_caps[role]
+            if cap is not None:
+                key = SpendLimitKey("user", norm, "monthly")
+                desired_limits[key] = SpendLimit(key, cap)
 
 
 class DesiredMembers:
