@@ -33,8 +33,8 @@ from reconciler.policy import rules
 from reconciler.policy.compile import (
     MemberIndex,
     Row,
+    TeamBuilder,
     build_roles,
-    build_teams,
     compile_desired,
     member_rows,
     today_or,
@@ -311,27 +311,30 @@ def _validate(root: Path, today: dt.date | None, max_file_bytes: int, max_files:
     # Members are indexed and checked file by file as the pool delivers them.
     index = MemberIndex(roles)
     checker = rules.MemberChecker(roles, org, when) if org is not None else None
+    builder = (TeamBuilder(org_doc, org, index.team_members)
+               if org is not None and org_doc is not None else None)
     team_paths: set[str] = set()
     for tf in _read_teams(files, max_file_bytes, schema_dir, allowed, workers):
         take(tf.doc, tf.valid)
         findings.extend(tf.findings)
         team_paths.add(tf.doc.path)
-        if checker is not None and valid[tf.doc.path]:
+        if checker is not None and builder is not None and valid[tf.doc.path]:
             checker.feed(index.add(tf.doc, tf.rows))
+            builder.add(tf.doc)
     for doc in docs.values():
         if doc.data is not None and not valid[doc.path]:
             kind = ("org" if doc.fs_path == str(org_path) else
                     "roles" if doc.fs_path == str(roles_path) else "team")
             findings.extend(schema_findings(schemas[kind], doc.data, doc.path, _locator(doc)))
     policy = None
-    if org is not None and checker is not None and org_doc is not None:
+    if org is not None and checker is not None and builder is not None and org_doc is not None:
         team_docs = [d for d in docs.values() if d.path in team_paths and valid[d.path]]
         broken = frozenset(
             str(d.data["name"]) for d in docs.values()
             if d.path in team_paths and not valid[d.path] and isinstance(d.data, dict)
             and isinstance(d.data.get("name"), str))
         policy = _check_and_compile(root, org_doc, org, roles_doc, roles, team_docs, index,
-                                    checker, when, findings, broken)
+                                    checker, builder, when, findings, broken)
     findings = _resolve(findings, docs)
     if any(f.severity == "error" for f in findings):
         policy = None
@@ -342,14 +345,14 @@ def _validate(root: Path, today: dt.date | None, max_file_bytes: int, max_files:
 def _check_and_compile(root: Path, org_doc: Document, org: OrgSettings,
                        roles_doc: Document | None, roles: dict[str, Role] | None,
                        team_docs: list[Document], index: MemberIndex,
-                       checker: rules.MemberChecker, today: dt.date,
+                       checker: rules.MemberChecker, builder: TeamBuilder, today: dt.date,
                        findings: list[Finding], broken: frozenset[str]) -> Policy | None:
     """Everything after the last team file arrived (members are already indexed and
     checked file by file in ``index`` and ``checker``)."""
     findings += rules.check_org(org, org_doc)
     if roles is not None and roles_doc is not None:
         findings += rules.check_roles(roles, org, roles_doc)
-    teams, team_findings = build_teams(org_doc, team_docs, org, index, broken)
+    teams, team_findings = builder.finish(broken)
     findings += team_findings
     findings += checker.finish()
     findings += rules.check_protected(org, index.entries, org_doc)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -244,8 +244,6 @@ def build_teams(org_doc: Document, docs: list[Document], org: OrgSettings,
     """Team files merged with org.yaml's allocation list (which may restate, never
     contradict, a file). A team listed only in org.yaml has no members; ``unreadable``
     names teams whose file has errors already reported (no "missing file" for them)."""
-    assert org_doc.data is not None
-    allocs = org_allocations(org_doc.data)
     if isinstance(entries, MemberIndex):
         members = entries.team_members
     else:
@@ -254,19 +252,38 @@ def build_teams(org_doc: Document, docs: list[Document], org: OrgSettings,
             norm, team = entry[0], entry[3]
             if norm is not None:
                 members.setdefault(team, {})[norm] = None
-    teams: dict[str, Team] = {}
-    first_doc: dict[str, Document] = {}
-    findings: list[Finding] = []
+    builder = TeamBuilder(org_doc, org, members)
     for doc in docs:
+        builder.add(doc)
+    return builder.finish(unreadable)
+
+
+class TeamBuilder:
+    """``build_teams`` one file at a time, in file order (as team files arrive).
+    ``members`` (team → emails) must already hold each file's members when it is added;
+    it may still grow (another file declaring the same team), which ``finish`` applies.
+    """
+
+    def __init__(self, org_doc: Document, org: OrgSettings,
+                 members: Mapping[str, Mapping[str, None]]) -> None:
+        assert org_doc.data is not None
+        self.org_doc, self.org, self.members = org_doc, org, members
+        self.allocs = org_allocations(org_doc.data)
+        self.teams: dict[str, Team] = {}
+        self.first_doc: dict[str, Document] = {}
+        self.findings: list[Finding] = []
+
+    def add(self, doc: Document) -> None:
         assert doc.data is not None
         d = doc.data
         name = d["name"]
+        first_doc, findings, org = self.first_doc, self.findings, self.org
         if name in first_doc:
             findings.append(at(doc, "/name", M.TEAM_DUPLICATE, team=name,
                                other=f"{first_doc[name].path}:{first_doc[name].position('name')[0]}"))
-            continue
+            return
         first_doc[name] = doc
-        alloc = allocs.get(name)
+        alloc = self.allocs.get(name)
         values: dict[str, Any] = {}
         for fld, here, there in (("allocated_seats", d.get("allocated_seats"),
                                   alloc and alloc.seats),
@@ -279,13 +296,13 @@ def build_teams(org_doc: Document, docs: list[Document], org: OrgSettings,
         if values["cost_center"] is None:
             findings.append(at(doc, "/name", M.TEAM_NO_COST_CENTER, team=name))
         dyn = d.get("dynamic_seating", {})
-        teams[name] = Team(
+        self.teams[name] = Team(
             name=name,
             cost_center=values["cost_center"] or "",
             allocated_seats=(values["allocated_seats"] if values["allocated_seats"] is not None
                              else org.budget.default_seats_per_team),
             group=values["group"] or f"team-{name}",
-            members=tuple(members.get(name, ())),
+            members=tuple(self.members.get(name, ())),
             monthly_spend_cap_cents=cents(d.get("monthly_spend_cap")),
             scaling_rules=scaling_rules(dyn.get("scaling_rules")),
             sprints=tuple(
@@ -296,16 +313,24 @@ def build_teams(org_doc: Document, docs: list[Document], org: OrgSettings,
             source=source(doc, "name"),
             workspaces=MappingProxyType({w["name"]: w["role"] for w in d.get("workspaces", ())}),
         )
-    for name, alloc in allocs.items():
-        if name in teams:
-            continue
-        if name not in unreadable:
-            findings.append(at(org_doc, f"/teams/{alloc.index}", M.TEAM_NO_FILE, "warning",
-                               team=name))
-        seats = alloc.seats if alloc.seats is not None else org.budget.default_seats_per_team
-        teams[name] = Team(name, alloc.cost_center or "", seats, alloc.group or f"team-{name}",
-                           source=source(org_doc, "teams", alloc.index))
-    return teams, findings
+
+    def finish(self, unreadable: frozenset[str] = frozenset()
+               ) -> tuple[dict[str, Team], list[Finding]]:
+        teams, findings, org, org_doc = self.teams, self.findings, self.org, self.org_doc
+        for name, team in teams.items():
+            final = self.members.get(name, ())
+            if len(final) != len(team.members):  # members only ever grow, in order
+                teams[name] = replace(team, members=tuple(final))
+        for name, alloc in self.allocs.items():
+            if name in teams:
+                continue
+            if name not in unreadable:
+                findings.append(at(org_doc, f"/teams/{alloc.index}", M.TEAM_NO_FILE, "warning",
+                                   team=name))
+            seats = alloc.seats if alloc.seats is not None else org.budget.default_seats_per_team
+            teams[name] = Team(name, alloc.cost_center or "", seats, alloc.group or f"team-{name}",
+                               source=source(org_doc, "teams", alloc.index))
+        return teams, findings
 
 
 def build_assignments(entries: list[Entry]) -> tuple[dict[str, Assignment], dict[str, str]]:

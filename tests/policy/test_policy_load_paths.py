@@ -65,3 +65,18 @@ def test_pool_and_one_process_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert pool.findings == one.findings
     assert pool.policy == one.policy
     assert (one.policy is None) == broken
+
+
+def test_team_declared_twice_counts_both_files_members(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _repo(tmp_path)
+    two = root / "teams" / "team-00002.yaml"
+    two.write_text(two.read_text().replace("name: team-00002", "name: team-00001"))
+    monkeypatch.setattr(api, "POOL_MIN_FILES", 1)
+    for workers in (1, 2):
+        res = validate_policy(root, today=TODAY, workers=workers)
+        codes = {(f.file.rsplit("/", 1)[-1], f.code) for f in res.errors}
+        assert ("team-00002.yaml", "team.duplicate") in codes, codes
+        over = [f for f in res.errors if f.code == "team.over-allocation"]
+        assert [f.file.rsplit("/", 1)[-1] for f in over] == ["team-00001.yaml"], res.errors
+        assert "has 52 members but 27 allocated seats" in over[0].message
