@@ -135,7 +135,7 @@ def _slim(doc: Document) -> Document:
     assert doc.data is not None
     data = {k: v for k, v in doc.data.items() if k != "members"}
     children = {k: v for k, v in doc.children.items() if k != "members"}
-    return replace(doc, data=data, children=children)
+    return Document(doc.path, doc.fs_path, data, doc.positions, children, doc.findings)
 
 
 #: A ``TeamFile`` as plain tuples between processes (pickles in half the time of the
