@@ -80,3 +80,25 @@ def test_team_declared_twice_counts_both_files_members(tmp_path: Path,
         over = [f for f in res.errors if f.code == "team.over-allocation"]
         assert [f.file.rsplit("/", 1)[-1] for f in over] == ["team-00001.yaml"], res.errors
         assert "has 52 members but 27 allocated seats" in over[0].message
+
+
+def test_fast_model_constructors_build_equal_objects() -> None:
+    from reconciler.model import Assignment, Member, SourceRef
+    from reconciler.policy import compile as C
+
+    src = C._new_source("teams/a.yaml", 7, 5)
+    assert src == SourceRef("teams/a.yaml", 7, 5) and hash(src) == hash(SourceRef(
+        "teams/a.yaml", 7, 5))
+    day = dt.date(2030, 1, 2)
+    assert C._new_assignment("a@x.example", "t", "dev", day, src) == Assignment(
+        "a@x.example", "t", "dev", day, src)
+    assert C._new_member("a@x.example", "user", "A", day) == Member(
+        "a@x.example", "user", "A", expires_on=day)
+    assert repr(C._new_member("b@x.example", "user", "", None)) == repr(
+        Member("b@x.example", "user"))
+    # the fast path is in use while the model classes look as expected
+    assert C._new_member is not Member and C._slot_setters(Member, (
+        "email", "role", "name", "id", "added_at", "expires_on")) is not None
+    # ...and refused for any other shape
+    assert C._slot_setters(Member, ("email", "role")) is None
+    assert C._slot_setters(dict, ()) is None
