@@ -31,7 +31,7 @@ from reconciler.model import (
     Workspace,
 )
 from reconciler.policy import messages as M
-from reconciler.policy.emails import check_email
+from reconciler.policy.emails import check_email, is_plain_allowed
 from reconciler.policy.findings import Finding
 from reconciler.policy.loader import Document
 from reconciler.policy.orgfile import OrgSettings, cents, parse_date, scaling_rules
@@ -157,15 +157,19 @@ def member_rows(doc: Document, allowed: frozenset[str] | None
     findings: list[Finding] = []
     roles: dict[str, str] = {}  # one string object per role: pickles once per file
     places = doc.children.get("members", ())
+    add = rows.append
     for i, m in enumerate(doc.data.get("members", ())):
         raw = m["email"]
-        norm, issues = check_email(raw, allowed)
-        for msg, severity, fields in issues:
-            findings.append(at(doc, f"/members/{i}/email", msg, severity, **fields))
+        if allowed is not None and is_plain_allowed(raw, allowed):
+            norm: str | None = raw  # what check_email returns for it, without issues
+        else:
+            norm, issues = check_email(raw, allowed)
+            for msg, severity, fields in issues:
+                findings.append(at(doc, f"/members/{i}/email", msg, severity, **fields))
         role = m["role"]
         line, col = places[i]
-        rows.append((norm, raw, roles.setdefault(role, role), m.get("expires"),
-                     m.get("name", ""), line, col))
+        add((norm, raw, roles.setdefault(role, role), m.get("expires"), m.get("name", ""),
+             line, col))
     return rows, findings
 
 

@@ -32,11 +32,17 @@ def _char_name(ch: str) -> str:
     return f"U+{ord(ch):04X}" + (f" {name}" if name else "")
 
 
+def is_plain_allowed(raw: str, allowed: frozenset[str]) -> bool:
+    """True for the common case ``check_email(raw, allowed)`` returns as ``(raw, [])``
+    at once: a plain lower-case name at an allowlisted domain."""
+    local, _, domain = raw.partition("@")
+    return domain in allowed and _LOCAL_FAST.fullmatch(local) is not None
+
+
 def check_email(raw: str, allowed: frozenset[str] | None) -> tuple[str | None, list[Issue]]:
     """(normalised email or ``None`` when refused, issues). ``allowed=None`` skips
     the domain allowlist (notification recipients)."""
-    local, at, domain = raw.partition("@")
-    if allowed is not None and domain in allowed and _LOCAL_FAST.fullmatch(local):
+    if allowed is not None and is_plain_allowed(raw, allowed):
         return raw, []  # allowlisted domains are valid lower-case ASCII (schema pattern)
     if allowed is None and _FAST.fullmatch(raw) and "xn--" not in raw:
         return raw, []
