@@ -23,9 +23,11 @@ ALLOWED: dict[str, set[str]] = {
     "providers": {"model", "errors", "sandbox"},
     "settings": {"model", "errors", "plan", "policy", "providers"},
     "usage": {"model", "errors", "policy", "providers", "notify", "plan"},
-    "apply": {"model", "errors", "plan", "providers", "gitops", "settings", "notify"},
-    "gitops": {"model", "errors", "plan", "policy", "providers", "usage", "render",
-               "notify", "settings"},
+    "planning": {"model", "errors", "plan", "policy", "settings"},
+    "apply": {"model", "errors", "plan", "planning", "providers", "gitops", "settings",
+              "notify"},
+    "gitops": {"model", "errors", "plan", "planning", "policy", "providers", "usage",
+               "render", "notify", "settings"},
 }
 
 

@@ -1,26 +1,26 @@
 """``seatctl plan``: what would change in the organization if this policy were applied.
 
 Thin: load the policy, read the live org (real API, a sandbox file, or the seeded
-demo), call ``build_plan``, render, optionally save the JSON for ``apply``, and
+demo), call ``planning.plan_policy``, render, optionally save the JSON for ``apply``, and
 return Terraform's detailed exit code: 0 no changes, 2 changes, 1 error or a
 blocking guard.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import pathlib
 import sys
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import click
 import git
 
+from reconciler.cli.demo import sandbox_path
 from reconciler.errors import ConfigError
 from reconciler.model import OrgState, Policy
-from reconciler.plan import Change, Overrides, Plan, build_plan
+from reconciler.plan import Overrides, Plan
+from reconciler.planning import plan_policy
 from reconciler.render import render, use_color
 
 EXIT_NO_CHANGES, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -35,50 +35,18 @@ def policy_commit(root: pathlib.Path) -> str | None:
         return None
 
 
-@contextlib.contextmanager
-def _sandbox_path(sandbox: str | None, demo: bool, today: dt.date) -> Iterator[str | None]:
-    """The sandbox database to read: the one given, a throwaway seeded demo, or none."""
-    if sandbox and demo:
-        raise ConfigError("--sandbox and --demo exclude each other", hint="pass one of them")
-    if not demo:
-        yield sandbox
-        return
-    from reconciler.sandbox.demo import seed_demo
-    from reconciler.sandbox.store import SandboxStore
-
-    with tempfile.TemporaryDirectory(prefix="seatctl-plan-demo-") as tmp:
-        path = str(pathlib.Path(tmp) / "demo.db")
-        store = SandboxStore(path)
-        try:
-            seed_demo(store, today)
-        finally:
-            store.close()
-        yield path
-
-
-def read_live(policy: Policy, sandbox: str | None) -> OrgState:
+def read_live(policy: Policy, sandbox: str | None,
+              on_note: Callable[[str], None] | None = None) -> OrgState:
+    """One live read; what the provider noticed along the way (e.g. no settings API)
+    goes to ``on_note``."""
     from reconciler.providers.factory import open_provider
 
-    return open_provider(policy, sandbox=sandbox).fetch()
-
-
-def allocations_at(policy: Policy, at: dt.date) -> dict[str, int]:
-    """Each team's allocated seats on ``at`` (dynamic seating around sprints)."""
-    from reconciler.policy.seating import allocated_seats_at
-
-    return {name: allocated_seats_at(team, policy.budget, at) for name, team in
-            policy.teams.items()}
-
-
-def settings_changes(policy: Policy, live: OrgState) -> list[Change]:
-    """Claude Code managed-settings changes, shown alongside seat changes (Enterprise)."""
-    if live.managed_settings is None or not any(r.settings for r in policy.roles.values()):
-        return []
-    from reconciler.settings.desired import desired_managed_settings
-    from reconciler.settings.diff import diff_settings
-
-    group_ids = {name: g.id for name, g in live.groups.items() if g.id}
-    return diff_settings(desired_managed_settings(policy), live.managed_settings, group_ids)
+    provider = open_provider(policy, sandbox=sandbox)
+    live = provider.fetch()
+    for note in getattr(provider, "notes", ()):
+        if on_note is not None:
+            on_note(note)
+    return live
 
 
 def make_plan(
@@ -90,6 +58,7 @@ def make_plan(
     approve_overflow: bool,
     overrides: Overrides,
     now: dt.datetime,
+    on_note: Callable[[str], None] | None = None,
 ) -> Plan:
     """Load, read live, and plan: the whole command minus rendering."""
     from reconciler.policy import load_policy
@@ -99,15 +68,11 @@ def make_plan(
                           hint="pass the directory holding org.yaml, roles.yaml and teams/")
     policy = load_policy(root)
     day = at or now.date()
-    with _sandbox_path(sandbox, demo, now.date()) as path:
-        live = read_live(policy, path)
+    with sandbox_path(sandbox, demo, now.date(), policy=policy) as path:
+        live = read_live(policy, path, on_note)
     commit = policy.commit or policy_commit(root)
-    return build_plan(
-        policy, live, at=day, created_at=now, commit=commit,
-        approve_overflow=approve_overflow, overrides=overrides,
-        allocations=allocations_at(policy, day),
-        extra_changes=settings_changes(policy, live) if live.complete else (),
-    )
+    return plan_policy(policy, live, at=day, now=now, commit=commit,
+                       approve_overflow=approve_overflow, overrides=overrides)
 
 
 @click.command("plan")
@@ -153,7 +118,8 @@ def plan(
     overrides = Overrides(allow_large_removal, allow_many_role_changes, approver.strip())
     result = make_plan(policy_dir, at=at.date() if at else None, sandbox=sandbox, demo=demo,
                        approve_overflow=approve_overflow, overrides=overrides,
-                       now=dt.datetime.now(dt.UTC).replace(microsecond=0))
+                       now=dt.datetime.now(dt.UTC).replace(microsecond=0),
+                       on_note=lambda note: click.echo(f"info: {note}", err=True))
     if out is not None:
         try:
             out.write_text(result.to_json(), encoding="utf-8")

@@ -62,14 +62,14 @@ def _make_repo(tmp: pathlib.Path) -> tuple[pathlib.Path, str, str]:
 @pytest.mark.slow
 def test_plan_step_posts_the_policy_diff_and_live_plan(tmp_path: pathlib.Path,
                                                        update_golden: bool) -> None:
-    from reconciler.sandbox.demo import seed_demo
+    from reconciler.cli.demo import seed_demo_org
     from reconciler.sandbox.store import SandboxStore
 
     repo_dir, base, head = _make_repo(tmp_path)
     today = dt.datetime.now(dt.UTC).date()
     store = SandboxStore(str(repo_dir / "sandbox.db"))
     try:
-        seed_demo(store, today)
+        seed_demo_org(store, today, EXAMPLE_POLICIES)
     finally:
         store.close()
     runner_temp = tmp_path / "runner-temp"

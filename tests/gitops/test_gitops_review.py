@@ -16,7 +16,7 @@ MONTH = "2026-10"
 
 
 def _setup(tmp: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
-    from reconciler.sandbox.demo import seed_demo
+    from reconciler.cli.demo import seed_demo_org
     from reconciler.sandbox.store import SandboxStore
 
     repo_dir = tmp / "repo"
@@ -35,7 +35,7 @@ def _setup(tmp: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
     sandbox, usage = tmp / "sandbox.db", tmp / "usage.db"
     store = SandboxStore(str(sandbox))
     try:  # 90 days of analytics ending 2026-11-24 cover October entirely
-        seed_demo(store, dt.date(2026, 11, 25))
+        seed_demo_org(store, dt.date(2026, 11, 25), EXAMPLE_POLICIES)
     finally:
         store.close()
     sync = run_cli("usage", "sync", "--policy", str(repo_dir / "policies"), "--sandbox",

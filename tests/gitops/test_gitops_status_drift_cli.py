@@ -25,7 +25,7 @@ from reconciler.model import OrgState
 
 @pytest.fixture
 def demo(tmp_path: pathlib.Path) -> dict[str, pathlib.Path]:
-    from reconciler.sandbox.demo import seed_demo
+    from reconciler.cli.demo import seed_demo_org
     from reconciler.sandbox.store import SandboxStore
 
     policies = tmp_path / "policies"
@@ -39,7 +39,7 @@ def demo(tmp_path: pathlib.Path) -> dict[str, pathlib.Path]:
                    "    metrics: [sessions]" + text[end:])
     store = SandboxStore(str(tmp_path / "sandbox.db"))
     try:
-        seed_demo(store, dt.datetime.now(dt.UTC).date())
+        seed_demo_org(store, dt.datetime.now(dt.UTC).date(), EXAMPLE_POLICIES)
     finally:
         store.close()
     return {"policies": policies, "sandbox": tmp_path / "sandbox.db",

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from conftest import EXAMPLE_POLICIES, SMTP_PASS, SMTP_USER, free_port, run_cli
 
-from reconciler.sandbox.demo import seed_demo
+from reconciler.cli.demo import seed_demo_org
 from reconciler.sandbox.store import SandboxStore
 
 pytestmark = pytest.mark.network
@@ -28,7 +28,7 @@ def acme(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pathlib.Path]:
     tmp = tmp_path_factory.mktemp("acme")
     store = SandboxStore(str(tmp / "sandbox.db"))
     try:
-        seed_demo(store, TODAY)
+        seed_demo_org(store, TODAY, EXAMPLE_POLICIES)
     finally:
         store.close()
     res = run_cli("usage", "sync", "--policy", str(EXAMPLE_POLICIES), "--db",

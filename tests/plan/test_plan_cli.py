@@ -19,13 +19,13 @@ TODAY = dt.datetime.now(dt.UTC).date()
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from reconciler.sandbox.demo import seed_demo
+    from reconciler.cli.demo import seed_demo_org
     from reconciler.sandbox.store import SandboxStore
 
     path = str(tmp_path_factory.mktemp("plan-demo") / "demo.db")
     store = SandboxStore(path)
     try:
-        seed_demo(store, TODAY)
+        seed_demo_org(store, TODAY, EXAMPLE_POLICIES)
     finally:
         store.close()
     return path
@@ -74,14 +74,14 @@ def test_markdown_plan_is_a_pr_comment(demo_db: str) -> None:
 
 
 def test_plan_after_the_changes_are_made_shows_no_changes(tmp_path: pathlib.Path) -> None:
+    from reconciler.cli.demo import seed_demo_org
     from reconciler.policy import load_policy
     from reconciler.providers.factory import open_provider
-    from reconciler.sandbox.demo import seed_demo
     from reconciler.sandbox.store import SandboxStore
 
     db = str(tmp_path / "org.db")
     store = SandboxStore(db)
-    seed_demo(store, TODAY)
+    seed_demo_org(store, TODAY, EXAMPLE_POLICIES)
     store.close()
     out = tmp_path / "plan.json"
     assert run_cli("plan", str(EXAMPLE_POLICIES), "--sandbox", db, "--out",
