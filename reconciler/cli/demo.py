@@ -9,10 +9,13 @@ may both compile policies and seed the sandbox (the sandbox imports neither
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import pathlib
+import tempfile
+from collections.abc import Iterator
 
-from reconciler.errors import SeatctlError
+from reconciler.errors import ConfigError, SeatctlError
 from reconciler.model import OrgType, Policy
 from reconciler.sandbox.demo import DemoManagedSettings, seed_demo
 from reconciler.sandbox.store import SandboxStore
@@ -60,3 +63,29 @@ def seed_demo_org(
     settings = demo_managed_settings(chosen) if chosen is not None else None
     seed_demo(store, today, managed_settings=settings)
     return settings is not None
+
+
+@contextlib.contextmanager
+def sandbox_path(
+    sandbox: str | None,
+    demo: bool,
+    today: dt.date,
+    *,
+    policy: Policy | None = None,
+    policy_root: str | pathlib.Path = "policies",
+) -> Iterator[str | None]:
+    """The sandbox database a ``--sandbox``/``--demo`` command reads: the one given, a
+    throwaway seeded demo (deleted on exit), or None for the real organization."""
+    if sandbox and demo:
+        raise ConfigError("--sandbox and --demo exclude each other", hint="pass one of them")
+    if not demo:
+        yield sandbox
+        return
+    with tempfile.TemporaryDirectory(prefix="seatctl-demo-") as tmp:
+        path = str(pathlib.Path(tmp) / "demo.db")
+        store = SandboxStore(path)
+        try:
+            seed_demo_org(store, today, policy_root, policy=policy)
+        finally:
+            store.close()
+        yield path

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import pathlib
-import tempfile
 from collections.abc import Iterator
 
 import click
@@ -44,23 +43,10 @@ def load(policy_dir: pathlib.Path) -> Policy:
 def read_only_provider(policy: Policy, sandbox: str | None, demo: bool,
                        today: dt.date) -> Iterator[Provider]:
     """The live org, read-only: the real API, a sandbox database, or a seeded demo."""
+    from reconciler.cli.demo import sandbox_path
     from reconciler.providers.factory import open_provider
 
-    if sandbox and demo:
-        raise ConfigError("--sandbox and --demo exclude each other", hint="pass one of them")
-    if not demo:
-        yield ReadOnlyProvider(open_provider(policy, sandbox=sandbox))
-        return
-    from reconciler.cli.demo import seed_demo_org
-    from reconciler.sandbox.store import SandboxStore
-
-    with tempfile.TemporaryDirectory(prefix="seatctl-demo-") as tmp:
-        path = str(pathlib.Path(tmp) / "demo.db")
-        store = SandboxStore(path)
-        try:
-            seed_demo_org(store, today, policy=policy)
-        finally:
-            store.close()
+    with sandbox_path(sandbox, demo, today, policy=policy) as path:
         yield ReadOnlyProvider(open_provider(policy, sandbox=path))
 
 

@@ -16,6 +16,7 @@ import pathlib
 
 import click
 
+from reconciler.cli.demo import sandbox_path
 from reconciler.cli.usage_options import (
     common,
     emit,
@@ -23,7 +24,6 @@ from reconciler.cli.usage_options import (
     live_state,
     load,
     parse_date_option,
-    sandbox_path,
     today_or_now,
 )
 from reconciler.cli.usage_outputs import alerts_cmd, dashboard_cmd, write_proposals_for
@@ -80,7 +80,7 @@ def sync_cmd(
 
     day = today_or_now(today)
     policy = load(policy_dir)
-    with sandbox_path(sandbox, demo, day) as path, UsageStore(db) as store:
+    with sandbox_path(sandbox, demo, day, policy=policy) as path, UsageStore(db) as store:
         provider = ReadOnlyProvider(open_provider(policy, sandbox=path))
         report = sync_usage(
             provider,
@@ -116,7 +116,7 @@ def report_cmd(
     day = today_or_now(today)
     policy = load(policy_dir)
     span = parse_period(period, day)
-    with sandbox_path(sandbox, demo, day) as path, UsageStore(db) as store:
+    with sandbox_path(sandbox, demo, day, policy=policy) as path, UsageStore(db) as store:
         result = service.run_report(
             policy, store, by=by, period=span, live=live_state(policy, path, read_live)
         )
@@ -165,7 +165,7 @@ def inactive_cmd(
     """Seats without activity, their monthly cost, and from when removing them saves."""
     day = today_or_now(today)
     policy = load(policy_dir)
-    with sandbox_path(sandbox, demo, day) as path, UsageStore(db) as store:
+    with sandbox_path(sandbox, demo, day, policy=policy) as path, UsageStore(db) as store:
         result = service.run_inactive(
             policy, store, days=days, today=day, live=live_state(policy, path, read_live)
         )
@@ -193,7 +193,7 @@ def chargeback_cmd(
     day = today_or_now(today)
     policy = load(policy_dir)
     span = month_period(month)
-    with sandbox_path(sandbox, demo, day) as path:
+    with sandbox_path(sandbox, demo, day, policy=policy) as path:
         result = service.run_chargeback(
             policy, month=span, live=live_state(policy, path, read_live)
         )

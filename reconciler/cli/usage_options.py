@@ -6,16 +6,13 @@ load the policy, pick the sandbox, read the live org and print a ``View``.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import pathlib
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
-from reconciler.errors import ConfigError
 from reconciler.model import OrgState, Policy
 from reconciler.usage.render import FORMATS, Format, View, render
 from reconciler.usage.store import DEFAULT_DB
@@ -100,27 +97,6 @@ def load(root: pathlib.Path) -> Policy:
     from reconciler.policy import load_policy
 
     return load_policy(root)
-
-
-@contextlib.contextmanager
-def sandbox_path(sandbox: str | None, demo: bool, today: dt.date) -> Iterator[str | None]:
-    """The sandbox DB to use: the given one, a temporary seeded demo, or none."""
-    if sandbox and demo:
-        raise ConfigError("--sandbox and --demo exclude each other", hint="pass one of them")
-    if not demo:
-        yield sandbox
-        return
-    from reconciler.sandbox.demo import seed_demo
-    from reconciler.sandbox.store import SandboxStore
-
-    with tempfile.TemporaryDirectory(prefix="seatctl-demo-") as tmp:
-        path = str(pathlib.Path(tmp) / "demo.db")
-        store = SandboxStore(path)
-        try:
-            seed_demo(store, today)
-        finally:
-            store.close()
-        yield path
 
 
 def live_state(policy: Policy, sandbox: str | None, read_live: bool) -> OrgState | None:

@@ -14,6 +14,7 @@ from functools import partial
 
 import click
 
+from reconciler.cli.demo import sandbox_path
 from reconciler.cli.notifying import NotifyRequest, deliver, notify_option
 from reconciler.cli.usage_options import (
     common,
@@ -21,7 +22,6 @@ from reconciler.cli.usage_options import (
     fmt_option,
     live_state,
     load,
-    sandbox_path,
     today_or_now,
 )
 from reconciler.errors import ConfigError
@@ -64,7 +64,7 @@ def alerts_cmd(
     day = today_or_now(today)
     policy = load(policy_dir)
     span = parse_period(period, day)
-    with sandbox_path(sandbox, demo, day) as path, UsageStore(db) as store:
+    with sandbox_path(sandbox, demo, day, policy=policy) as path, UsageStore(db) as store:
         run = service.run_alerts(
             policy,
             store,
@@ -134,7 +134,7 @@ def dashboard_cmd(
     policy = load(policy_dir)
     span = parse_period(period, day)
     cost_month = month_period(month or f"{day:%Y-%m}")
-    with sandbox_path(sandbox, demo, day) as path, UsageStore(db) as store:
+    with sandbox_path(sandbox, demo, day, policy=policy) as path, UsageStore(db) as store:
         page = service.run_dashboard(
             policy,
             store,
