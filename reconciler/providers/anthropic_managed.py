@@ -47,7 +47,8 @@ class ManagedSettingsReads:
         p = self._ap()
         if p._settings_api is None:
             p._settings_api = ManagedSettingsApi(
-                p._api, key_env=p.key_env_name, sleep=lambda s: p.clock.sleep(s)
+                p._api, key_env=p.key_env_name, sleep=lambda s: p.clock.sleep(s),
+                stats=p._caller.stats,
             )
         return p._settings_api
 
@@ -56,7 +57,6 @@ class ManagedSettingsReads:
         if not (p.read_managed_settings and p.org_type is OrgType.ENTERPRISE):
             return None
         api = self.managed_settings_api()
-        before = api.calls
         try:
             state = api.read(group_names)
         except ProviderError as exc:
@@ -66,8 +66,6 @@ class ManagedSettingsReads:
                     p.notes.append(MANAGED_SETTINGS_UNAVAILABLE)
                 return None
             raise
-        finally:
-            p._caller.stats.requests += api.calls - before
         p.managed_settings_available = True
         return state
 

@@ -30,6 +30,7 @@ import anthropic
 from reconciler.errors import LiveReadError, ProviderError
 from reconciler.model import GroupSettings, ManagedSettingsState
 from reconciler.providers.base import WriteResult
+from reconciler.providers.calls import CallStats
 from reconciler.providers.errors import Scrubber, map_connection_error, map_status_error
 
 BASE = "/v1/organizations/claude_code/managed_settings"
@@ -52,6 +53,7 @@ class ManagedSettingsApi:
         write_attempts: int = 3,
         max_restarts: int = 3,
         sleep: Callable[[float], None] = time.sleep,
+        stats: CallStats | None = None,
     ) -> None:
         quiet = client.with_options(max_retries=0)
         self._api = quiet.beta.organization.claude_code.managed_settings
@@ -60,12 +62,16 @@ class ManagedSettingsApi:
         self.write_attempts = write_attempts
         self.max_restarts = max_restarts
         self._sleep = sleep
+        self._stats = stats
         self.calls = 0
 
     # -- plumbing ---------------------------------------------------------------
 
     def _call(self, endpoint: str, fn: Callable[[], T], *, reading: bool) -> T:
         self.calls += 1
+        if self._stats is not None:  # the provider's request count includes settings calls
+            self._stats.requests += 1
+            self._stats.by_endpoint[endpoint] = self._stats.by_endpoint.get(endpoint, 0) + 1
         try:
             return fn()
         except anthropic.ConflictError as exc:

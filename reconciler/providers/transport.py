@@ -26,10 +26,18 @@ class _DeadlineStream(httpx2.SyncByteStream):
         self._clock = clock
 
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._response.iter_raw():
-            if self._clock() > self._deadline:
-                raise httpx2.ReadTimeout("request deadline exceeded while reading the response")
-            yield chunk
+        try:
+            for chunk in self._response.iter_raw():
+                if self._clock() > self._deadline:
+                    raise httpx2.ReadTimeout(
+                        "request deadline exceeded while reading the response"
+                    )
+                yield chunk
+        except BaseException:
+            # httpx closes a response only after a full read; a deadline, a dropped
+            # connection or an abandoned iteration would leave the socket to the GC.
+            self._response.close()
+            raise
 
     def close(self) -> None:
         self._response.close()
