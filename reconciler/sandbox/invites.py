@@ -19,8 +19,8 @@ from reconciler.sandbox import rules
 from reconciler.sandbox.paging import id_cursor_list
 from reconciler.sandbox.routing import Ctx, api_route
 from reconciler.sandbox.store import SandboxStore, make_id
-from reconciler.sandbox.users import email_filter, insert_user, user_json
-from reconciler.sandbox.wire import ApiError, marks, rfc3339
+from reconciler.sandbox.users import insert_user, member_filters, user_json
+from reconciler.sandbox.wire import ApiError, rfc3339
 
 BASE = "/v1/organizations/invites"
 STATUSES = ("pending", "accepted", "expired", "deleted")
@@ -154,16 +154,9 @@ def accept_invite(store: SandboxStore, invite: str, *, name: str = "") -> dict[s
 
 async def list_invites(ctx: Ctx) -> object:
     now = ctx.store.now_text()
-    where, params = ["status != 'deleted'"], []
-    email = ctx.query.get("email")
-    if email:
-        clause, args = email_filter(email)
-        where.append(clause)
-        params.extend(args)
-    roles = rules.check_readable_roles(ctx.store, ctx.query.list("roles"))
-    if roles:
-        where.append(f"role IN ({marks(roles)})")
-        params.extend(roles)
+    where: list[str] = ["status != 'deleted'"]
+    params: list[Any] = []
+    member_filters(ctx, where, params)
     statuses = ctx.query.list("statuses")
     bad = [s for s in statuses if s not in STATUSES]
     if bad:

@@ -74,6 +74,19 @@ def email_filter(email: str) -> tuple[str, list[Any]]:
     )
 
 
+def member_filters(ctx: Ctx, where: list[str], params: list[Any]) -> None:
+    """Add the ``email`` and ``roles[]`` filters users and invites share to a query."""
+    email = ctx.query.get("email")
+    if email:
+        clause, args = email_filter(email)
+        where.append(clause)
+        params.extend(args)
+    roles = rules.check_readable_roles(ctx.store, ctx.query.list("roles"))
+    if roles:
+        where.append(f"role IN ({marks(roles)})")
+        params.extend(roles)
+
+
 def remove_user(store: SandboxStore, user_id: str) -> None:
     """Remove a member, enforcing the API's rules (protected roles, last member)."""
     with store.transaction():
@@ -94,16 +107,9 @@ def remove_user(store: SandboxStore, user_id: str) -> None:
 
 
 async def list_users(ctx: Ctx) -> object:
-    where, params = ["deleted = 0"], []
-    email = ctx.query.get("email")
-    if email:
-        clause, args = email_filter(email)
-        where.append(clause)
-        params.extend(args)
-    roles = rules.check_readable_roles(ctx.store, ctx.query.list("roles"))
-    if roles:
-        where.append(f"role IN ({marks(roles)})")
-        params.extend(roles)
+    where: list[str] = ["deleted = 0"]
+    params: list[Any] = []
+    member_filters(ctx, where, params)
     return id_cursor_list(ctx.store, "users", " AND ".join(where), params, ctx.query, user_json)
 
 
