@@ -12,7 +12,8 @@ def main(argv: list[str]) -> int:
     names = argv or sorted(p.stem for p in here.glob("bench_*.py"))
     print("| benchmark | measured | target | note |\n|---|---|---|---|")
     for name in names:
-        module = importlib.import_module(f"bench.{name if name.startswith('bench_') else 'bench_' + name}")
+        stem = name if name.startswith("bench_") else f"bench_{name}"
+        module = importlib.import_module(f"bench.{stem}")
         for result in module.run():
             print(result.row(), flush=True)
     return 0
