@@ -82,4 +82,4 @@ def build_plan(
 
 
 def _with_checksum(plan: Plan) -> Plan:
-    return replace(plan, checksum=plan.to_dict()["checksum"])
+    return replace(plan, checksum=plan.content_checksum())

@@ -9,8 +9,9 @@ why, for the reasons in the plan. Pure: the date is an argument.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from types import MappingProxyType
 
 from reconciler.model import Member, OrgState, Policy, SourceRef, Workspace
@@ -35,12 +36,16 @@ def desired_at(policy: Policy, at: dt.date) -> DesiredAt:
     """Drop members whose expiry date is before ``at`` from every part of the desired state."""
     desired = policy.desired
     expired: dict[str, dt.date] = {}
-    for email, member in desired.members.items():
-        if member.expires_on is not None and member.expires_on < at:
-            expired[email] = member.expires_on
-    for email, assignment in policy.assignments.items():
-        if assignment.expires_on is not None and assignment.expires_on < at:
-            expired.setdefault(email, assignment.expires_on)
+    # most policies have few or no expiry dates: one C-level pass over each side finds
+    # whether any date has passed before walking members one by one
+    if _any_before(desired.members.values(), at):
+        for email, member in desired.members.items():
+            if member.expires_on is not None and member.expires_on < at:
+                expired[email] = member.expires_on
+    if _any_before(policy.assignments.values(), at):
+        for email, assignment in policy.assignments.items():
+            if assignment.expires_on is not None and assignment.expires_on < at:
+                expired.setdefault(email, assignment.expires_on)
     if not expired:
         return DesiredAt(desired, MappingProxyType({}), at)
     gone = expired.keys()
@@ -66,6 +71,16 @@ def desired_at(policy: Policy, at: dt.date) -> DesiredAt:
         workspaces=MappingProxyType(workspaces),
     )
     return DesiredAt(state, MappingProxyType(expired), at)
+
+
+_EXPIRES_ON = attrgetter("expires_on")
+
+
+def _any_before(items: Iterable[object], at: dt.date) -> bool:
+    """True if any item's ``expires_on`` is a date before ``at``."""
+    dates = set(map(_EXPIRES_ON, items))
+    dates.discard(None)
+    return bool(dates) and min(dates) < at
 
 
 def where(source: SourceRef | None) -> str:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Literal
 
-from reconciler.model import ASSIGNABLE_ROLES, PROTECTED_ROLES, OrgState, Policy
+from reconciler.model import ASSIGNABLE_ROLES, PROTECTED_ROLES, Member, OrgState, Policy
 from reconciler.plan.changes import Change
 from reconciler.plan.desired import DesiredAt
 from reconciler.plan.simulate import seats_held
@@ -73,6 +75,15 @@ def _money(cents: int) -> str:
 
 def _of(changes: Sequence[Change], kind: str) -> list[Change]:
     return [c for c in changes if c.kind == kind]
+
+
+def _holding(members: Mapping[str, Member], roles: frozenset[str]) -> list[str]:
+    """Emails of ``members`` whose role is in ``roles``, in ``members`` order (one C-level
+    pass: the guards look at a handful of owners and admins among 100,000 members)."""
+    return list(compress(members.keys(), map(roles.__contains__, map(_ROLE, members.values()))))
+
+
+_ROLE = attrgetter("role")
 
 
 def guard_live_read(g: GuardInput) -> list[Finding]:
@@ -144,9 +155,11 @@ def guard_protected(g: GuardInput) -> list[Finding]:
                                "keep them in the policy with their role; protection is "
                                "changed in org.yaml safety.protected, reviewed separately",
                                c.target))
-    for email, member in g.want.state.members.items():
-        live = g.live.members.get(email)
-        if live is not None and live.role in PROTECTED_ROLES and live.role != member.role:
+    desired = g.want.state.members
+    for email in _holding(g.live.members, PROTECTED_ROLES):
+        member = desired.get(email)
+        live = g.live.members[email]
+        if member is not None and live.role != member.role:
             out.append(Finding("info", "protected_role_kept",
                                f"{email} holds {live.role}, which the API cannot change; "
                                f"the policy's {member.role} is not applied", target=email))
@@ -180,7 +193,7 @@ def guard_unlisted(g: GuardInput) -> list[Finding]:
         return []
     out: list[Finding] = []
     desired = g.want.state
-    unlisted = [e for e in g.live.members if e not in desired.members and e not in g.want.expired]
+    unlisted = g.live.members.keys() - desired.members.keys() - g.want.expired.keys()
     for email in sorted(unlisted):
         member = g.live.members[email]
         severity: Severity = "info" if member.role in PROTECTED_ROLES else "warning"

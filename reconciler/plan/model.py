@@ -68,6 +68,27 @@ class Plan:
     def findings_of(self, severity: str) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity == severity)
 
+    def content_checksum(self) -> str:
+        """``compute_checksum`` of this plan's document, built from the covered parts only
+        (``to_dict`` would also build the summary and findings, which it leaves out)."""
+        return compute_checksum({
+            "format_version": self.format_version,
+            "policy_commit": self.policy_commit,
+            "evaluated_on": self.evaluated_on.isoformat(),
+            "live_fingerprint": self.live_fingerprint,
+            "desired_fingerprint": self.desired_fingerprint,
+            "overrides": self._overrides_dict(),
+            "changes": [_change_dict(c) for c in self.changes],
+        })
+
+    def _overrides_dict(self) -> dict[str, Any]:
+        return {
+            "allow_large_removal": self.overrides.allow_large_removal,
+            "allow_many_role_changes": self.overrides.allow_many_role_changes,
+            "approver": self.overrides.approver,
+            "approve_overflow": self.approve_overflow,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "format_version": self.format_version,
@@ -78,12 +99,7 @@ class Plan:
             "evaluated_on": self.evaluated_on.isoformat(),
             "live_fingerprint": self.live_fingerprint,
             "desired_fingerprint": self.desired_fingerprint,
-            "overrides": {
-                "allow_large_removal": self.overrides.allow_large_removal,
-                "allow_many_role_changes": self.overrides.allow_many_role_changes,
-                "approver": self.overrides.approver,
-                "approve_overflow": self.approve_overflow,
-            },
+            "overrides": self._overrides_dict(),
             "blocked": self.blocked,
             "changes": [_change_dict(c) for c in self.changes],
             "findings": [

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from reconciler.model import OrgState, Policy
 from reconciler.plan.changes import Change, kind_spec
@@ -49,10 +50,14 @@ class Summary:
         return sum(self.counts.values())
 
 
+_TEAM_ROLE = attrgetter("team", "role")
+
+
 def _holders(state: OrgState) -> list[str]:
+    members = state.members
     pending = [e for e, i in state.invites.items() if i.status == "pending" and e not in
-               state.members]
-    return [*state.members, *pending]
+               members]
+    return [*members, *pending]
 
 
 def _holds(state: OrgState, email: str) -> bool:
@@ -93,9 +98,11 @@ def summarize(
             slot[1] += sign * price
 
     # before: one C-level count of (team, role) over every seat holder, priced per pair
-    held = [assignments.get(email) for email in _holders(before)]
-    pairs = Counter((a.team, a.role) for a in held if a is not None)
-    unlisted = len(held) - sum(pairs.values())
+    # (map/filter/attrgetter: no Python frame per holder at 100,000 members)
+    holders = _holders(before)
+    held = filter(None, map(assignments.get, holders))
+    pairs = Counter(map(_TEAM_ROLE, held))
+    unlisted = len(holders) - sum(pairs.values())
     tb: dict[str, list[int]] = {}
     total_b = [unlisted, unlisted * default_price]
     for (team_name, role), n in pairs.items():
