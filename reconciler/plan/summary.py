@@ -97,15 +97,19 @@ def summarize(
             slot[0] += sign
             slot[1] += sign * price
 
-    # before: one C-level count of (team, role) over every seat holder, priced per pair
-    # (map/filter/attrgetter: no Python frame per holder at 100,000 members)
+    # before: one C-level count of (team, role) over the policy's assignments, in their
+    # own order (no lookup per seat holder), less the few assigned people who hold no
+    # seat; priced per pair
     holders = _holders(before)
-    held = filter(None, map(assignments.get, holders))
-    pairs = Counter(map(_TEAM_ROLE, held))
-    unlisted = len(holders) - sum(pairs.values())
+    pairs = Counter(map(_TEAM_ROLE, assignments.values()))
+    seatless = [e for e in assignments.keys() - before.members.keys() if not _holds(before, e)]
+    pairs.subtract(map(_TEAM_ROLE, map(assignments.__getitem__, seatless)))
+    unlisted = len(holders) - (len(assignments) - len(seatless))
     tb: dict[str, list[int]] = {}
     total_b = [unlisted, unlisted * default_price]
     for (team_name, role), n in pairs.items():
+        if n <= 0:
+            continue
         price = role_price.get(role, default_price) * n
         slot = tb.setdefault(team_name, [0, 0])
         slot[0] += n
