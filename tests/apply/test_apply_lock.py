@@ -100,7 +100,8 @@ def test_force_unlock_needs_the_exact_id_and_is_audited(tmp_path: pathlib.Path) 
     held = take(path)  # a crashed run never releases
     log = audit.AuditLog(tmp_path / "audit.jsonl")
     with pytest.raises(LockError, match="does not match"):
-        lock.force_unlock(path, held.info.id[:-1] + "0", audit=log, actor="carol")
+        wrong_last = "1" if held.info.id.endswith("0") else "0"  # one character off, always
+        lock.force_unlock(path, held.info.id[:-1] + wrong_last, audit=log, actor="carol")
     assert lock.read_lock(path) is not None
     assert log.records_written == 0
     lock.force_unlock(path, held.info.id, audit=log, actor="carol")
