@@ -255,11 +255,7 @@ class _Converter:
                     continue
                 key = key_node.value
                 if key in out:
-                    if first is None:
-                        first = {k.value: k for k, _ in node.value[::-1]}
-                    self.findings.append(_finding(
-                        self.doc, M.DUPLICATE_KEY, *_at(key_node), key=key,
-                        first=_at(first[key])[0], again=_at(key_node)[0]))
+                    first = self._duplicate_key(node, key_node, first)
                     continue
                 tag = value_node.tag
                 if tag == _STR or (tag == _TIMESTAMP and key in DATE_KEYS):
@@ -270,6 +266,17 @@ class _Converter:
         if node.tag != _SEQ:
             raise _Reject(_finding(self.doc, M.TAG, *_at(node), tag=node.tag))
         return [self.convert(item, depth + 1) for item in node.value]
+
+    def _duplicate_key(self, node: Any, key_node: Any,
+                       first: dict[str, Node] | None) -> dict[str, Node]:
+        """Report a repeated key with both lines; returns the key → first-node map, built
+        once per mapping and only when a duplicate turns up."""
+        if first is None:
+            first = {k.value: k for k, _ in node.value[::-1]}
+        self.findings.append(_finding(
+            self.doc, M.DUPLICATE_KEY, *_at(key_node), key=key_node.value,
+            first=_at(first[key_node.value])[0], again=_at(key_node)[0]))
+        return first
 
     def convert_lazy(self, node: Any, depth: int = 0) -> Any:
         """``convert`` for a tree ``_LazyLoader`` composed: the same results, with tags
@@ -300,11 +307,7 @@ class _Converter:
                     continue
                 key = key_node.value
                 if key in out:
-                    if first is None:
-                        first = {k.value: k for k, _ in node.value[::-1]}
-                    self.findings.append(_finding(
-                        self.doc, M.DUPLICATE_KEY, *_at(key_node), key=key,
-                        first=_at(first[key])[0], again=_at(key_node)[0]))
+                    first = self._duplicate_key(node, key_node, first)
                     continue
                 if value_node.__class__ is ScalarNode:
                     value = value_node.value
