@@ -15,9 +15,10 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "reconciler"
 ALLOWED: dict[str, set[str]] = {
     "model": set(),
     "errors": set(),
+    "heap": set(),
     "plan": {"model", "errors"},
     "render": {"plan", "model", "errors"},
-    "policy": {"model", "errors"},
+    "policy": {"model", "errors", "heap"},
     "sandbox": {"model", "errors"},
     "notify": {"model", "errors"},
     "providers": {"model", "errors", "sandbox"},

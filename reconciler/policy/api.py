@@ -13,9 +13,7 @@ running, parse in-process.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import multiprocessing
 import os
 import threading
@@ -27,6 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from reconciler.errors import PolicyError
+from reconciler.heap import gc_paused
 from reconciler.model import Policy, Role, SourceRef
 from reconciler.policy import messages as M
 from reconciler.policy import rules
@@ -39,8 +38,9 @@ from reconciler.policy.compile import (
     member_rows,
     today_or,
 )
+from reconciler.policy.document import Document
 from reconciler.policy.findings import Finding, sort_findings
-from reconciler.policy.loader import MAX_FILE_BYTES, Document, locate, read_document
+from reconciler.policy.loader import MAX_FILE_BYTES, locate, read_document
 from reconciler.policy.orgfile import OrgSettings, build_org
 from reconciler.policy.schema import SchemaBroken, load_schemas, schema_findings
 
@@ -49,26 +49,6 @@ MAX_FILES = 20_000
 POOL_MIN_FILES = 400
 
 ExtraCheck = Callable[[Path, Policy | None], list[Finding]]
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Loading builds hundreds of thousands of small acyclic objects; the cyclic
-    collector rescanning them while they are built costs more than the parse itself
-    on large policies (measured: 100k members, post-parse work 1.0 s → 0.55 s).
-
-    The first allocation after ``enable`` scans what survived (the policy: ~350k
-    objects at 100k members) once; it costs least when they were allocated together
-    (see ``_read_teams``). (Promoting them with ``gc.freeze``/``unfreeze`` instead
-    would also promote everyone else's young garbage, deferring its collection.)
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -154,7 +134,7 @@ def _from_wire(w: _Wire) -> TeamFile:
 def _read_chunk(paths: Sequence[str], max_bytes: int, schema_dir: Path | None,
                 allowed: frozenset[str] | None) -> list[_Wire]:
     """Worker: parse team files, run the compiled schema check, extract member rows."""
-    with _gc_paused():
+    with gc_paused():
         return [_to_wire(tf) for tf in _read_items(paths, max_bytes, schema_dir, allowed)]
 
 
@@ -246,7 +226,7 @@ def validate_policy(root: str | Path, *, today: dt.date | None = None,
     and ``--at``); ``extra_checks`` run last, with the compiled policy (or ``None``),
     so other layers (e.g. managed settings) report through the same findings.
     """
-    with _gc_paused():
+    with gc_paused():
         result = _validate(Path(root), today, max_file_bytes, max_files, schema_dir, workers)
     if not extra_checks:
         return result

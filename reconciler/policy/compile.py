@@ -31,9 +31,9 @@ from reconciler.model import (
     Workspace,
 )
 from reconciler.policy import messages as M
+from reconciler.policy.document import Document
 from reconciler.policy.emails import check_email, is_plain_allowed
 from reconciler.policy.findings import Finding
-from reconciler.policy.loader import Document
 from reconciler.policy.orgfile import OrgSettings, cents, parse_date, scaling_rules
 
 #: One member as the team-file worker extracts it:

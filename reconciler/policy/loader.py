@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,18 +31,29 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.policy import messages as M
+from reconciler.policy.document import Document, Pos
+from reconciler.policy.fastyaml import fast_document
 from reconciler.policy.findings import Finding
+from reconciler.policy.yaml11 import (
+    DATE_KEYS,
+    FIRST,
+    KIND,
+    MAP,
+    MAX_DEPTH,
+    MERGE,
+    SCALARS,
+    SEQ,
+    STR,
+    TIMESTAMP,
+    BaseLoader,
+    T,
+    plain_tag,
+)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_DEPTH = 64
-
-_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-_T = "tag:yaml.org,2002:"
-
-
-class _StrictLoader(_BaseLoader):  # type: ignore[misc]
+class _StrictLoader(BaseLoader):  # type: ignore[misc]
     """The safe loader's parser; construction is ours (``_Converter``).
 
     ``resolve`` gives the same tags as PyYAML's YAML 1.1 resolver (same regex table)
@@ -51,7 +61,7 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc]
     100k-member policy the lean version saves a third of the parse time.
     """
 
-    _first_char: dict[str, list[tuple[str, Any]]] = _BaseLoader.yaml_implicit_resolvers
+    _first_char: dict[str, list[tuple[str, Any]]] = FIRST
 
     def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
         if kind is ScalarNode:
@@ -59,8 +69,8 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc]
                 for tag, regexp in self._first_char.get(value[:1] or "", ()):
                     if regexp.match(value):
                         return tag
-            return _T + "str"
-        return _T + ("seq" if kind is SequenceNode else "map")
+            return STR
+        return SEQ if kind is SequenceNode else MAP
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
         return None
@@ -82,75 +92,20 @@ class _LazyLoader(_StrictLoader):
         return "?"
 
 
-_STR, _MAP, _SEQ, _MERGE = _T + "str", _T + "map", _T + "seq", _T + "merge"
-_TIMESTAMP = _T + "timestamp"
-#: Keys whose unquoted date values stay text (every date field of the three schemas).
-DATE_KEYS = frozenset({"expires", "start", "end"})
-_SAFE = yaml.constructor.SafeConstructor()
-_SCALARS: dict[str, Any] = {
-    _T + "int": _SAFE.construct_yaml_int,
-    _T + "float": _SAFE.construct_yaml_float,
-    _T + "bool": _SAFE.construct_yaml_bool,
-    _T + "null": lambda node: None,
-    _TIMESTAMP: _SAFE.construct_yaml_timestamp,
-}
-_KIND = {_T + "int": "a number", _T + "float": "a number", _T + "bool": "a boolean",
-         _T + "null": "null", _TIMESTAMP: "a date"}
-
 # Tab, C0 controls except LF/CR, DEL, C1 controls (UTF-8 encoded), a BOM after byte 0.
 _BAD_BYTES = re.compile(rb"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|\xef\xbb\xbf")
 _BOM = b"\xef\xbb\xbf"
 _MAX_BYTE_FINDINGS = 20
 #: The ASCII bytes ``_BAD_BYTES`` refuses (for the all-ASCII fast check).
 _BAD_ASCII = bytes([*range(0x00, 0x0A), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
-#: YAML 1.1 implicit resolvers by first character (plain scalars only).
-_FIRST: dict[str, list[tuple[str, Any]]] = _BaseLoader.yaml_implicit_resolvers
-
-
-def _plain_tag(value: str) -> str:
-    """The tag ``_StrictLoader.resolve`` gives a plain (unquoted, untagged) scalar."""
-    for tag, regexp in _FIRST.get(value[:1], ()):
-        if regexp.match(value):
-            return tag
-    return _STR
 
 
 def _lazy_tag(node: Any) -> str:
     """The tag ``_StrictLoader`` would have given a node ``_LazyLoader`` composed."""
     cls = node.__class__
     if cls is ScalarNode:
-        return _STR if node.style else _plain_tag(node.value)
-    return _SEQ if cls is SequenceNode else _MAP
-
-
-Pos = tuple[int, int]
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """One parsed policy file. ``data`` is ``None`` when the file could not be read at
-    all; ``positions`` maps top-level keys, ``children`` the items of top-level
-    collections (a list of positions for a sequence, a dict for a mapping)."""
-
-    path: str
-    fs_path: str
-    data: dict[str, Any] | None
-    positions: Mapping[str, Pos] = field(default_factory=dict)
-    children: Mapping[str, Any] = field(default_factory=dict)
-    findings: tuple[Finding, ...] = ()
-
-    def position(self, *parts: str | int) -> Pos:
-        """Best known (line, col) of a top-level key or one of its direct children."""
-        if not parts:
-            return (1, 1)
-        top = str(parts[0])
-        if len(parts) > 1:
-            kids = self.children.get(top)
-            try:
-                return kids[parts[1]]  # type: ignore[no-any-return, index]
-            except (KeyError, IndexError, TypeError):
-                pass
-        return self.positions.get(top, (1, 1))
+        return STR if node.style else plain_tag(node.value)
+    return SEQ if cls is SequenceNode else MAP
 
 
 class _Reject(Exception):
@@ -160,8 +115,8 @@ class _Reject(Exception):
 
 
 def _finding(doc: str, msg: M.Msg, line: int, col: int, pointer: str = "", **kw: Any) -> Finding:
-    if isinstance(kw.get("tag"), str) and kw["tag"].startswith(_T):
-        kw["tag"] = "!!" + kw["tag"][len(_T):]
+    if isinstance(kw.get("tag"), str) and kw["tag"].startswith(T):
+        kw["tag"] = "!!" + kw["tag"][len(T):]
     return Finding(
         doc, line, col, "error", msg.code, msg.message.format(**kw), msg.hint.format(**kw), pointer
     )
@@ -236,21 +191,21 @@ class _Converter:
         cls = node.__class__
         if cls is ScalarNode:
             tag = node.tag
-            if tag == _STR:
+            if tag == STR:
                 return node.value
-            build = _SCALARS.get(tag)
+            build = SCALARS.get(tag)
             if build is None:
                 raise _Reject(_finding(self.doc, M.TAG, *_at(node), tag=tag))
             return build(node)
         if depth >= MAX_DEPTH:
             raise _Reject(_finding(self.doc, M.TOO_DEEP, *_at(node), limit=MAX_DEPTH))
         if cls is MappingNode:
-            if node.tag != _MAP:
+            if node.tag != MAP:
                 raise _Reject(_finding(self.doc, M.TAG, *_at(node), tag=node.tag))
             out: dict[str, Any] = {}
             first: dict[str, Node] | None = None
             for key_node, value_node in node.value:
-                if key_node.tag != _STR:
+                if key_node.tag != STR:
                     self._bad_key(key_node)
                     continue
                 key = key_node.value
@@ -258,12 +213,12 @@ class _Converter:
                     first = self._duplicate_key(node, key_node, first)
                     continue
                 tag = value_node.tag
-                if tag == _STR or (tag == _TIMESTAMP and key in DATE_KEYS):
+                if tag == STR or (tag == TIMESTAMP and key in DATE_KEYS):
                     out[key] = value_node.value
                 else:
                     out[key] = self.convert(value_node, depth + 1)
             return out
-        if node.tag != _SEQ:
+        if node.tag != SEQ:
             raise _Reject(_finding(self.doc, M.TAG, *_at(node), tag=node.tag))
         return [self.convert(item, depth + 1) for item in node.value]
 
@@ -285,12 +240,12 @@ class _Converter:
         cls = node.__class__
         if cls is ScalarNode:
             value = node.value
-            if node.style or value[:1] not in _FIRST:
+            if node.style or value[:1] not in FIRST:
                 return value
-            tag = _plain_tag(value)
-            if tag == _STR:
+            tag = plain_tag(value)
+            if tag == STR:
                 return value
-            build = _SCALARS.get(tag)
+            build = SCALARS.get(tag)
             if build is None:
                 raise _Reject(_finding(self.doc, M.TAG, *_at(node), tag=tag))
             return build(node)
@@ -301,8 +256,8 @@ class _Converter:
             first: dict[str, Node] | None = None
             for key_node, value_node in node.value:
                 if key_node.__class__ is not ScalarNode or not (
-                        key_node.style or key_node.value[:1] not in _FIRST
-                        or _plain_tag(key_node.value) == _STR):
+                        key_node.style or key_node.value[:1] not in FIRST
+                        or plain_tag(key_node.value) == STR):
                     self._bad_key(key_node, _lazy_tag(key_node))
                     continue
                 key = key_node.value
@@ -311,11 +266,11 @@ class _Converter:
                     continue
                 if value_node.__class__ is ScalarNode:
                     value = value_node.value
-                    if value_node.style or value[:1] not in _FIRST:
+                    if value_node.style or value[:1] not in FIRST:
                         out[key] = value
                         continue
-                    tag = _plain_tag(value)
-                    if tag == _STR or (tag == _TIMESTAMP and key in DATE_KEYS):
+                    tag = plain_tag(value)
+                    if tag == STR or (tag == TIMESTAMP and key in DATE_KEYS):
                         out[key] = value
                         continue
                 out[key] = self.convert_lazy(value_node, depth + 1)
@@ -324,13 +279,13 @@ class _Converter:
 
     def _bad_key(self, key_node: Node, tag: str | None = None) -> None:
         tag = key_node.tag if tag is None else tag
-        if tag == _MERGE:
+        if tag == MERGE:
             raise _Reject(_finding(self.doc, M.MERGE_KEY, *_at(key_node)))
-        if not isinstance(key_node, ScalarNode) or tag not in _KIND:
+        if not isinstance(key_node, ScalarNode) or tag not in KIND:
             raise _Reject(_finding(self.doc, M.TAG, *_at(key_node), tag=tag))
         self.findings.append(_finding(
             self.doc, M.NON_STRING_KEY, *_at(key_node), text=key_node.value,
-            kind=_KIND[tag]))
+            kind=KIND[tag]))
 
 
 def compose(raw: bytes, lazy: bool = False) -> Node | None:
@@ -366,6 +321,10 @@ def _parse(raw: bytes, doc: str, fs_path: str, what: str, lazy: bool) -> Documen
     bad = scan_bytes(raw, doc)
     if bad:
         return Document(doc, fs_path, None, findings=tuple(bad))
+    if lazy:
+        fast = fast_document(raw, doc, fs_path)
+        if fast is not None:
+            return fast
     if raw.startswith(_BOM):
         raw = raw[len(_BOM):]
     try:
@@ -380,7 +339,7 @@ def _parse(raw: bytes, doc: str, fs_path: str, what: str, lazy: bool) -> Documen
         deep = _finding(doc, M.TOO_DEEP, 1, 1, limit=1000)
         return Document(doc, fs_path, None, findings=(deep,))
     if root is None or (isinstance(root, ScalarNode)
-                        and (_lazy_tag(root) if lazy else root.tag) == _T + "null"):
+                        and (_lazy_tag(root) if lazy else root.tag) == T + "null"):
         return Document(doc, fs_path, None, findings=(_finding(doc, M.EMPTY, 1, 1, what=what),))
     if not isinstance(root, MappingNode):
         kind = "list" if isinstance(root, SequenceNode) else "single value"

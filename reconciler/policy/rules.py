@@ -14,9 +14,9 @@ from typing import Any
 from reconciler.model import ASSIGNABLE_ROLES, OrgType, Role, Team
 from reconciler.policy import messages as M
 from reconciler.policy.compile import Entry, at, sprint_dates
+from reconciler.policy.document import Document
 from reconciler.policy.emails import check_email, plus_base
 from reconciler.policy.findings import Finding
-from reconciler.policy.loader import Document
 from reconciler.policy.orgfile import OrgSettings, parse_date
 from reconciler.policy.seating import allocated_seats_at
 
