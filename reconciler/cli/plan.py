@@ -18,6 +18,7 @@ import git
 
 from reconciler.cli.demo import sandbox_path
 from reconciler.errors import ConfigError
+from reconciler.heap import gc_paused
 from reconciler.model import OrgState, Policy
 from reconciler.plan import Overrides, Plan
 from reconciler.planning import plan_policy
@@ -116,22 +117,24 @@ def plan(
     Exit codes: 0 no changes, 2 changes to apply, 1 error or a blocking guard.
     """
     overrides = Overrides(allow_large_removal, allow_many_role_changes, approver.strip())
-    result = make_plan(policy_dir, at=at.date() if at else None, sandbox=sandbox, demo=demo,
-                       approve_overflow=approve_overflow, overrides=overrides,
-                       now=dt.datetime.now(dt.UTC).replace(microsecond=0),
-                       on_note=lambda note: click.echo(f"info: {note}", err=True))
-    if out is not None:
-        try:
-            out.write_text(result.to_json(), encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot write the plan to {out}: {exc.strerror}",
-                              hint="choose a writable path for --out") from None
-    if base is not None:
-        from reconciler.gitops.render_policy_diff import render_base_section
+    # one bounded command over ~1M long-lived objects at 100k members: see reconciler.heap
+    with gc_paused():
+        result = make_plan(policy_dir, at=at.date() if at else None, sandbox=sandbox,
+                           demo=demo, approve_overflow=approve_overflow, overrides=overrides,
+                           now=dt.datetime.now(dt.UTC).replace(microsecond=0),
+                           on_note=lambda note: click.echo(f"info: {note}", err=True))
+        if out is not None:
+            try:
+                out.write_text(result.to_json(), encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(f"cannot write the plan to {out}: {exc.strerror}",
+                                  hint="choose a writable path for --out") from None
+        if base is not None:
+            from reconciler.gitops.render_policy_diff import render_base_section
 
-        click.echo(render_base_section(policy_dir, base, fmt), nl=False)
-    color = fmt == "text" and use_color(sys.stdout)
-    click.echo(render(result, fmt, color=color), nl=False)
+            click.echo(render_base_section(policy_dir, base, fmt), nl=False)
+        color = fmt == "text" and use_color(sys.stdout)
+        click.echo(render(result, fmt, color=color), nl=False)
     if result.blocked:
         click.echo(f"Error: the plan is blocked by {len(result.findings_of('error'))} "
                    "guard error(s); see above", err=True)
