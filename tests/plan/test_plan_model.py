@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import pathlib
 import sys
@@ -17,8 +18,10 @@ from conftest import ROOT  # noqa: E402
 from scenarios import AT, CREATED, SCENARIOS, acme_demo, email  # noqa: E402
 
 from reconciler.errors import PlanError  # noqa: E402
-from reconciler.model import Member  # noqa: E402
+from reconciler.model import Group, Member  # noqa: E402
 from reconciler.plan import Plan, build_plan, fingerprint, fingerprints_match  # noqa: E402
+
+fingerprint_module = importlib.import_module("reconciler.plan.fingerprint")
 
 SCHEMA = json.loads((ROOT / "schemas" / "plan.schema.json").read_text())
 
@@ -113,3 +116,25 @@ def test_plan_records_what_apply_needs() -> None:
     assert doc["summary"]["total"]["cost_after_cents"] - doc["summary"]["total"][
         "cost_before_cents"] == 4000
     assert not plan.blocked and plan.has_changes
+
+
+def test_big_groups_fingerprint_as_their_sorted_members(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """Big groups are picked out of the org's sorted emails rather than sorted: the
+    fingerprint must be the one sorting gives, including for a group holding someone
+    who is not a member (sorted after all)."""
+    _, live = acme_demo()
+    emails = sorted(live.members)
+    members = dict(live.members)
+    stranger = "zz.not.a.member@acme.example"
+    groups = dict(live.groups)
+    groups["everyone"] = Group("everyone", frozenset(emails), id="g1")
+    groups["with-stranger"] = Group("with-stranger", frozenset([*emails[:3], stranger]), id="g2")
+    big = replace(live, members=MappingProxyType(members), groups=MappingProxyType(groups))
+    monkeypatch.setattr(fingerprint_module, "BIG_GROUP", 10**9)  # every group sorted
+    by_sorting = fingerprint(big)
+    monkeypatch.setattr(fingerprint_module, "BIG_GROUP", 2)  # every group picked out
+    assert fingerprint(big) == by_sorting
+    dropped = replace(big, groups=MappingProxyType(
+        {**groups, "everyone": Group("everyone", frozenset(emails[1:]), id="g1")}))
+    assert fingerprint(dropped) != by_sorting
