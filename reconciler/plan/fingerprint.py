@@ -69,8 +69,9 @@ def _member_bytes(members: Mapping[str, Member]) -> bytes:
     ).encode("utf-8")
 
 
-#: From this size on, a group's members are picked out of the org's sorted emails
-#: instead of being sorted themselves.
+#: A group is picked out of the org's sorted emails instead of being sorted itself
+#: from this size on, and from an eighth of the org (filtering scans every email;
+#: sorting costs about log2(size) comparisons per member).
 BIG_GROUP = 2048
 
 
@@ -80,9 +81,10 @@ def _sorter(members: Mapping[str, Member]) -> Callable[[frozenset[str]], list[st
     nearly in order, as policy and API pages give them) and each big group is filtered
     out of that list in order. A group holding someone who is not a member is sorted."""
     ordered: list[str] = []
+    big = max(BIG_GROUP, len(members) // 8)
 
     def in_order(group: frozenset[str]) -> list[str]:
-        if len(group) < BIG_GROUP:
+        if len(group) < big:
             return sorted(group)
         if not ordered:
             ordered.extend(sorted(members))
