@@ -10,7 +10,7 @@ import pytest
 from conftest import run_cli
 from policy_testkit import EXAMPLE, acme_copy, check, only
 
-from reconciler.policy.loader import parse_document
+from reconciler.policy.loader import parse_document, read_document
 
 BILLION_LAUGHS = b"""name: lol
 a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
@@ -119,3 +119,17 @@ def test_no_unsafe_yaml_loading_anywhere_in_reconciler() -> None:
     offenders = [f"{p}: {n}" for p in pkg.rglob("*.py") for n in needles
                  if n in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_read_document_limits_and_unreadable_paths(tmp_path: Path) -> None:
+    at_limit = tmp_path / "at.yaml"
+    at_limit.write_bytes(b"name: a\nnote: '" + b"x" * 100 + b"'\n")
+    size = at_limit.stat().st_size
+    doc = read_document(at_limit, "at.yaml", max_bytes=size)
+    assert doc.findings == () and doc.data is not None and len(doc.data["note"]) == 100
+    over = read_document(at_limit, "at.yaml", max_bytes=size - 1)
+    assert over.data is None and [f.code for f in over.findings] == ["file.too-large"]
+    assert f"file is {size:,} bytes" in over.findings[0].message
+    for path in (tmp_path, tmp_path / "missing.yaml"):  # a directory, a missing file
+        doc = read_document(path, "x.yaml")
+        assert doc.data is None and [f.code for f in doc.findings] == ["file.unreadable"]
