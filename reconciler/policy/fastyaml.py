@@ -34,9 +34,8 @@ import yaml_rs
 from reconciler.policy.document import Document, Pos
 from reconciler.policy.yaml11 import DATE_KEYS, FIRST, MAX_DEPTH, SCALARS, STR, TIMESTAMP, plain_tag
 
-#: What only the strict path handles (or reports): tags, anchors and aliases, merge
-#: keys, CR line ends, block scalars (yaml-rs reads an empty ``|`` as a newline);
-#: at a line's start: directives, document markers; a BOM.
+#: What only the strict path handles (or reports), besides what ``_declined`` finds:
+#: a directive or document marker at the very start, a BOM.
 _DECLINE_START = (b"%", b"---", b"...", b"\xef\xbb\xbf")
 #: A top-level key: column 1, plain, ``:`` then a space or the line's end.
 _TOP_KEY = re.compile(r"([^\s#\-?:'\"\[\]{},|>@`][^:#]*?) *:(?: |$)")
@@ -87,9 +86,11 @@ def fast_document(raw: bytes, doc: str, fs_path: str) -> Document | None:
 
 
 def _declined(raw: bytes) -> bool:
-    return (b"!" in raw or b"&" in raw or b"*" in raw or b"<<" in raw or b"\r" in raw
-            or b"|" in raw or b">" in raw
-            or b"\n%" in raw or b"\n---" in raw or b"\n..." in raw)
+    # single bytes first (memchr); a second document (``---`` or ``...`` further down)
+    # makes yaml-rs return a list, and libyaml refuse the file
+    return (b"!" in raw or b"&" in raw or b"*" in raw or b"\r" in raw or b"|" in raw
+            or b">" in raw or (b"<" in raw and b"<<" in raw)
+            or (b"%" in raw and b"\n%" in raw))
 
 
 def _ambiguous(value: str, key: str) -> bool:
