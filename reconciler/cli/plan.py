@@ -123,9 +123,10 @@ def plan(
                            demo=demo, approve_overflow=approve_overflow, overrides=overrides,
                            now=dt.datetime.now(dt.UTC).replace(microsecond=0),
                            on_note=lambda note: click.echo(f"info: {note}", err=True))
-        if out is not None:
+        shown = render(result, fmt, color=fmt == "text" and use_color(sys.stdout))
+        if out is not None:  # --format json prints exactly the saved document
             try:
-                out.write_text(result.to_json(), encoding="utf-8")
+                out.write_text(shown if fmt == "json" else result.to_json(), encoding="utf-8")
             except OSError as exc:
                 raise ConfigError(f"cannot write the plan to {out}: {exc.strerror}",
                                   hint="choose a writable path for --out") from None
@@ -133,8 +134,7 @@ def plan(
             from reconciler.gitops.render_policy_diff import render_base_section
 
             click.echo(render_base_section(policy_dir, base, fmt), nl=False)
-        color = fmt == "text" and use_color(sys.stdout)
-        click.echo(render(result, fmt, color=color), nl=False)
+        click.echo(shown, nl=False)
     if result.blocked:
         click.echo(f"Error: the plan is blocked by {len(result.findings_of('error'))} "
                    "guard error(s); see above", err=True)
