@@ -8,10 +8,10 @@ anything is and reads YAML 1.2 rather than 1.1, so its result is used only when 
 of this holds, and ``None`` sends the file down the strict path:
 
 - the bytes hold nothing the strict path reports or refuses (tags, anchors, aliases,
-  merge keys, directives, document markers, carriage returns, a BOM; tabs and control
-  characters were refused before) and no block scalar (``|``, ``>``: yaml-rs reads an
-  empty one as a newline), and ``yaml_rs`` itself raised nothing (a duplicate key, a
-  syntax error);
+  merge keys, directives, carriage returns, a BOM; tabs and control characters were
+  refused before) and no block scalar (``|``, ``>``: yaml-rs reads an empty one as a
+  newline); ``yaml_rs`` raised nothing (a duplicate key, a syntax error) and read one
+  document (a second one gives a list);
 - every key and every text value reads as text in YAML 1.1 too (``no``, ``3.10``,
   ``0123``, ``~`` or a date outside ``DATE_KEYS`` decline), and every other scalar is
   a top-level value whose own line, read with the 1.1 table, gives the same value;
