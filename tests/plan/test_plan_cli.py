@@ -150,3 +150,21 @@ def test_team_allocation_follows_sprint_seating_as_of_the_date(demo_db: str) -> 
         assert teams["backend"]["allocated"] == expected
         seen[day] = expected
     assert seen["2026-11-28"] > seen["2026-11-20"]  # +10 seats two days before the sprint
+
+
+def test_plan_pauses_the_collector_only_while_it_runs(demo_db: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from reconciler.cli import plan as plan_cli
+
+    seen: list[bool] = []
+    make_plan = plan_cli.make_plan
+
+    def spy(*args: object, **kwargs: object) -> Plan:
+        seen.append(gc.isenabled())
+        return make_plan(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plan_cli, "make_plan", spy)
+    assert run_cli("plan", str(EXAMPLE_POLICIES), "--sandbox", demo_db).exit_code == 2
+    assert seen == [False] and gc.isenabled()
