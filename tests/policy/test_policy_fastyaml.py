@@ -149,6 +149,12 @@ def _styled(text: str, style: str) -> str:
     return text
 
 
+#: Escapes, folding and quoting as written in a file (not built by ``_styled``).
+WRITTEN = ['"a\\tb"', '"\\u00e9"', '"\\x41"', '"\\N"', '"\\_"', '"\\/"', '"\\L"', '"\\P"',
+           '"\\e"', '"\\0"', '"\\ "', '"\\U0001F600"', '"a\\\n    b"', "'a''b'", '"a\n\n    b"',
+           "'a\n\n    b'", '"a \n    b"', "'  lead'", '"trail  "', "'#x'", '"a#b"', "x #c",
+           "a  b", "a\n    b\n    c"]
+
 #: What policies mostly hold: most generated values are these, so that most documents
 #: take the fast path and their positions are compared too.
 ORDINARY = ["developer", "a.b@x.example", "Jane Doe", "team-a", "BE-001", "Zoë", "x_1",
@@ -159,6 +165,7 @@ scalars = st.one_of(
     st.builds(_styled, st.sampled_from(ORDINARY), styles),
     st.builds(_styled, st.sampled_from(ORDINARY), styles),
     st.builds(_styled, st.sampled_from(TRICKY), styles),
+    st.sampled_from(WRITTEN),
 )
 keys = st.sampled_from(["name", "role", "email", "expires", "start", "note", "cost_center",
                         "allocated_seats", "a b", "tags", "members", "no", "1"])
@@ -198,13 +205,6 @@ def test_fast_path_never_differs_from_the_strict_path(raw: bytes) -> None:
     fast = fast_document(raw, "t.yaml", "/p/t.yaml")
     if fast is not None:
         assert fast == strict(raw)
-
-
-#: Escapes, folding and quoting as written in a file (not built by ``_styled``).
-WRITTEN = ['"a\\tb"', '"\\u00e9"', '"\\x41"', '"\\N"', '"\\_"', '"\\/"', '"\\L"', '"\\P"',
-           '"\\e"', '"\\0"', '"\\ "', '"\\U0001F600"', '"a\\\n    b"', "'a''b'", '"a\n\n    b"',
-           "'a\n\n    b'", '"a \n    b"', "'  lead'", '"trail  "', "'#x'", '"a#b"', "x #c",
-           "a  b", "a\n    b\n    c"]
 
 
 TOP_LEVEL = "name: {}\n"
