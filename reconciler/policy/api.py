@@ -29,18 +29,11 @@ from reconciler.heap import gc_paused
 from reconciler.model import Policy, Role, SourceRef
 from reconciler.policy import messages as M
 from reconciler.policy import rules
-from reconciler.policy.compile import (
-    MemberIndex,
-    Row,
-    TeamBuilder,
-    build_roles,
-    compile_desired,
-    member_rows,
-    today_or,
-)
+from reconciler.policy.compile import TeamBuilder, build_roles, compile_desired, today_or
 from reconciler.policy.document import Document
 from reconciler.policy.findings import Finding, sort_findings
 from reconciler.policy.loader import MAX_FILE_BYTES, locate, read_document
+from reconciler.policy.members import MemberIndex, Row, member_rows
 from reconciler.policy.orgfile import OrgSettings, build_org
 from reconciler.policy.schema import SchemaBroken, load_schemas, schema_findings
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.policy import messages as M
 from reconciler.policy.findings import Finding
 
 Pos = tuple[int, int]
@@ -40,3 +41,9 @@ class Document:
             except (KeyError, IndexError, TypeError):
                 pass
         return self.positions.get(top, (1, 1))
+
+
+def at(doc: Document, pointer: str, msg: M.Msg, severity: str = "error", **fields: Any) -> Finding:
+    """A finding located later (line 0) by re-reading ``doc`` at ``pointer``."""
+    return Finding(doc.path, 0, 0, severity, msg.code,  # type: ignore[arg-type]
+                   msg.message.format(**fields), msg.hint.format(**fields), pointer)

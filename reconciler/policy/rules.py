@@ -13,10 +13,11 @@ from typing import Any
 
 from reconciler.model import ASSIGNABLE_ROLES, OrgType, Role, Team
 from reconciler.policy import messages as M
-from reconciler.policy.compile import Entry, at, sprint_dates
-from reconciler.policy.document import Document
+from reconciler.policy.compile import sprint_dates
+from reconciler.policy.document import Document, at
 from reconciler.policy.emails import check_email, plus_base
 from reconciler.policy.findings import Finding
+from reconciler.policy.members import Entry
 from reconciler.policy.orgfile import OrgSettings, parse_date
 from reconciler.policy.seating import allocated_seats_at
 
@@ -120,18 +121,11 @@ def _suggest(role: str, known: Mapping[str, Role]) -> str:
     return f"did you mean {close[0]!r}? " if close else ""
 
 
-def check_members(entries: list[Entry], roles: Mapping[str, Role] | None, org: OrgSettings,
-                  today: dt.date) -> list[Finding]:
-    """Duplicates inside a team, unknown roles, one member with two roles, expiry."""
-    checker = MemberChecker(roles, org, today)
-    checker.feed(entries)
-    return checker.finish()
-
-
 class MemberChecker:
-    """``check_members`` fed in file order, a file (or chunk) at a time: ``feed`` each
-    batch of entries, then ``finish`` for every finding (sub-address warnings need all
-    emails, so they come last)."""
+    """Duplicates inside a team, unknown roles, one member with two roles, expiry: fed
+    in file order, a file (or chunk) at a time. ``feed`` each batch of entries, then
+    ``finish`` for every finding (sub-address warnings need all emails, so they come
+    last)."""
 
     def __init__(self, roles: Mapping[str, Role] | None, org: OrgSettings,
                  today: dt.date) -> None:

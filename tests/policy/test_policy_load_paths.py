@@ -84,7 +84,7 @@ def test_team_declared_twice_counts_both_files_members(tmp_path: Path,
 
 def test_fast_model_constructors_build_equal_objects() -> None:
     from reconciler.model import Assignment, Member, SourceRef
-    from reconciler.policy import compile as C
+    from reconciler.policy import members as C
 
     src = C._new_source("teams/a.yaml", 7, 5)
     assert src == SourceRef("teams/a.yaml", 7, 5) and hash(src) == hash(SourceRef(
