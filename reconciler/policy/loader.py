@@ -61,15 +61,9 @@ class _StrictLoader(BaseLoader):  # type: ignore[misc]
     100k-member policy the lean version saves a third of the parse time.
     """
 
-    _first_char: dict[str, list[tuple[str, Any]]] = FIRST
-
     def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
         if kind is ScalarNode:
-            if implicit[0]:
-                for tag, regexp in self._first_char.get(value[:1] or "", ()):
-                    if regexp.match(value):
-                        return tag
-            return STR
+            return plain_tag(value) if implicit[0] else STR
         return SEQ if kind is SequenceNode else MAP
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
