@@ -105,29 +105,34 @@ def _clean(value: Any, depth: int, key: str) -> bool:
     """Only text, lists and mappings below a top-level key, none of it ambiguous."""
     cls = value.__class__
     if cls is str:
-        return value[:1] not in FIRST or not _ambiguous(value, key)
+        return not _ambiguous(value, key)
     if depth >= MAX_DEPTH:
         return False
+    if cls is dict:
+        return _clean_mapping(value, depth)
     if cls is list:
         for item in value:
-            if item.__class__ is dict:  # the common case (members), inlined
-                if depth + 1 >= MAX_DEPTH:
+            if item.__class__ is dict:  # the common case (members): one call less
+                if depth + 1 >= MAX_DEPTH or not _clean_mapping(item, depth + 1):
                     return False
-                for k, v in item.items():
-                    if k.__class__ is not str or (k[:1] in FIRST and _ambiguous(k, "")):
-                        return False
-                    if v.__class__ is str:
-                        if v[:1] in FIRST and _ambiguous(v, k):
-                            return False
-                    elif not _clean(v, depth + 2, k):
-                        return False
             elif not _clean(item, depth + 1, key):
                 return False
         return True
-    if cls is dict:
-        return all(k.__class__ is str and not (k[:1] in FIRST and _ambiguous(k, ""))
-                   and _clean(v, depth + 1, k) for k, v in value.items())
     return False
+
+
+def _clean_mapping(mapping: dict[Any, Any], depth: int) -> bool:
+    """``_clean`` for a mapping at ``depth`` (already under ``MAX_DEPTH``): text keys
+    only. The first-character tests spare ``_ambiguous`` most calls (hot: per member)."""
+    for k, v in mapping.items():
+        if k.__class__ is not str or (k[:1] in FIRST and _ambiguous(k, "")):
+            return False
+        if v.__class__ is str:
+            if v[:1] in FIRST and _ambiguous(v, k):
+                return False
+        elif not _clean(v, depth + 1, k):
+            return False
+    return True
 
 
 def _items(rows: list[str], top: int, end: int, count: int) -> list[Pos] | None:
