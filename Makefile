@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install demo test lint bench clean
+.PHONY: help install demo test test-calendar lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -17,10 +17,13 @@ $(BIN)/seatctl: pyproject.toml
 install: $(BIN)/seatctl  ## create .venv and install seatctl with test and dev extras
 
 SANDBOX_DB ?= .seatctl/sandbox.db
+# The day the example policy and the demo org are written for (reconciler.sandbox.demo.
+# DEMO_DATE): the sandbox org lives on it, so the demo shows the same plan on any date.
+DEMO_AT := 2026-11-25
 
 demo: install  ## the quick start: seed the sandbox org, validate the example policy, plan it
 	$(BIN)/seatctl sandbox seed --demo --db $(SANDBOX_DB)
-	$(BIN)/seatctl validate policies
+	$(BIN)/seatctl validate policies --at $(DEMO_AT)
 	$(BIN)/seatctl plan policies --sandbox $(SANDBOX_DB) --out .seatctl/plan.json || [ $$? -eq 2 ]
 	@echo
 	@echo "Next: apply it to the sandbox and plan again:"
@@ -29,6 +32,18 @@ demo: install  ## the quick start: seed the sandbox org, validate the example po
 
 test: install  ## run the test suite
 	$(BIN)/pytest
+
+# Every Python process of the run (pytest, seatctl subprocesses, served sandboxes) lives
+# CLOCK_SHIFT_DAYS ahead (tests/timeshift/sitecustomize.py): a test that wrote today's
+# date into a golden or an expectation fails here.
+CALENDAR_SHIFTS ?= 366 1096
+test-calendar: install  ## run the test suite with the clock moved +1 and +3 years
+	@for days in $(CALENDAR_SHIFTS); do \
+	  echo "== the suite with the clock moved $$days days ahead"; \
+	  CLOCK_SHIFT_DAYS=$$days PYTHONPATH="$(CURDIR)/tests/timeshift" \
+	    $(BIN)/pytest -p no:cacheprovider -W ignore::pytest.PytestAssertRewriteWarning \
+	    || exit 1; \
+	done
 
 lint: install  ## ruff and mypy
 	$(BIN)/ruff check reconciler tests bench

@@ -21,6 +21,7 @@ from reconciler.apply.executor import ApplyReport
 from reconciler.apply.lock import force_unlock, read_lock
 from reconciler.apply.progress import progress_for
 from reconciler.apply.session import ApplyOptions, limiter_for, open_paced_provider, run_apply
+from reconciler.cli.demo import org_clock_fn
 from reconciler.errors import ApplyIncompleteError, ConfigError, LockError, PlanError
 from reconciler.model import Policy
 from reconciler.plan import Overrides, Plan
@@ -111,7 +112,8 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
           sandbox: str | None, lock_timeout: float, state_dir: pathlib.Path,
           concurrency: int | None, fmt: str) -> int:
     """Apply a reviewed plan to the organization (exit 0 done, 1 refused, 3 incomplete)."""
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    clock = org_clock_fn(sandbox)  # a sandbox org lives on its own date (cli.demo)
+    now = clock().replace(microsecond=0)
     if auto_approve:
         root = target or policy_dir
         if root.is_file():
@@ -136,7 +138,7 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
                            concurrency=concurrency)
     try:
         report, warning = run_apply(plan, policy, provider, options=options, progress=progress,
-                                    limiter=limiter)
+                                    limiter=limiter, now=clock)
     except ApplyIncompleteError as exc:
         partial = getattr(exc, "report", None)
         if isinstance(partial, ApplyReport):

@@ -12,13 +12,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import pathlib
+import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from reconciler.errors import ConfigError, SeatctlError
 from reconciler.model import OrgType, Policy
-from reconciler.sandbox.demo import DemoManagedSettings, seed_demo
+from reconciler.sandbox.demo import DEMO_DATE, DemoManagedSettings, seed_demo
 from reconciler.sandbox.store import SandboxStore
+
+#: ``providers.factory.DEFAULT_SANDBOX_DB``, restated so reading a clock needs no SDK
+DEFAULT_SANDBOX_DB = "sandbox.db"
 
 
 def demo_managed_settings(policy: Policy) -> DemoManagedSettings | None:
@@ -57,12 +61,45 @@ def seed_demo_org(
     *,
     policy: Policy | None = None,
 ) -> bool:
-    """Seed the Acme demo org with the managed settings of ``policy`` (else of the policy
-    at ``policy_root``, when it exists and loads). True when settings were seeded."""
+    """Seed the Acme demo org as of ``today``, with the managed settings of ``policy``
+    (else of the policy at ``policy_root``, when it exists and loads), and put the
+    sandbox's clock on ``today``. True when settings were seeded."""
     chosen = policy if policy is not None else _policy_at(pathlib.Path(policy_root))
     settings = demo_managed_settings(chosen) if chosen is not None else None
     seed_demo(store, today, managed_settings=settings)
+    store.set_date(today)
     return settings is not None
+
+
+def org_clock(sandbox: str | None, demo: bool = False,
+              policy: Policy | None = None) -> dt.datetime:
+    """The live organization's time, which a command evaluates the policy at by default.
+
+    A sandbox keeps its own clock (``seatctl sandbox seed --demo`` puts it on
+    ``DEMO_DATE``, the day the example policy is written for); ``--demo`` reads a
+    throwaway demo org on that day; the real organization lives on UTC now. A policy
+    with ``provider: sandbox`` reads the default sandbox database.
+    """
+    if sandbox is None and policy is not None and policy.provider == "sandbox":
+        sandbox = DEFAULT_SANDBOX_DB
+    if demo:
+        return dt.datetime.combine(DEMO_DATE, dt.time(12), tzinfo=dt.UTC)
+    if sandbox and sandbox != ":memory:" and pathlib.Path(sandbox).is_file():
+        try:
+            store = SandboxStore(sandbox)
+        except sqlite3.Error:  # not a sandbox: opening the provider says so
+            return dt.datetime.now(dt.UTC).replace(microsecond=0)
+        try:
+            return store.now()
+        finally:
+            store.close()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def org_clock_fn(sandbox: str | None) -> Callable[[], dt.datetime]:
+    """A ticking ``org_clock``: its offset from UTC is read once, for a long apply."""
+    skew = org_clock(sandbox) - dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return lambda: dt.datetime.now(dt.UTC) + skew
 
 
 @contextlib.contextmanager

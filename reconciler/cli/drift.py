@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import click
 
+from reconciler.cli.demo import org_clock
 from reconciler.cli.notifying import (
     NotifyRequest,
     declared_report_targets,
@@ -94,8 +95,8 @@ def drift(policy_dir: pathlib.Path, fmt: str, notify_request: NotifyRequest,
     from reconciler.gitops.render_drift import headline, render_drift, render_drift_markdown
     from reconciler.gitops.state import DEFAULT_PATH, load_last_apply
 
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     policy = with_commit(load(policy_dir), policy_dir)
+    now = org_clock(sandbox, demo, policy)
     last = load_last_apply(state_path or DEFAULT_PATH)
     with read_only_provider(policy, sandbox, demo, now.date()) as provider:
         report = detect_drift(policy, provider, at=now.date(), now=now, last=last)

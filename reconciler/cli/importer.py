@@ -8,7 +8,6 @@ existing policy (``--force`` to allow). Exit 0, 1 on error.
 
 from __future__ import annotations
 
-import datetime as dt
 import pathlib
 
 import click
@@ -61,7 +60,9 @@ def import_cmd(out: pathlib.Path, org_type: str, key_env: str, sandbox: str | No
         raise ConfigError(f"{out / 'org.yaml'} already exists",
                           hint="choose another --out, or pass --force to overwrite")
     bootstrap = _bootstrap_policy(OrgType(org_type), key_env)
-    with read_only_provider(bootstrap, sandbox, demo, dt.datetime.now(dt.UTC).date()) as p:
+    from reconciler.cli.demo import org_clock
+
+    with read_only_provider(bootstrap, sandbox, demo, org_clock(sandbox, demo).date()) as p:
         live = read_live(p)
     result = import_policy(live)
     policy = result.policy

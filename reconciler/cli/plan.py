@@ -16,7 +16,7 @@ from collections.abc import Callable
 import click
 import git
 
-from reconciler.cli.demo import sandbox_path
+from reconciler.cli.demo import org_clock, sandbox_path
 from reconciler.errors import ConfigError
 from reconciler.heap import gc_paused
 from reconciler.model import OrgState, Policy
@@ -58,16 +58,21 @@ def make_plan(
     demo: bool,
     approve_overflow: bool,
     overrides: Overrides,
-    now: dt.datetime,
+    now: dt.datetime | None = None,
     on_note: Callable[[str], None] | None = None,
 ) -> Plan:
-    """Load, read live, and plan: the whole command minus rendering."""
+    """Load, read live, and plan: the whole command minus rendering.
+
+    ``now`` defaults to the live org's clock (``org_clock``): a sandbox's own day, the
+    demo's day, else UTC now; ``at`` (the evaluation day) defaults to its date.
+    """
     from reconciler.policy import load_policy
 
     if not root.is_dir():
         raise ConfigError(f"policy directory {root} does not exist",
                           hint="pass the directory holding org.yaml, roles.yaml and teams/")
     policy = load_policy(root)
+    now = now or org_clock(sandbox, demo, policy)
     day = at or now.date()
     with sandbox_path(sandbox, demo, now.date(), policy=policy) as path:
         live = read_live(policy, path, on_note)
@@ -84,7 +89,8 @@ def make_plan(
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
               default="text", show_default=True, help="How to print the plan.")
 @click.option("--at", "at", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="Evaluate expiry dates and sprint seating as of this day (default: today).")
+              help="Evaluate expiry dates and sprint seating as of this day (default: the "
+              "org's today: a sandbox's own date, else UTC today).")
 @click.option("--approve-overflow", is_flag=True, envvar="SEATCTL_APPROVE_OVERFLOW",
               help="Approve teams above their allocation (or set by a CI label).")
 @click.option("--allow-large-removal", is_flag=True,
@@ -121,7 +127,6 @@ def plan(
     with gc_paused():
         result = make_plan(policy_dir, at=at.date() if at else None, sandbox=sandbox,
                            demo=demo, approve_overflow=approve_overflow, overrides=overrides,
-                           now=dt.datetime.now(dt.UTC).replace(microsecond=0),
                            on_note=lambda note: click.echo(f"info: {note}", err=True))
         shown = render(result, fmt, color=fmt == "text" and use_color(sys.stdout))
         if out is not None:  # --format json prints exactly the saved document

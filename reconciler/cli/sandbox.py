@@ -48,12 +48,13 @@ def serve(port: int, db_path: str, seed_demo: bool, policy_root: str,
     """Serve the sandbox Admin API on 127.0.0.1 until interrupted."""
     from reconciler.cli.demo import seed_demo_org
     from reconciler.sandbox.app import create_app
+    from reconciler.sandbox.demo import DEMO_DATE
     from reconciler.sandbox.routing import SANDBOX_KEY
     from reconciler.sandbox.server import running_server
 
     store = _store(db_path)
     if seed_demo:
-        seed_demo_org(store, store.now().date(), policy_root)
+        seed_demo_org(store, DEMO_DATE, policy_root)
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -110,7 +111,9 @@ def reset(db_path: str) -> int:
     "--today",
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
-    help="Date the data is seeded as of (default: today, UTC).",
+    help="Date the org is seeded as of; the sandbox's clock is put on it for --demo "
+    "(default: --demo the day the example policy is written for, 2026-11-25; "
+    "generated orgs the sandbox's today).",
 )
 def seed(
     db_path: str,
@@ -124,7 +127,7 @@ def seed(
 ) -> int:
     """Replace the sandbox org with the demo org or a generated one."""
     from reconciler.cli.demo import seed_demo_org
-    from reconciler.sandbox.demo import seed_generated
+    from reconciler.sandbox.demo import DEMO_DATE, seed_generated
 
     if demo == (members is not None):
         raise ConfigError(
@@ -132,13 +135,14 @@ def seed(
             hint="seatctl sandbox seed --demo  |  --members 1000 --groups 50",
         )
     store = _store(db_path)
-    day = today.date() if today else store.now().date()
     if demo:
+        day = today.date() if today else DEMO_DATE
         with_settings = seed_demo_org(store, day, policy_root)
         extra = f", with the managed settings {policy_root} compiles to" if with_settings else ""
         click.echo(f"Seeded the Acme demo org in {db_path} (as of {day}{extra}).")
     else:
         assert members is not None
+        day = today.date() if today else store.now().date()
         seed_generated(store, members, groups, seed=rng_seed, drift_pct=drift_pct, today=day)
         click.echo(f"Seeded {members} members in {groups} groups in {db_path}.")
     store.close()

@@ -6,11 +6,11 @@ Exit 0; 1 on error (a drifted org is still a successful status).
 
 from __future__ import annotations
 
-import datetime as dt
 import pathlib
 
 import click
 
+from reconciler.cli.demo import org_clock
 from reconciler.cli.drift import (
     demo_option,
     load,
@@ -38,8 +38,8 @@ def status(policy_dir: pathlib.Path, fmt: str, db: str | None, sandbox: str | No
     from reconciler.gitops.status import collect_status
     from reconciler.usage.store import DEFAULT_DB
 
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     policy = with_commit(load(policy_dir), policy_dir)
+    now = org_clock(sandbox, demo, policy)
     last = load_last_apply(state_path or DEFAULT_PATH)
     with read_only_provider(policy, sandbox, demo, now.date()) as provider:
         result = collect_status(policy, provider, today=now.date(), now=now, last=last,

@@ -78,7 +78,7 @@ def sync_cmd(
     from reconciler.providers.readonly import ReadOnlyProvider
     from reconciler.usage.sync import sync_usage
 
-    day = today_or_now(today)
+    day = today_or_now(today, sandbox, demo)
     policy = load(policy_dir)
     with sandbox_path(sandbox, demo, day, policy=policy) as path, UsageStore(db) as store:
         provider = ReadOnlyProvider(open_provider(policy, sandbox=path))
@@ -113,7 +113,7 @@ def report_cmd(
     fmt: Format,
 ) -> int:
     """Active members, sessions, lines, commits, PRs, acceptance and utilisation."""
-    day = today_or_now(today)
+    day = today_or_now(today, sandbox, demo)
     policy = load(policy_dir)
     span = parse_period(period, day)
     with sandbox_path(sandbox, demo, day, policy=policy) as path, UsageStore(db) as store:
@@ -163,7 +163,7 @@ def inactive_cmd(
     fmt: Format,
 ) -> int:
     """Seats without activity, their monthly cost, and from when removing them saves."""
-    day = today_or_now(today)
+    day = today_or_now(today, sandbox, demo)
     policy = load(policy_dir)
     with sandbox_path(sandbox, demo, day, policy=policy) as path, UsageStore(db) as store:
         result = service.run_inactive(
@@ -190,7 +190,7 @@ def chargeback_cmd(
     fmt: Format,
 ) -> int:
     """Seats × tier price (+ metered cost) per cost center, with totals that add up."""
-    day = today_or_now(today)
+    day = today_or_now(today, sandbox, demo)
     policy = load(policy_dir)
     span = month_period(month)
     with sandbox_path(sandbox, demo, day, policy=policy) as path:

@@ -89,8 +89,14 @@ def fmt_option(default: str = "table") -> Callable[[F], F]:
     )
 
 
-def today_or_now(value: dt.date | None) -> dt.date:
-    return value or dt.datetime.now(dt.UTC).date()
+def today_or_now(value: dt.date | None, sandbox: str | None = None,
+                 demo: bool = False) -> dt.date:
+    """``--today``, else the live org's today (a sandbox keeps its own date: cli.demo)."""
+    if value is not None:
+        return value
+    from reconciler.cli.demo import org_clock
+
+    return org_clock(sandbox, demo).date()
 
 
 def load(root: pathlib.Path) -> Policy:

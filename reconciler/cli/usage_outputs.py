@@ -61,7 +61,7 @@ def alerts_cmd(
     fmt: Format,
 ) -> int:
     """Low utilisation, high usage, estimated hours over a role's max; exit 2 if any."""
-    day = today_or_now(today)
+    day = today_or_now(today, sandbox, demo)
     policy = load(policy_dir)
     span = parse_period(period, day)
     with sandbox_path(sandbox, demo, day, policy=policy) as path, UsageStore(db) as store:
@@ -130,7 +130,7 @@ def dashboard_cmd(
     month: str | None,
 ) -> int:
     """Write one self-contained HTML file with the usage charts."""
-    day = today_or_now(today)
+    day = today_or_now(today, sandbox, demo)
     policy = load(policy_dir)
     span = parse_period(period, day)
     cost_month = month_period(month or f"{day:%Y-%m}")

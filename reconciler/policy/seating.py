@@ -5,7 +5,9 @@ The vendor guide's rules read: ``sprint_start`` with ``offset: -2d`` and
 ``sprint_end`` with ``offset: +5d`` and ``release_seats: 5`` gives five of them back
 five days after it ends. A sprint's extra seats last until the next sprint's first
 rule fires, which replaces them (extras never pile up across sprints), and releases
-never take a team below its base allocation. Pure: the day is an argument.
+never take a team below its base allocation. After the last sprint, once its last rule
+has fired, the team is back at its base allocation: what a release leaves is held for
+a next sprint, and there is none. Pure: the day is an argument.
 """
 
 from __future__ import annotations
@@ -38,11 +40,16 @@ def extra_seats_at(sprints: tuple[Sprint, ...], rules: tuple[ScalingRule, ...],
     if not sprints or not rules:
         return 0
     current: Sprint | None = None
+    later = False
     for sprint in sorted(sprints, key=lambda s: s.start):
         if min(_rule_day(sprint, r) for r in rules) <= at:
             current = sprint
+        else:
+            later = True
     if current is None:
         return 0
+    if not later and max(_rule_day(current, r) for r in rules) <= at:
+        return 0  # the last sprint's rules have all fired: nothing is held for a next one
     extra = 0
     for rule in rules:
         if _rule_day(current, rule) <= at:

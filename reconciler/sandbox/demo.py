@@ -29,6 +29,10 @@ from reconciler.sandbox.store import SandboxStore, make_id
 from reconciler.sandbox.wire import rfc3339
 
 DOMAIN = "acme.example"
+#: The day the example policy (``policies/``) and this demo org are written for. The
+#: demo org is seeded as of this day and its sandbox clock stands on it, so the quick
+#: start shows the same plan whatever the calendar says (docs/acme-demo.md).
+DEMO_DATE = dt.date(2026, 11, 25)
 #: policy role → (org role, seat tier, RBAC group, monthly spend cap in cents)
 ROLES = {
     "senior_developer": ("user", "standard", "claude-senior-developers", None),

@@ -259,6 +259,17 @@ class SandboxStore:
         """Freeze the clock at ``when`` (tests), or unfreeze with ``None``."""
         self._fixed_now = None if when is None else when.astimezone(dt.UTC)
 
+    def set_date(self, day: dt.date) -> None:
+        """Put the org on ``day`` (00:00 UTC now, ticking on; persisted).
+
+        A seeded demo org lives on the day it was seeded for, whatever the calendar
+        says, so the example policy meets the same org on any date.
+        """
+        self._fixed_now = None
+        start = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+        real = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        self.set_meta("clock_offset_s", (start - real).total_seconds())
+
     def advance(self, delta: dt.timedelta) -> None:
         """Move the sandbox clock forward (persisted, so a served sandbox keeps it)."""
         if self._fixed_now is not None:

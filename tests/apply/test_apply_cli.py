@@ -17,6 +17,7 @@ from conftest import EXAMPLE_POLICIES, run_cli
 from reconciler.apply import audit as audit_mod
 from reconciler.apply.lock import acquire, lock_path, read_lock
 from reconciler.cli.demo import seed_demo_org
+from reconciler.sandbox.demo import DEMO_DATE
 from reconciler.sandbox.store import SandboxStore
 
 
@@ -30,7 +31,7 @@ def demo(tmp_path: pathlib.Path) -> dict[str, str]:
                                            "requests_per_minute: 100"))
     db = tmp_path / "sandbox.db"
     store = SandboxStore(str(db))
-    seed_demo_org(store, dt.datetime.now(dt.UTC).date(), EXAMPLE_POLICIES)
+    seed_demo_org(store, DEMO_DATE, EXAMPLE_POLICIES)
     store.close()
     return {"policies": str(policies), "db": str(db), "state": str(tmp_path / "state"),
             "plan": str(tmp_path / "plan.json"), "tmp": str(tmp_path)}

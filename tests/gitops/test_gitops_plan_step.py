@@ -63,10 +63,11 @@ def _make_repo(tmp: pathlib.Path) -> tuple[pathlib.Path, str, str]:
 def test_plan_step_posts_the_policy_diff_and_live_plan(tmp_path: pathlib.Path,
                                                        update_golden: bool) -> None:
     from reconciler.cli.demo import seed_demo_org
+    from reconciler.sandbox.demo import DEMO_DATE
     from reconciler.sandbox.store import SandboxStore
 
     repo_dir, base, head = _make_repo(tmp_path)
-    today = dt.datetime.now(dt.UTC).date()
+    today = DEMO_DATE  # the sandbox org lives on the example policy's day; plan reads its clock
     store = SandboxStore(str(repo_dir / "sandbox.db"))
     try:
         seed_demo_org(store, today, EXAMPLE_POLICIES)

@@ -21,6 +21,7 @@ from conftest import EXAMPLE_POLICIES, ROOT, run_cli
 
 from reconciler.gitops.state import record_last_apply
 from reconciler.model import OrgState
+from reconciler.sandbox.demo import DEMO_DATE
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def demo(tmp_path: pathlib.Path) -> dict[str, pathlib.Path]:
                    "    metrics: [sessions]" + text[end:])
     store = SandboxStore(str(tmp_path / "sandbox.db"))
     try:
-        seed_demo_org(store, dt.datetime.now(dt.UTC).date(), EXAMPLE_POLICIES)
+        seed_demo_org(store, DEMO_DATE, EXAMPLE_POLICIES)
     finally:
         store.close()
     return {"policies": policies, "sandbox": tmp_path / "sandbox.db",

@@ -10,7 +10,6 @@ whichever way it decides that a policy carries settings.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 import pathlib
 import shutil
@@ -34,7 +33,7 @@ from reconciler.providers.anthropic_settings import ManagedSettingsApi
 from reconciler.providers.factory import open_provider, reads_managed_settings
 from reconciler.providers.retry import FakeClock
 from reconciler.sandbox import managed_settings as sms
-from reconciler.sandbox.demo import seed_demo
+from reconciler.sandbox.demo import DEMO_DATE, seed_demo
 from reconciler.sandbox.store import SandboxStore, make_id
 from reconciler.settings.compile import carries_settings
 from reconciler.settings.diff import (
@@ -46,7 +45,7 @@ from reconciler.settings.diff import (
     settings_changes,
 )
 
-TODAY = dt.datetime.now(dt.UTC).date()
+TODAY = DEMO_DATE  # the example policy and the demo org are written for this day
 SEAT_DRIFT_LINE = "Plan: 2 to add, 1 to change, 0 to remove."
 INTERNS = "claude-interns"
 

@@ -12,9 +12,10 @@ import pytest
 from conftest import EXAMPLE_POLICIES, ROOT, run_cli
 
 from reconciler.plan import Plan
+from reconciler.sandbox.demo import DEMO_DATE
 
 SCHEMA = json.loads((ROOT / "schemas" / "plan.schema.json").read_text())
-TODAY = dt.datetime.now(dt.UTC).date()
+TODAY = DEMO_DATE  # the example policy and the demo org are written for this day
 
 
 @pytest.fixture(scope="module")

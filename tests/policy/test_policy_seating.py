@@ -20,7 +20,10 @@ D = dt.date
     (D(2026, 11, 18), 15),   # five days after 2026-11-13: release 5
     (D(2026, 11, 28), 20),   # next sprint's window replaces the leftover extras
     (D(2026, 12, 16), 15),
-    (D(2027, 3, 1), 15),     # extras of the last sprint stay until a new sprint
+    (D(2027, 1, 9), 20),     # the last sprint (2027-01-11 to 01-22) opens: +10
+    (D(2027, 1, 26), 20),    # its release rule has not fired yet
+    (D(2027, 1, 27), 10),    # its last rule fired and no sprint follows: back to base
+    (D(2028, 3, 1), 10),     # and stays there
 ], ids=str)
 def test_backend_allocation_follows_sprints(day: dt.date, seats: int) -> None:
     p = load_policy(EXAMPLE, today=TODAY)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from conftest import run_cli
-from policy_testkit import EXAMPLE, acme_copy, team_yaml
+from policy_testkit import EXAMPLE, TODAY, acme_copy, team_yaml
 
 
 def test_all_findings_at_once_sorted_by_file_and_line(tmp_path: Path) -> None:
@@ -32,7 +32,7 @@ def test_all_findings_at_once_sorted_by_file_and_line(tmp_path: Path) -> None:
 
 def test_warnings_only_exit_zero_and_json_summary(tmp_path: Path) -> None:
     root = acme_copy(tmp_path, {"teams/x.yaml": team_yaml("x", ["'Zed@acme.example'|developer"])})
-    res = run_cli("validate", str(root), "--format", "json")
+    res = run_cli("validate", str(root), "--format", "json", "--at", TODAY.isoformat())
     assert res.exit_code == 0
     doc = json.loads(res.stdout)
     assert doc["ok"] is True and doc["warnings"] == 1 and doc["summary"]["members"] == 21
