@@ -118,7 +118,9 @@ def test_concurrent_workers_are_spaced_on_the_real_clock() -> None:
     elapsed = time.monotonic() - t0
     assert len(stamps) == 80
     assert elapsed >= 79 / 200 * 0.95
-    assert max_in_window(stamps, 0.1) <= 20 + 2  # 200/s → 20 per 100 ms, small jitter
+    # 200/s → 20 grants per 100 ms; a stamp is taken after its grant, and a worker
+    # descheduled in between (a loaded CI core) lands one late stamp: one per worker
+    assert max_in_window(stamps, 0.1) <= 20 + len(threads)
 
 
 def test_eta_follows_the_limits() -> None:
