@@ -1,0 +1,61 @@
+"""The one escaping function per medium (reconciler.escape) holds against hostile names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler import escape
+
+
+def test_terminal_makes_escape_sequences_visible() -> None:
+    hostile = "ops\x1b]8;;http://evil\x07click\x1b]8;;\x07\rNo changes\u202e"
+    out = escape.terminal(hostile)
+    assert "\x1b" not in out and "\x07" not in out and "\r" not in out
+    assert "\u202e" not in out
+    assert "\\u001b" in out and "ops" in out
+
+
+@pytest.mark.parametrize("cell", ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_csv_cell_neutralises_formulas(cell: str) -> None:
+    assert str(escape.csv_cell(cell)).startswith("'")
+
+
+def test_csv_cell_keeps_numbers_and_plain_text() -> None:
+    assert escape.csv_cell(-5) == -5
+    assert escape.csv_cell(1.5) == 1.5
+    assert escape.csv_cell("platform") == "platform"
+
+
+def test_markdown_cannot_break_a_table_or_mention() -> None:
+    out = escape.markdown("a|b\n## head @org/admins <img src=x> http://evil")
+    assert "|" not in out.replace("\\|", "")
+    assert "\n" not in out and "@" not in out and "<img" not in out and "://" not in out
+
+
+def test_markdown_code_stays_in_its_cell() -> None:
+    out = escape.markdown_code("x`|</code><b>")
+    assert out.startswith("<code>") and out.endswith("</code>")
+    assert out.count("</code>") == 1 and "|" not in out and "`" not in out
+
+
+def test_slack_text_disarms_mentions_and_links() -> None:
+    out = escape.slack_text("<!here> <!channel> <http://evil|Click> & co")
+    assert "<" not in out and ">" not in out and "&amp; co" in out
+
+
+def test_html_escapes_markup_and_quotes() -> None:
+    assert escape.html('<script>"x"</script>') == "&lt;script&gt;&quot;x&quot;&lt;/script&gt;"
+
+
+@pytest.mark.parametrize("name", ["../../../x", "a/b", "..", "", "\x00", "/etc/passwd", ".hidden"])
+def test_file_stem_is_one_safe_component(name: str, tmp_path: Path) -> None:
+    stem = escape.file_stem(name)
+    assert stem and "/" not in stem and stem not in {".", ".."} and not stem.startswith(".")
+    assert escape.confined_path(tmp_path, stem + ".yaml").parent == tmp_path.resolve()
+
+
+def test_confined_path_refuses_escape(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        escape.confined_path(tmp_path, "..", "x")
