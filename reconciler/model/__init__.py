@@ -21,6 +21,8 @@ from reconciler.model.policy import (
     SeatTier,
     Sprint,
     Team,
+    TelemetryQuery,
+    Tracking,
     UsageSettings,
     Webhook,
 )
@@ -86,6 +88,8 @@ __all__ = [
     "SpendScope",
     "Sprint",
     "Team",
+    "TelemetryQuery",
+    "Tracking",
     "UsageSettings",
     "UserActivity",
     "WORKSPACE_ROLES",

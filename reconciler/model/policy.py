@@ -99,6 +99,42 @@ class UsageSettings:
     high_usage: Alert = Alert(90.0)
     #: The guide's ``metrics`` list (what reports show); see the org schema for sources.
     metrics: tuple[str, ...] = ()
+    #: Claude Code's OpenTelemetry export; ``None`` keeps the default env (telemetry on).
+    tracking: Tracking | None = None
+    #: The organization's usage policy every seat user sees at startup (text and/or link).
+    policy_text: str | None = None
+    policy_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryQuery:
+    """Where ``usage sync`` reads the metrics Claude Code exported (a Prometheus API)."""
+
+    url: str
+    #: Environment variable holding a bearer token for the query API, if it needs one.
+    token_env: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    """The guide's ``tracking`` block: Claude Code's OpenTelemetry export, per role.
+
+    It compiles into the ``env`` (and ``otelHeadersHelper``) of every role's managed
+    settings. Header values are never secrets: a secret belongs in the helper script,
+    which runs on the laptop, not in a settings document every member can read.
+    """
+
+    enabled: bool = True
+    endpoint: str | None = None
+    protocol: str = "http/protobuf"
+    #: Also export events (``tool_result``, ``api_request``, …) through the logs exporter.
+    events: bool = True
+    headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    headers_helper: str | None = None
+    export_interval_ms: int | None = None
+    resource_attributes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    query: TelemetryQuery | None = None
+    source: SourceRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +154,8 @@ class Role:
     source: SourceRef | None = None
     #: The role whose managed settings become ``rbac_group_default`` (members in no role group).
     baseline: bool = False
+    #: Lines shown to this role's members when Claude Code starts (``companyAnnouncements``).
+    announcements: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

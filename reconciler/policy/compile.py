@@ -62,6 +62,7 @@ def build_roles(doc: Document, org: OrgSettings) -> dict[str, Role]:
             settings=r.get("claude_code_settings"),
             source=source(doc, "roles", key),
             baseline=r.get("baseline", False),
+            announcements=tuple(r.get("announcements", ())),
         )
     return roles
 

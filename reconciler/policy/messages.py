@@ -223,6 +223,17 @@ NOTIFY_UNKNOWN = Msg(
     "notify target {target!r} is neither a webhook, a recipient list nor an email address",
     "known targets: {known}",
 )
+TELEMETRY_SECRET_HEADER = Msg(
+    "usage.tracking-secret",
+    "telemetry header {header!r} looks like a secret",
+    "managed settings are readable by every member: put the credential in the script "
+    "named by usage.tracking.headers_helper (Claude Code's otelHeadersHelper) instead",
+)
+TELEMETRY_PLAIN_HTTP = Msg(
+    "usage.tracking-http",
+    "{what} {url!r} is plain http to a host that is not this machine",
+    "use https (plain http is accepted only for localhost, 127.0.0.1 or ::1)",
+)
 WEBHOOK_URL_INLINE = Msg(
     "notify.secret-url",
     "webhook {name!r} has its URL written in the file",

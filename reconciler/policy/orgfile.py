@@ -23,6 +23,8 @@ from reconciler.model import (
     ScalingRule,
     SeatBudget,
     SeatTier,
+    TelemetryQuery,
+    Tracking,
     UsageSettings,
     Webhook,
     normalize_email,
@@ -163,7 +165,11 @@ def build_usage(u: dict[str, Any]) -> UsageSettings:
             return default
         return Alert(float(a["threshold"]), tuple(a.get("notify", ())))
 
+    policy = u.get("policy", {})
     return UsageSettings(
+        tracking=build_tracking(u.get("tracking")),
+        policy_text=policy.get("text"),
+        policy_url=policy.get("url"),
         inactive_after_days=u.get("inactive_after_days", defaults.inactive_after_days),
         retention_days=u.get("retentionDays", defaults.retention_days),
         active_products=tuple(active.get("products", defaults.active_products)),
@@ -171,6 +177,26 @@ def build_usage(u: dict[str, Any]) -> UsageSettings:
         low_utilization=alert("lowUtilization", defaults.low_utilization),
         high_usage=alert("highUsage", defaults.high_usage),
         metrics=tuple(u.get("metrics", ())),
+    )
+
+
+def build_tracking(t: dict[str, Any] | None) -> Tracking | None:
+    """The guide's ``usage.tracking`` block, or ``None`` when org.yaml has none."""
+    if t is None:
+        return None
+    query = t.get("query")
+    return Tracking(
+        enabled=t.get("enabled", True),
+        endpoint=t.get("endpoint"),
+        protocol=t.get("protocol", "http/protobuf"),
+        events=t.get("events", True),
+        headers=MappingProxyType({str(k): str(v) for k, v in t.get("headers", {}).items()}),
+        headers_helper=t.get("headers_helper"),
+        export_interval_ms=t.get("export_interval_ms"),
+        resource_attributes=MappingProxyType(
+            {str(k): str(v) for k, v in t.get("resource_attributes", {}).items()}
+        ),
+        query=TelemetryQuery(query["url"], query.get("token_env")) if query else None,
     )
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from reconciler.model import ASSIGNABLE_ROLES, OrgType, Role, Team
 from reconciler.policy import messages as M
@@ -49,6 +51,7 @@ def check_org(org: OrgSettings, doc: Document) -> list[Finding]:
         elif hook.url:
             out.append(at(doc, ptr + "/url", M.WEBHOOK_URL_INLINE, "warning", name=name))
     out += _check_notify_targets(org, doc)
+    out += _check_tracking(org, doc)
     for i, raw in enumerate(doc.data.get("safety", {}).get("protected", ())):
         for msg, severity, fields in check_email(raw, org.allowed_domains)[1]:
             out.append(at(doc, f"/safety/protected/{i}", msg, severity, **fields))
@@ -58,6 +61,41 @@ def check_org(org: OrgSettings, doc: Document) -> list[Finding]:
             for msg, severity, fields in check_email(raw, None)[1]:
                 out.append(at(doc, f"/notifications/email/recipients/{name}/{i}", msg,
                               severity, **fields))
+    return out
+
+
+_SECRET_NAME = re.compile(r"auth|token|secret|passw|api[-_]?key|cookie|credential|session",
+                          re.IGNORECASE)
+_SECRET_VALUE = re.compile(r"^(bearer|basic|token|digest)\s+\S|^(sk|pk|ghp|xox[abp])[-_][\w-]{8,}",
+                           re.IGNORECASE)
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def looks_secret(name: str, value: str) -> bool:
+    """A header a settings document must not carry: named like a credential, or one."""
+    return bool(_SECRET_NAME.search(name) or _SECRET_VALUE.search(value.strip()))
+
+
+def _plain_http_off_host(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "http" and (parts.hostname or "") not in _LOOPBACK
+
+
+def _check_tracking(org: OrgSettings, doc: Document) -> list[Finding]:
+    t = org.usage.tracking
+    if t is None:
+        return []
+    out = [
+        at(doc, f"/usage/tracking/headers/{name}", M.TELEMETRY_SECRET_HEADER, header=name)
+        for name, value in t.headers.items()
+        if looks_secret(name, value)
+    ]
+    if t.endpoint and _plain_http_off_host(t.endpoint):
+        out.append(at(doc, "/usage/tracking/endpoint", M.TELEMETRY_PLAIN_HTTP,
+                      what="telemetry endpoint", url=t.endpoint))
+    if t.query and _plain_http_off_host(t.query.url):
+        out.append(at(doc, "/usage/tracking/query/url", M.TELEMETRY_PLAIN_HTTP,
+                      what="telemetry query URL", url=t.query.url))
     return out
 
 

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.model import Policy, Role
+from reconciler.model import Policy, Role, Tracking
 
 FEATURES: tuple[str, ...] = ("audit", "full_code_edit", "mentoring", "read_only", "suggestions")
 
@@ -70,11 +70,64 @@ class SettingsContext:
     org_uuid: str | None = None
     acceptable_use_url: str | None = None
     telemetry_endpoint: str | None = None
+    #: org.yaml ``usage.tracking``; ``None`` keeps the default telemetry env.
+    tracking: Tracking | None = None
+    #: org.yaml ``usage.policy.text``: the usage policy every seat user sees.
+    usage_policy: str | None = None
 
 
 def settings_context(policy: Policy) -> SettingsContext:
-    """The context a compiled policy provides (org name and, when known, its UUID)."""
-    return SettingsContext(org_name=policy.org_name, org_uuid=policy.org_uuid)
+    """The context a compiled policy provides: org name and UUID, tracking, usage policy."""
+    usage = policy.usage
+    return SettingsContext(
+        org_name=policy.org_name,
+        org_uuid=policy.org_uuid,
+        acceptable_use_url=usage.policy_url,
+        tracking=usage.tracking,
+        usage_policy=usage.policy_text,
+    )
+
+
+def telemetry_env(role: Role, ctx: SettingsContext) -> tuple[dict[str, str], str | None]:
+    """The ``env`` entries and ``otelHeadersHelper`` that make Claude Code export usage.
+
+    Without a ``tracking`` block telemetry is on with Claude Code's defaults (OTLP over
+    http/protobuf). With one, it follows org.yaml; ``enabled: false`` leaves the export
+    off. Credentials never appear here: headers with secrets come from the helper, which
+    runs on the member's machine (``rules.looks_secret`` refuses the rest at validate).
+    """
+    t = ctx.tracking
+    attributes = {"seatctl.role": role.key}
+    if t is None:
+        env = dict(TELEMETRY_ENV)
+        env["OTEL_RESOURCE_ATTRIBUTES"] = _attributes(attributes)
+        if ctx.telemetry_endpoint:
+            env["OTEL_EXPORTER_OTLP_ENDPOINT"] = ctx.telemetry_endpoint
+        return env, None
+    if not t.enabled:
+        return {"CLAUDE_CODE_ENABLE_TELEMETRY": "0"}, None
+    env = {
+        "CLAUDE_CODE_ENABLE_TELEMETRY": "1",
+        "OTEL_METRICS_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": t.protocol,
+        "OTEL_RESOURCE_ATTRIBUTES": _attributes({**t.resource_attributes, **attributes}),
+    }
+    if t.events:
+        env["OTEL_LOGS_EXPORTER"] = "otlp"
+    if t.endpoint:
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = t.endpoint
+    if t.headers:
+        env["OTEL_EXPORTER_OTLP_HEADERS"] = ",".join(
+            f"{k}={v}" for k, v in sorted(t.headers.items())
+        )
+    if t.export_interval_ms is not None:
+        env["OTEL_METRIC_EXPORT_INTERVAL"] = str(t.export_interval_ms)
+    return env, t.headers_helper
+
+
+def _attributes(pairs: Mapping[str, str]) -> str:
+    """OTEL_RESOURCE_ATTRIBUTES form: ``k=v`` pairs, comma-separated, sorted."""
+    return ",".join(f"{k}={v}" for k, v in sorted(pairs.items()))
 
 
 def is_read_only(role: Role) -> bool:
@@ -101,11 +154,16 @@ def _announcement(role: Role, ctx: SettingsContext) -> str:
     )
 
 
+def announcements(role: Role, ctx: SettingsContext) -> list[str]:
+    """What a member of ``role`` sees at startup: the seat, the usage policy, the role's lines."""
+    lines = [_announcement(role, ctx)]
+    if ctx.usage_policy:
+        lines.append(ctx.usage_policy)
+    return lines + list(role.announcements)
+
+
 def _base_document(role: Role, ctx: SettingsContext) -> dict[str, Any]:
-    env = dict(TELEMETRY_ENV)
-    env["OTEL_RESOURCE_ATTRIBUTES"] = f"seatctl.role={role.key}"
-    if ctx.telemetry_endpoint:
-        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = ctx.telemetry_endpoint
+    env, helper = telemetry_env(role, ctx)
     doc: dict[str, Any] = {
         "permissions": {
             "allow": list(READ_TOOLS),
@@ -117,8 +175,10 @@ def _base_document(role: Role, ctx: SettingsContext) -> dict[str, Any]:
         "env": env,
         "availableModels": list(BASE_MODELS),
         "forceLoginMethod": "claudeai",
-        "companyAnnouncements": [_announcement(role, ctx)],
+        "companyAnnouncements": announcements(role, ctx),
     }
+    if helper:
+        doc["otelHeadersHelper"] = helper
     if ctx.org_uuid:
         doc["forceLoginOrgUUID"] = ctx.org_uuid
     return doc
