@@ -11,8 +11,10 @@ options and plumbing they share.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import pathlib
+from typing import TYPE_CHECKING
 
 import click
 
@@ -32,6 +34,12 @@ from reconciler.usage.period import month_period, parse_period
 from reconciler.usage.render import Format, View
 from reconciler.usage.reports import BY_CHOICES, By
 from reconciler.usage.store import UsageStore
+
+if TYPE_CHECKING:
+    from reconciler.model import Policy, TelemetryQuery
+    from reconciler.usage.render import Table
+    from reconciler.usage.sync import SyncReport
+    from reconciler.usage.telemetry import TelemetrySync
 from reconciler.usage.views import (
     chargeback_view,
     inactive_view,
@@ -90,8 +98,34 @@ def sync_cmd(
             revise_days=revise_days,
             retention_days=policy.usage.retention_days,
         )
-    emit(sync_view(report), fmt)
+    view = sync_view(report)
+    tracking = policy.usage.tracking
+    if tracking is not None and tracking.query is not None:
+        measured, table = _sync_telemetry(policy, tracking.query, db, report, since=since,
+                                          today=day, revise_days=revise_days)
+        view = dataclasses.replace(view, tables=(*view.tables, table),
+                                   notes=(*view.notes, measured.describe()))
+    emit(view, fmt)
     return 0
+
+
+def _sync_telemetry(policy: Policy, query: TelemetryQuery, db: str, report: SyncReport, *,
+                    since: dt.date | None, today: dt.date, revise_days: int
+                    ) -> tuple[TelemetrySync, Table]:
+    """Measured usage for the analytics' window (or the last ``revise_days`` when the
+    analytics were up to date): telemetry arrives late and is revised like them."""
+    from reconciler.providers.prometheus import PrometheusReader
+    from reconciler.usage.telemetry import TelemetryStore, hours_per_member, sync_telemetry
+    from reconciler.usage.views import measured_hours_table
+
+    end = today - dt.timedelta(days=1)
+    start = since or report.start or today - dt.timedelta(days=max(revise_days, 1))
+    start = max(start, report.retention_start)
+    with PrometheusReader(query) as reader, TelemetryStore(db) as store:
+        done = sync_telemetry(reader, store, start=start, end=end,
+                              retention_start=report.retention_start)
+        rows = store.rows(start, end, "active_seconds")
+    return done, measured_hours_table(hours_per_member(policy.assignments, rows))
 
 
 @usage.command("report")

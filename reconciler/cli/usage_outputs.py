@@ -60,7 +60,10 @@ def alerts_cmd(
     notify_request: NotifyRequest,
     fmt: Format,
 ) -> int:
-    """Low utilisation, high usage, estimated hours over a role's max; exit 2 if any."""
+    """Low utilisation, high usage, hours over a role's max (measured where telemetry
+    exists, else estimated); exit 2 if any."""
+    from reconciler.usage.telemetry import measured_hours
+
     day = today_or_now(today, sandbox, demo)
     policy = load(policy_dir)
     span = parse_period(period, day)
@@ -71,6 +74,7 @@ def alerts_cmd(
             period=span,
             session_hours=session_hours,
             live=live_state(policy, path, read_live),
+            measured=measured_hours(db, span.start, span.end),
         )
     shown = f"{span} ({span.days} days)"
     active = service.active_definition(policy).describe()

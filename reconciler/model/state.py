@@ -220,6 +220,20 @@ class OrgState:
 
 
 @dataclass(frozen=True, slots=True)
+class TelemetryDay:
+    """One member's measured value of one telemetry measure on one UTC day.
+
+    Measures (``providers.prometheus.MEASURES``) come from Claude Code's own
+    OpenTelemetry counters, so unlike ``UserActivity`` they include active time.
+    """
+
+    email: str
+    day: dt.date
+    measure: str
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
 class UserActivity:
     """One member's activity on one UTC day (``/v1/organizations/analytics/users``).
 

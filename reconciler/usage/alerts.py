@@ -16,7 +16,7 @@ Pure: report rows, roster and per-day sessions in, ``Alert`` values out.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -86,28 +86,40 @@ def hours_alerts(
     daily_sessions: Iterable[tuple[str, dt.date, int]],
     *,
     session_hours: float = DEFAULT_SESSION_HOURS,
+    measured: Mapping[tuple[str, dt.date], float] | None = None,
 ) -> list[Alert]:
-    """Members whose estimated hours (sessions × session_hours) exceed their role's max."""
+    """Members whose hours on a day exceed their role's max.
+
+    A member-day with telemetry (``measured``: Claude Code's active time, in hours) is
+    judged on it; any other day on sessions × ``session_hours``, labelled estimated.
+    """
     caps = {h.email: h.max_daily_hours for h in roster if h.max_daily_hours is not None}
-    over: dict[str, list[float]] = {}
-    for email, _day, sessions in daily_sessions:
+    measured = measured or {}
+    days: dict[tuple[str, dt.date], tuple[float, bool]] = {}
+    for (email, day), hours in measured.items():
+        days[email, day] = (hours, False)
+    for email, day, sessions in daily_sessions:
+        days.setdefault((email, day), (sessions * session_hours, True))
+    over: dict[str, list[tuple[float, bool]]] = {}
+    for (email, _day), (hours, estimated) in days.items():
         cap = caps.get(email)
-        if cap is not None and sessions * session_hours > cap:
-            over.setdefault(email, []).append(sessions * session_hours)
+        if cap is not None and hours > cap:
+            over.setdefault(email, []).append((hours, estimated))
     out = []
     for email in sorted(over):
-        worst = max(over[email])
+        worst, estimated = max(over[email])
         cap = caps[email]
+        how = (f"estimated: sessions × {session_hours:g} h; no telemetry for that day"
+               if estimated else "measured: Claude Code active time")
         out.append(
             Alert(
                 "max_daily_hours",
                 email,
-                worst,
+                round(worst, 2),
                 cap,
-                f"{email}: estimated {worst:g} h on {len(over[email])} day(s), role max "
-                f"{cap:g} h (estimated: sessions × {session_hours:g} h; analytics carry "
-                "no hours)",
-                estimated=True,
+                f"{email}: {worst:.1f} h on {len(over[email])} day(s), role max {cap:g} h "
+                f"({how})",
+                estimated=estimated,
             )
         )
     return out
@@ -120,16 +132,23 @@ def evaluate_alerts(
     daily_sessions: Iterable[tuple[str, dt.date, int]],
     *,
     session_hours: float = DEFAULT_SESSION_HOURS,
+    measured: Mapping[tuple[str, dt.date], float] | None = None,
 ) -> AlertReport:
     """Every alert for the period, plus notes on what could not be checked."""
     holders = list(roster)
     alerts = team_alerts(policy, team_rows) + hours_alerts(
-        holders, daily_sessions, session_hours=session_hours
+        holders, daily_sessions, session_hours=session_hours, measured=measured
     )
-    notes = [
-        f"max daily hours are estimated as sessions per day × {session_hours:g} h: "
-        "the analytics carry no hours",
-    ]
+    if measured:
+        notes = [
+            "max daily hours are measured from Claude Code's telemetry (active time) "
+            f"where a member has it, else estimated as sessions × {session_hours:g} h",
+        ]
+    else:
+        notes = [
+            f"max daily hours are estimated as sessions per day × {session_hours:g} h: "
+            "the analytics carry no hours (set usage.tracking.query to measure them)",
+        ]
     capped = [t.name for t in policy.teams.values() if t.monthly_spend_cap_cents is not None]
     capped += [r.key for r in policy.roles.values() if r.monthly_spend_cap_cents is not None]
     if capped:

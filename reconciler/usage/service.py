@@ -12,6 +12,7 @@ everyone is idle.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reconciler.errors import ConfigError
@@ -113,6 +114,7 @@ def run_alerts(
     period: Period,
     session_hours: float = DEFAULT_SESSION_HOURS,
     live: OrgState | None = None,
+    measured: Mapping[tuple[str, dt.date], float] | None = None,
 ) -> AlertRun:
     if session_hours <= 0:
         raise ConfigError("--session-hours must be positive", hint="e.g. --session-hours 1")
@@ -120,7 +122,8 @@ def run_alerts(
     roster = build_roster(policy, live)
     floor = min_sessions_to_alert(roster, session_hours)
     sessions = store.daily_sessions(period.start, period.end, floor)
-    report = evaluate_alerts(policy, teams.rows, roster, sessions, session_hours=session_hours)
+    report = evaluate_alerts(policy, teams.rows, roster, sessions,
+                             session_hours=session_hours, measured=measured)
     return AlertRun(report, teams)
 
 

@@ -8,6 +8,7 @@ from reconciler.usage.inactive import InactiveReport
 from reconciler.usage.render import Column, Table, View
 from reconciler.usage.reports import ReportRow, UsageReport
 from reconciler.usage.sync import SyncReport
+from reconciler.usage.telemetry import MeasuredHours
 
 _METRICS: tuple[Column, ...] = (
     Column("seats", "seats", "int"),
@@ -240,3 +241,15 @@ def sync_view(report: SyncReport) -> View:
 def _usd(cents: int) -> str:
     whole, frac = divmod(cents, 100)
     return f"${whole:,}.{frac:02d}"
+
+
+def measured_hours_table(rows: list[MeasuredHours]) -> Table:
+    """Per member, the active hours Claude Code's telemetry measured in the sync window."""
+    cols = (
+        Column("team", "team"),
+        Column("email", "member"),
+        Column("active_hours", "active hours (measured)", "float"),
+        Column("days", "days measured", "int"),
+    )
+    return Table("telemetry", "Measured active hours", cols,
+                 tuple((m.team, m.email, m.hours, m.days) for m in rows))
