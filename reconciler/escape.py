@@ -39,7 +39,9 @@ __all__ = [
 # C0, DEL, C1, the Unicode line/paragraph separators and the bidi controls (Trojan Source).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]~|#<>!])")
+# ``< >`` are not here: they become entities below (a backslash before "&lt;" would
+# escape its "&" and show the entity as text).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]~|#!])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _STEM_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -59,3 +59,8 @@ def test_file_stem_is_one_safe_component(name: str, tmp_path: Path) -> None:
 def test_confined_path_refuses_escape(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         escape.confined_path(tmp_path, "..", "x")
+
+
+def test_markdown_shows_angle_brackets_once() -> None:
+    """``<`` becomes ``&lt;`` without a backslash (``\\&lt;`` would show the entity)."""
+    assert escape.markdown("<b>") == "&lt;b&gt;"
