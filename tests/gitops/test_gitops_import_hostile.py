@@ -82,12 +82,15 @@ def test_group_name_that_is_a_path_does_not_crash_the_cli(tmp_path: pathlib.Path
     store = SandboxStore(str(db))
     try:
         seed_demo(store, DEMO_DATE)
-        _rename_groups(store, {"team-backend": "../../../x", "team-frontend": "a/b"})
+        _rename_groups(store, {"team-backend": "../../../x", "team-frontend": "a/b",
+                               "team-platform": "plat\x1b]8;;http://evil\x07form\r"})
     finally:
         store.close()
     res = run_cli("import", "--out", str(out), "--sandbox", str(db))
     assert res.exit_code == 0, res.stderr
     assert "Traceback" not in res.stderr
+    assert not any(c in res.stdout + res.stderr for c in "\x1b\x07\r")  # shown, not run
+    assert "\\x1b" in res.stderr or "\\u001b" in res.stderr
     assert all(out.resolve() in p.resolve().parents for p in _all_files(tmp_path / "work"))
     assert not (tmp_path / "x.yaml").exists() and not (tmp_path / "work" / "x.yaml").exists()
     assert len(list((out / "teams").iterdir())) == 3
