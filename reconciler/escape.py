@@ -28,6 +28,7 @@ __all__ = [
     "confined_path",
     "csv_cell",
     "file_stem",
+    "first_control",
     "html",
     "markdown",
     "markdown_code",
@@ -44,6 +45,15 @@ _CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]~|#!])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _STEM_BAD = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def first_control(value: str, *, newline_ok: bool = False) -> str | None:
+    """The first character ``terminal`` would have to make visible, or ``None``: for
+    validators that refuse such text at the door instead of escaping it later."""
+    for match in _CONTROL_ALL.finditer(value):
+        if not (newline_ok and match.group() == "\n"):
+            return match.group()
+    return None
 
 
 def _visible(match: re.Match[str]) -> str:

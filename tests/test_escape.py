@@ -64,3 +64,12 @@ def test_confined_path_refuses_escape(tmp_path: Path) -> None:
 def test_markdown_shows_angle_brackets_once() -> None:
     """``<`` becomes ``&lt;`` without a backslash (``\\&lt;`` would show the entity)."""
     assert escape.markdown("<b>") == "&lt;b&gt;"
+
+
+def test_first_control_finds_what_terminal_would_escape() -> None:
+    assert escape.first_control("ok name") is None
+    assert escape.first_control("a\x1b]8;;x\x07") == "\x1b"
+    assert escape.first_control("two\nlines") == "\n"
+    assert escape.first_control("two\nlines", newline_ok=True) is None
+    assert escape.first_control("tab\there", newline_ok=True) == "\t"
+    assert escape.first_control("bidi\u202e") == "\u202e"

@@ -10,17 +10,13 @@ free-text fields people write paragraphs in (``description``, ``note``).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from reconciler.escape import first_control
 from reconciler.policy import messages as M
 from reconciler.policy.findings import Finding
 from reconciler.policy.schema import where
 
-#: C0 (tab included), DEL, C1, the Unicode line/paragraph separators and bidi controls.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e"
-                                  r"\u2066-\u2069]")
 #: Free text where a paragraph break is fine.
 PARAGRAPH_KEYS = frozenset({"description", "note"})
 #: Bytes without which no such character can reach a value: an escape, a block scalar,
@@ -44,13 +40,13 @@ def control_findings(data: Any, doc: str) -> list[Finding]:
 def _walk(value: Any, path: list[Any], doc: str, out: list[Finding], *,
           paragraph: bool) -> None:
     if isinstance(value, str):
-        match = (_CONTROL_BUT_NEWLINE if paragraph else _CONTROL).search(value)
-        if match is not None:
-            out.append(_finding(doc, path, match.group()))
+        char = first_control(value, newline_ok=paragraph)
+        if char is not None:
+            out.append(_finding(doc, path, char))
     elif isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(key, str) and (m := _CONTROL.search(key)) is not None:
-                out.append(_finding(doc, [*path, key], m.group()))
+            if isinstance(key, str) and (char := first_control(key)) is not None:
+                out.append(_finding(doc, [*path, key], char))
                 continue
             _walk(item, [*path, key], doc, out, paragraph=key in PARAGRAPH_KEYS)
     elif isinstance(value, list):
