@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,39 @@ def test_first_control_finds_what_terminal_would_escape() -> None:
     assert escape.first_control("two\nlines", newline_ok=True) is None
     assert escape.first_control("tab\there", newline_ok=True) == "\t"
     assert escape.first_control("bidi\u202e") == "\u202e"
+
+
+# --- properties: whatever the text, each medium's dangerous characters do not survive ---
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_HOSTILE = st.text(alphabet=st.one_of(
+    st.sampled_from(list("<>&|`*_~[]#!@=+-:/\\.\n\r\t\x1b\x07\x00\x7f\x85\u2028\u202e\u2066 ")),
+    st.characters()), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_HOSTILE)
+def test_every_medium_neutralises_any_text(value: str) -> None:
+    assert escape.first_control(escape.terminal(value)) is None
+    md = escape.markdown(value)
+    assert "\n" not in md and "@" not in md and "<" not in md and "://" not in md
+    assert "|" not in md.replace("\\|", "")
+    code = escape.markdown_code(value)
+    assert code == "" or (code.count("</code>") == 1 and "|" not in code and "`" not in code)
+    assert not re.search(r"[<>]", escape.slack_text(value))
+    assert not re.search(r"[<>]|@(?!\u200b)", escape.slack_mrkdwn(value))
+    assert "<" not in escape.html(value) and '"' not in escape.html(value)
+    cell = str(escape.csv_cell(value))
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_HOSTILE)
+def test_file_stem_is_always_one_confined_component(value: str) -> None:
+    stem = escape.file_stem(value)
+    assert stem and "/" not in stem and "\\" not in stem and not stem.startswith(".")
+    assert ".." not in stem and len(stem) <= 100
+    root = Path("/tmp/seatctl-escape-root")
+    assert escape.confined_path(root, stem + ".yaml").parent == root.resolve()

@@ -146,3 +146,33 @@ def test_reading_back_markdown_gives_raw_text_once() -> None:
     assert msg.blocks[1].lines == ("note <b>",)
     text = from_text("Head", "Head\nline\nGroup:\n  a: b\nnote: n\n")
     assert [b.kind for b in text.blocks] == ["text", "heading", "pre", "note"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from reconciler import escape  # noqa: E402
+
+_NAMES = st.text(alphabet=st.one_of(st.sampled_from(list("<>&|`*_!@#:/\n\r\x1b\x07 ")),
+                                    st.characters()), min_size=1, max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_NAMES, _NAMES)
+def test_any_name_arrives_inert_in_slack_and_email(target: str, detail: str) -> None:
+    """Whatever a live name holds, as the renderers put it in text and Markdown: no
+    Slack control sequence (``<…>``) in any string of the payload, no tag in the HTML
+    but ours."""
+    text = f"Org: drift\nChanged outside (1):\n  {escape.terminal(target)}: " \
+           f"{escape.terminal(detail)}\n"
+    md = ("## Changed outside (1)\n\n| target | difference |\n|---|---|\n"
+          f"| {escape.markdown_code(target)} | {escape.markdown(detail)} |\n")
+    for markdown in (None, md):
+        payload = build_payload("Org: drift", text, markdown=markdown)
+        assert not any(re.search(r"[<>]", s) for s in _strings(payload))
+        page = build_message("s@corp.example", ["a@corp.example"], "Org: drift", text,
+                             markdown=markdown).get_body(("html",))
+        assert page is not None
+        tags = set(re.findall(r"</?([a-zA-Z0-9!]+)", page.get_content()))
+        assert tags <= {"!DOCTYPE", "html", "head", "meta", "title", "body", "h2", "h3",
+                        "p", "br", "em", "pre", "table", "tr", "th", "td"}
