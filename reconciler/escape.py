@@ -37,9 +37,13 @@ __all__ = [
     "terminal",
 ]
 
-# C0, DEL, C1, the Unicode line/paragraph separators and the bidi controls (Trojan Source).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# C0, DEL, C1, the Unicode line/paragraph separators, the bidi controls (Trojan Source)
+# and lone surrogates (a JSON "\ud800" from the API: no UTF-8 encoder accepts it, so an
+# email or a file holding one would fail to be written at all).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                      r"\ud800-\udfff]")
+_CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                          r"\ud800-\udfff]")
 # ``< >`` are not here: they become entities below (a backslash before "&lt;" would
 # escape its "&" and show the entity as text).
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]~|#!])")

@@ -110,3 +110,11 @@ def test_file_stem_is_always_one_confined_component(value: str) -> None:
     assert ".." not in stem and len(stem) <= 100
     root = Path("/tmp/seatctl-escape-root")
     assert escape.confined_path(root, stem + ".yaml").parent == root.resolve()
+
+
+def test_lone_surrogates_are_made_visible() -> None:
+    """A JSON ``"\\ud800"`` from the API cannot be encoded: shown, never passed on."""
+    for medium in (escape.terminal, escape.markdown, escape.html, escape.slack_text):
+        out = medium("a\ud800b")
+        assert "\ud800" not in out and "\\ud800" in out
+        out.encode("utf-8")
