@@ -145,3 +145,12 @@ def test_both_schema_copies_state_the_same_limits() -> None:
         packaged = json.loads((ROOT / "reconciler" / "schemas" / f"{kind}.schema.json")
                               .read_text())
         assert repo == packaged
+
+
+def test_validate_shows_a_hostile_file_name_without_running_it(tmp_path: Path) -> None:
+    root = acme_copy(tmp_path)
+    (root / "teams" / "evil\x1b]8;;x\x07\r.yaml").write_text("name: [\n")
+    res = run_cli("validate", str(root), "--at", TODAY.isoformat())
+    assert res.exit_code == 1
+    assert not any(c in res.stdout for c in "\x1b\x07\r")
+    assert "evil\\u001b]8;;x\\u0007\\u000d.yaml" in res.stdout
