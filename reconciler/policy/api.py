@@ -87,6 +87,8 @@ def _team_files(root: Path) -> tuple[list[str], list[Finding]]:
     names: list[str] = []
     findings: list[Finding] = []
     inside = root.resolve()
+    if teams.is_symlink() and not _within(teams, inside):
+        return [], [_file_finding(teams, M.SYMLINK_OUTSIDE, what="teams/")]
     with os.scandir(teams) as it:
         for e in it:
             suffix = _suffix(e.name)

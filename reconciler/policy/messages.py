@@ -83,7 +83,7 @@ CONTROL_ESCAPE = Msg(
 )
 SYMLINK_OUTSIDE = Msg(
     "file.symlink",
-    "{what} is a symbolic link to a file outside the policy directory; not read",
+    "{what} is a symbolic link that leads outside the policy directory; not read",
     "copy the file into the policy directory, or link only to files inside it",
 )
 TEAM_FILE_SUFFIX = Msg(

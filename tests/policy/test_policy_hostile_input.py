@@ -154,3 +154,11 @@ def test_validate_shows_a_hostile_file_name_without_running_it(tmp_path: Path) -
     assert res.exit_code == 1
     assert not any(c in res.stdout for c in "\x1b\x07\r")
     assert "evil\\u001b]8;;x\\u0007\\u000d.yaml" in res.stdout
+
+
+def test_teams_directory_linked_outside_is_refused(tmp_path: Path) -> None:
+    root = acme_copy(tmp_path)
+    (root / "teams").rename(tmp_path / "elsewhere")
+    (root / "teams").symlink_to(tmp_path / "elsewhere")
+    (f,) = _errors(root, "file.symlink")
+    assert f.file.endswith("teams") and "teams/" in f.message
