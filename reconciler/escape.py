@@ -28,6 +28,7 @@ __all__ = [
     "confined_path",
     "csv_cell",
     "file_stem",
+    "first_control",
     "html",
     "markdown",
     "markdown_code",
@@ -36,12 +37,27 @@ __all__ = [
     "terminal",
 ]
 
-# C0, DEL, C1, the Unicode line/paragraph separators and the bidi controls (Trojan Source).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]~|#<>!])")
+# C0, DEL, C1, the Unicode line/paragraph separators, the bidi controls (Trojan Source)
+# and lone surrogates (a JSON "\ud800" from the API: no UTF-8 encoder accepts it, so an
+# email or a file holding one would fail to be written at all).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                      r"\ud800-\udfff]")
+_CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                          r"\ud800-\udfff]")
+# ``< >`` are not here: they become entities below (a backslash before "&lt;" would
+# escape its "&" and show the entity as text).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]~|#!])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _STEM_BAD = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def first_control(value: str, *, newline_ok: bool = False) -> str | None:
+    """The first character ``terminal`` would have to make visible, or ``None``: for
+    validators that refuse such text at the door instead of escaping it later."""
+    for match in _CONTROL_ALL.finditer(value):
+        if not (newline_ok and match.group() == "\n"):
+            return match.group()
+    return None
 
 
 def _visible(match: re.Match[str]) -> str:

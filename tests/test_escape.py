@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,61 @@ def test_file_stem_is_one_safe_component(name: str, tmp_path: Path) -> None:
 def test_confined_path_refuses_escape(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         escape.confined_path(tmp_path, "..", "x")
+
+
+def test_markdown_shows_angle_brackets_once() -> None:
+    """``<`` becomes ``&lt;`` without a backslash (``\\&lt;`` would show the entity)."""
+    assert escape.markdown("<b>") == "&lt;b&gt;"
+
+
+def test_first_control_finds_what_terminal_would_escape() -> None:
+    assert escape.first_control("ok name") is None
+    assert escape.first_control("a\x1b]8;;x\x07") == "\x1b"
+    assert escape.first_control("two\nlines") == "\n"
+    assert escape.first_control("two\nlines", newline_ok=True) is None
+    assert escape.first_control("tab\there", newline_ok=True) == "\t"
+    assert escape.first_control("bidi\u202e") == "\u202e"
+
+
+# --- properties: whatever the text, each medium's dangerous characters do not survive ---
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_HOSTILE = st.text(alphabet=st.one_of(
+    st.sampled_from(list("<>&|`*_~[]#!@=+-:/\\.\n\r\t\x1b\x07\x00\x7f\x85\u2028\u202e\u2066 ")),
+    st.characters()), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_HOSTILE)
+def test_every_medium_neutralises_any_text(value: str) -> None:
+    assert escape.first_control(escape.terminal(value)) is None
+    md = escape.markdown(value)
+    assert "\n" not in md and "@" not in md and "<" not in md and "://" not in md
+    assert "|" not in md.replace("\\|", "")
+    code = escape.markdown_code(value)
+    assert code == "" or (code.count("</code>") == 1 and "|" not in code and "`" not in code)
+    assert not re.search(r"[<>]", escape.slack_text(value))
+    assert not re.search(r"[<>]|@(?!\u200b)", escape.slack_mrkdwn(value))
+    assert "<" not in escape.html(value) and '"' not in escape.html(value)
+    cell = str(escape.csv_cell(value))
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_HOSTILE)
+def test_file_stem_is_always_one_confined_component(value: str) -> None:
+    stem = escape.file_stem(value)
+    assert stem and "/" not in stem and "\\" not in stem and not stem.startswith(".")
+    assert ".." not in stem and len(stem) <= 100
+    root = Path("/tmp/seatctl-escape-root")
+    assert escape.confined_path(root, stem + ".yaml").parent == root.resolve()
+
+
+def test_lone_surrogates_are_made_visible() -> None:
+    """A JSON ``"\\ud800"`` from the API cannot be encoded: shown, never passed on."""
+    for medium in (escape.terminal, escape.markdown, escape.html, escape.slack_text):
+        out = medium("a\ud800b")
+        assert "\ud800" not in out and "\\ud800" in out
+        out.encode("utf-8")

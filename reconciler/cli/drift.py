@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import click
 
+from reconciler import escape
 from reconciler.cli.demo import org_clock
 from reconciler.cli.notifying import (
     NotifyRequest,
@@ -102,7 +103,7 @@ def drift(policy_dir: pathlib.Path, fmt: str, notify_request: NotifyRequest,
         report = detect_drift(policy, provider, at=now.date(), now=now, last=last)
         notes = list(getattr(provider, "notes", []))
     for note in notes:
-        click.echo(f"info: {note}", err=True)
+        click.echo(f"info: {escape.terminal(note)}", err=True)
     click.echo(render_drift(report, fmt), nl=False)
     subject, text = headline(report), render_drift(report, "text")
     markdown = render_drift_markdown(report)

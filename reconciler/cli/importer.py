@@ -12,6 +12,7 @@ import pathlib
 
 import click
 
+from reconciler import escape
 from reconciler.errors import ConfigError
 from reconciler.model import (
     OrgState,
@@ -69,7 +70,7 @@ def import_cmd(out: pathlib.Path, org_type: str, key_env: str, sandbox: str | No
     for path in write_policy(policy, out):
         click.echo(f"wrote {path}")
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {escape.terminal(warning)}", err=True)
     click.echo(f"note: placeholders in {out / 'org.yaml'}: seat tier prices are 0 and "
                f"purchased seats ({policy.budget.purchased_seats}) are the seats held plus "
                "12.5%; set both from your contract", err=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from reconciler import escape
 from reconciler.model import Policy
 from reconciler.policy import ValidationResult, validate_policy
 from reconciler.policy.api import MAX_FILES
@@ -37,7 +38,8 @@ EXTRA_CHECKS = (settings_findings,)
 
 
 def render_text(result: ValidationResult, root: str) -> str:
-    lines = [str(f) for f in result.findings]
+    # a file name or a value from the policy is text from outside: shown, never run
+    lines = [escape.terminal(f) for f in result.findings]
     errors, warnings = len(result.errors), len(result.warnings)
     if result.policy is not None:
         p = result.policy

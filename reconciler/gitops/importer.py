@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from reconciler.escape import file_stem
 from reconciler.model import (
     PROTECTED_ROLES,
     Assignment,
@@ -67,9 +68,27 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "role"
 
 
+#: A team name the policy schema accepts (team.schema.json ``name``).
+_TEAM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+#: A group name the policy schema accepts (team.schema.json ``group``).
+_GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$")
+
+
 def _team_name(group: str, taken: set[str]) -> str:
-    name = group.removeprefix("team-") or group
-    return name if name not in taken else group
+    """A team name for a live group: the group's own name without ``team-`` when the
+    schema accepts it, otherwise a slug of it (a live name is data: it also names a
+    file). Clashes get ``-2``, ``-3``… in the sorted order of the groups, so the same
+    org always imports to the same names."""
+    for candidate in (group.removeprefix("team-") or group, group):
+        if _TEAM_NAME.match(candidate) and candidate not in taken:
+            return candidate
+    base = file_stem(group.removeprefix("team-"), fallback="team").lower()
+    base = re.sub(r"[^a-z0-9_-]+", "-", base).strip("-_") or "team"
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    return name
 
 
 def _colour(groups: list[str], links: dict[str, set[str]]) -> dict[str, int] | None:
@@ -171,6 +190,11 @@ def import_policy(live: OrgState) -> ImportResult:
     for g in sorted(set(direct) - role_groups):
         team_name[g] = _team_name(g, taken)
         taken.add(team_name[g])
+        if not _GROUP_NAME.match(g):
+            warnings.append(f"group {g!r} has a name a policy cannot hold (letters, digits, "
+                            f"space, '._-', at most 128): imported as team "
+                            f"{team_name[g]!r}; rename the group in the console, then "
+                            "set `group` in its team file")
     assignable_default = "user"
     assignments: dict[str, Assignment] = {}
     team_members: dict[str, list[str]] = {}

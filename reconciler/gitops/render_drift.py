@@ -1,13 +1,16 @@
 """Text, Markdown, JSON and Slack views of a ``DriftReport``.
 
-Names from the live API (emails, group names) go into code spans in Markdown, so a
-crafted name cannot inject mentions or a fake "in sync" banner (S7).
+Names from the live API (emails, group names) go into code spans in Markdown
+(``escape.markdown_code``), so a crafted name cannot inject mentions or a fake "in
+sync" banner (S7); the text view shows them through ``escape.terminal``, so OSC, BEL,
+CR and ESC are visible instead of forging a line or a hyperlink.
 """
 
 from __future__ import annotations
 
 import json
 
+from reconciler import escape
 from reconciler.gitops.drift import CAUSE_TITLES, CAUSES, DriftReport
 from reconciler.gitops.render_policy_diff import code
 
@@ -39,7 +42,7 @@ def render_drift_text(report: DriftReport) -> str:
         lines.append(f"{CAUSE_TITLES[cause]} ({len(items)}):")
         lines += [f"  {i.target}: {i.detail}" for i in items]
     lines += [f"note: {n}" for n in report.notes]
-    return "\n".join(lines) + "\n"
+    return "\n".join(escape.terminal(line) for line in lines) + "\n"
 
 
 def render_drift_markdown(report: DriftReport) -> str:
@@ -58,7 +61,7 @@ def render_drift_markdown(report: DriftReport) -> str:
                   "|---|---|"]
         lines += [f"| {code(i.target)} | {code(i.detail)} |" for i in items]
         lines.append("")
-    lines += [f"> {n}" for n in report.notes]
+    lines += [f"> {escape.markdown(n)}" for n in report.notes]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -1,8 +1,9 @@
 """Text and Markdown views of a ``PolicyDiff`` (the top of the pull-request comment).
 
 One view model (``headlines`` + tables), two renderers. Every name that came from a
-file is put in a code span with backticks and pipes neutralised, so a team or email
-cannot inject Markdown, mentions or a fake banner into the comment (S7).
+file is put in a code span by ``escape.markdown_code`` (Markdown) or shown through
+``escape.terminal`` (text), so a team or email cannot inject Markdown, mentions, a
+fake banner or terminal escapes (S7).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import pathlib
 
+from reconciler import escape
 from reconciler.gitops.policy_diff import MemberDelta, PolicyDiff
 
 
@@ -22,10 +24,8 @@ def money(cents: int, *, signed: bool = False) -> str:
     return f"{sign}{body}"
 
 
-def code(text: str) -> str:
-    """A safe inline code span for untrusted text."""
-    clean = text.replace("`", "'").replace("|", "/").replace("\n", " ").replace("\r", " ")
-    return f"`{clean}`"
+#: A safe inline code span for untrusted text (one escaper per medium).
+code = escape.markdown_code
 
 
 def headlines(diff: PolicyDiff) -> list[str]:
@@ -90,7 +90,7 @@ def render_policy_diff_text(diff: PolicyDiff) -> str:
         lines.append("Settings:")
         lines += [f"  {s.path}: {s.before!r} → {s.after!r}" for s in diff.settings]
     lines.append(f"Net seat cost: {money(diff.monthly_delta_cents, signed=True)}/month")
-    return "\n".join(lines) + "\n"
+    return "\n".join(escape.terminal(line) for line in lines) + "\n"
 
 
 def render_policy_diff_markdown(diff: PolicyDiff) -> str:
@@ -98,7 +98,7 @@ def render_policy_diff_markdown(diff: PolicyDiff) -> str:
     if diff.empty:
         lines.append("No changes to teams, members or settings.")
         return "\n".join(lines) + "\n"
-    lines += [f"- **{h}**" for h in headlines(diff)]
+    lines += [f"- **{escape.markdown(h)}**" for h in headlines(diff)]
     lines.append("")
     changed = [t for t in diff.teams if t.changed]
     if changed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reconciler import escape
 from reconciler.gitops.render_policy_diff import code, money
 from reconciler.gitops.review import MonthlyReview
 from reconciler.usage.reports import UsageReport
@@ -44,7 +45,7 @@ def render_review_markdown(review: MonthlyReview) -> str:
                   "|---|---|---|---:|---:|"]
         for s in inactive.seats:
             days = "–" if s.days_inactive is None else str(s.days_inactive)
-            lines.append(f"| {code(s.email)} | {code(s.team)} | {s.tier} | "
+            lines.append(f"| {code(s.email)} | {code(s.team)} | {escape.markdown(s.tier)} | "
                          f"{money(s.monthly_price_cents)} | {days} |")
         lines += ["", f"Reclaiming them saves **{money(inactive.monthly_savings_cents)}/month** "
                       f"(from {inactive.next_billing_date}; {inactive.billing_rule}).", ""]
@@ -52,9 +53,9 @@ def render_review_markdown(review: MonthlyReview) -> str:
         lines += ["None.", ""]
     alerts = review.alerts
     lines += [f"## Alerts fired ({len(alerts.alerts)})", ""]
-    lines += [f"- **{a.kind.replace('_', ' ')}** {code(a.target)}: {a.message}"
+    lines += [f"- **{a.kind.replace('_', ' ')}** {code(a.target)}: {escape.markdown(a.message)}"
               for a in alerts.alerts] or ["None."]
-    lines += [f"- _note: {n}_" for n in alerts.notes]
+    lines += [f"- _note: {escape.markdown(n)}_" for n in alerts.notes]
     lines.append("")
     lines += [f"## Policy changes merged ({len(review.changes)})", ""]
     lines += [f"- {c.committed_at:%Y-%m-%d} `{c.sha[:7]}` {code(c.subject)} "
@@ -76,5 +77,5 @@ def render_review_markdown(review: MonthlyReview) -> str:
             f"({money(fc.monthly_delta_cents * 12, signed=True)}/year)",
         ]
     lines.append("")
-    lines += [f"> {n}" for n in review.notes]
+    lines += [f"> {escape.markdown(n)}" for n in review.notes]
     return "\n".join(lines).rstrip() + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from reconciler import escape
 from reconciler.gitops.render_policy_diff import code, money
 from reconciler.gitops.status import OrgStatus
 
@@ -88,12 +89,12 @@ def _rows(s: OrgStatus) -> list[tuple[str, str]]:
 def render_status_text(s: OrgStatus) -> str:
     rows = _rows(s)
     width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows) + "\n"
+    return "\n".join(f"{k:<{width}}  {escape.terminal(v)}" for k, v in rows) + "\n"
 
 
 def render_status_markdown(s: OrgStatus) -> str:
     lines = [f"## {code(s.org_name)} — status on {s.today}", "", "| | |", "|---|---|"]
-    lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in _rows(s)]
+    lines += [f"| {k} | {escape.markdown(v)} |" for k, v in _rows(s)]
     return "\n".join(lines) + "\n"
 
 

@@ -16,6 +16,8 @@ import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from reconciler import escape
+from reconciler.notify.message import Block, Message, message_for
 from reconciler.notify.webhook import NotifyError
 
 
@@ -34,7 +36,8 @@ class SmtpSettings:
 
 def build_message(sender: str, recipients: Sequence[str], subject: str, text: str,
                   *, markdown: str | None = None) -> email.message.EmailMessage:
-    """A plain-text message (Markdown is readable as text), with a Markdown alternative."""
+    """multipart/alternative: the plain text, and an HTML version (headings, tables,
+    notes) in which every value from the report is escaped by ``escape.html``."""
     msg = email.message.EmailMessage()
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
@@ -42,9 +45,37 @@ def build_message(sender: str, recipients: Sequence[str], subject: str, text: st
     msg["Date"] = email.utils.formatdate(localtime=False)
     msg["Message-ID"] = email.utils.make_msgid(domain=sender.rpartition("@")[2] or None)
     msg.set_content(text)
-    if markdown is not None and markdown != text:
-        msg.add_alternative(markdown, subtype="markdown")
+    msg.add_alternative(render_html(message_for(subject, text, markdown)), subtype="html")
     return msg
+
+
+_CELL = 'style="border:1px solid #ccc;padding:2px 6px;text-align:left"'
+
+
+def _html_block(block: Block) -> str:
+    e = escape.html
+    if block.kind == "heading":
+        return f"<h3>{e(' '.join(block.lines))}</h3>"
+    if block.kind == "pre":
+        return "<pre>" + "\n".join(e(line) for line in block.lines) + "</pre>"
+    if block.kind == "table":
+        head, *rows = block.rows
+        out = ['<table style="border-collapse:collapse">',
+               "<tr>" + "".join(f"<th {_CELL}>{e(c)}</th>" for c in head) + "</tr>"]
+        out += ["<tr>" + "".join(f"<td {_CELL}>{e(c)}</td>" for c in r) + "</tr>" for r in rows]
+        return "\n".join([*out, "</table>"])
+    body = "<br>\n".join(e(line) for line in block.lines)
+    return f"<p><em>{body}</em></p>" if block.kind == "note" else f"<p>{body}</p>"
+
+
+def render_html(message: Message) -> str:
+    """The message as a small HTML document (no script, no remote content)."""
+    subject = escape.html(message.subject)
+    parts = ['<!DOCTYPE html>', '<html><head><meta charset="utf-8">',
+             f"<title>{subject}</title></head>",
+             '<body style="font-family:sans-serif">', f"<h2>{subject}</h2>",
+             *(_html_block(b) for b in message.blocks), "</body></html>"]
+    return "\n".join(parts) + "\n"
 
 
 def _credentials(settings: SmtpSettings, env: Mapping[str, str]) -> tuple[str, str] | None:

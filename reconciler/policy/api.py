@@ -74,15 +74,51 @@ def _suffix(name: str) -> str:
     return name[i:] if 0 < i < len(name) - 1 else ""
 
 
-def _team_files(root: Path) -> list[str]:
-    """Paths (as ``str(root / "teams" / name)``) of the team files, sorted by name."""
+def _team_files(root: Path) -> tuple[list[str], list[Finding]]:
+    """Paths (as ``str(root / "teams" / name)``) of the team files, sorted by name, and
+    what is refused instead of read: a link to a file outside the policy directory
+    (never opened, so its content cannot be echoed), and YAML that would be skipped
+    silently (``backend.YAML``, ``teams/sub/x.yaml``) — a team that vanishes from the
+    policy would otherwise plan its members' removal."""
     teams = root / "teams"
     if not teams.is_dir():
-        return []
+        return [], []
     base = str(teams)
+    names: list[str] = []
+    findings: list[Finding] = []
+    inside = root.resolve()
+    if teams.is_symlink() and not _within(teams, inside):
+        return [], [_file_finding(teams, M.SYMLINK_OUTSIDE, what="teams/")]
     with os.scandir(teams) as it:
-        names = sorted(e.name for e in it if _suffix(e.name) in (".yaml", ".yml") and e.is_file())
-    return [os.path.join(base, name) for name in names]
+        for e in it:
+            suffix = _suffix(e.name)
+            if suffix in (".yaml", ".yml") and e.is_file():
+                if e.is_symlink() and not _within(Path(e.path), inside):
+                    findings.append(_file_finding(e.path, M.SYMLINK_OUTSIDE,
+                                                  what=f"team file {e.name!r}"))
+                    continue
+                names.append(e.name)
+            elif suffix.lower() in (".yaml", ".yml"):
+                findings.append(_file_finding(e.path, M.TEAM_FILE_SUFFIX, name=e.name,
+                                              fixed=e.name[:-len(suffix)] + suffix.lower()))
+            elif e.is_dir(follow_symlinks=False) and not e.name.startswith("."):
+                count = sum(1 for _, _, files in os.walk(e.path) for f in files
+                            if _suffix(f).lower() in (".yaml", ".yml"))
+                if count:
+                    findings.append(_file_finding(e.path, M.TEAM_SUBDIR, count=count,
+                                                  name=f"teams/{e.name}"))
+    return [os.path.join(base, name) for name in sorted(names)], findings
+
+
+def _within(path: Path, root: Path) -> bool:
+    """Whether ``path``, links followed, is inside ``root`` (already resolved)."""
+    target = path.resolve()
+    return target == root or root in target.parents
+
+
+def _file_finding(path: str | Path, msg: M.Msg, **fields: Any) -> Finding:
+    return Finding(str(path), 1, 1, "error", msg.code, msg.message.format(**fields),
+                   msg.hint.format(**fields))
 
 
 def _display(root: Path, path: Path) -> str:
@@ -244,7 +280,8 @@ def _validate(root: Path, today: dt.date | None, max_file_bytes: int, max_files:
 
     if not root.is_dir():
         return ValidationResult(None, [missing("", "policy directory")])
-    files = _team_files(root)
+    files, file_findings = _team_files(root)
+    findings += file_findings
     if len(files) > max_files:
         f = M.TOO_MANY_FILES
         return ValidationResult(None, [Finding(str(root / "teams"), 1, 1, "error", f.code,
@@ -265,9 +302,13 @@ def _validate(root: Path, today: dt.date | None, max_file_bytes: int, max_files:
         findings.extend(doc.findings)
         valid[doc.path] = ok and not any(f.severity == "error" for f in doc.findings)
 
+    inside = root.resolve()
     for path, kind, what in ((org_path, "org", "organization"), (roles_path, "roles", "roles")):
         if path is None:
             findings.append(missing(f"{kind}.yaml", f"{kind}.yaml"))
+            continue
+        if path.is_symlink() and not _within(path, inside):
+            findings.append(_file_finding(path, M.SYMLINK_OUTSIDE, what=path.name))
             continue
         doc = read_document(path, _display(root, path), max_bytes=max_file_bytes, what=what)
         take(doc, doc.data is not None and schemas[kind].is_valid(doc.data))
@@ -332,6 +373,10 @@ def _check_and_compile(root: Path, org_doc: Document, org: OrgSettings,
     by_path = {d.path: d for d in (org_doc, *team_docs)}
     findings += rules.check_groups(roles or {}, teams, roles_doc, by_path)
     assignments, names = index.assignments, index.names
+    if not assignments and not broken:
+        f = M.NO_MEMBERS
+        findings.append(Finding(str(root / "teams"), 1, 1, "error", f.code, f.message,
+                                f.hint.format(teams=root / "teams")))
     findings += rules.check_seats(teams, org, len(assignments), by_path, org_doc, today)
     if roles is None or any(f.severity == "error" for f in findings):
         return None

@@ -31,6 +31,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.policy import messages as M
+from reconciler.policy.controls import control_findings, may_hold_controls
 from reconciler.policy.document import Document, Pos
 from reconciler.policy.fastyaml import fast_document
 from reconciler.policy.findings import Finding
@@ -155,19 +156,24 @@ def scan_bytes(raw: bytes, doc: str) -> list[Finding]:
     return out
 
 
-def _scan_anchors(raw: bytes, doc: str) -> None:
-    """Event scan (linear, nothing expanded): refuse the first anchor or alias."""
+def _scan_events(raw: bytes, doc: str) -> None:
+    """Event scan (linear, nothing expanded): refuse the first anchor, alias or explicit
+    tag. Tags are refused here, where the parser still says a tag was *written*:
+    ``!!str x`` composes to the same node as ``x``, and the docs promise no tags."""
     loader = _StrictLoader(raw)
     try:
         while loader.check_event():
             event = loader.get_event()
+            mark = event.start_mark
             if isinstance(event, yaml.AliasEvent):
                 what = f"alias *{event.anchor}"
             elif getattr(event, "anchor", None):
                 what = f"anchor &{event.anchor}"
+            elif getattr(event, "tag", None) is not None:
+                raise _Reject(_finding(doc, M.TAG, mark.line + 1, mark.column + 1,
+                                       tag=event.tag))
             else:
                 continue
-            mark = event.start_mark
             raise _Reject(_finding(doc, M.ALIAS, mark.line + 1, mark.column + 1, what=what))
     finally:
         loader.dispose()
@@ -307,8 +313,9 @@ def _syntax_finding(doc: str, exc: yaml.YAMLError) -> Finding:
 
 
 def parse_document(raw: bytes, doc: str, fs_path: str = "", what: str = "policy") -> Document:
-    """Strictly parse one file's bytes (already size-checked)."""
-    return _parse(raw, doc, fs_path, what, b"!" not in raw)
+    """Strictly parse one file's bytes (already size-checked); then refuse control
+    characters that escapes put into text (either path: the check is on the data)."""
+    return _with_controls(_parse(raw, doc, fs_path, what, b"!" not in raw), raw)
 
 
 def _parse(raw: bytes, doc: str, fs_path: str, what: str, lazy: bool) -> Document:
@@ -322,8 +329,8 @@ def _parse(raw: bytes, doc: str, fs_path: str, what: str, lazy: bool) -> Documen
     if raw.startswith(_BOM):
         raw = raw[len(_BOM):]
     try:
-        if b"&" in raw or b"*" in raw:
-            _scan_anchors(raw, doc)
+        if b"&" in raw or b"*" in raw or b"!" in raw:
+            _scan_events(raw, doc)
         root = compose(raw, lazy)
     except _Reject as rej:
         return Document(doc, fs_path, None, findings=(rej.finding,))
@@ -346,6 +353,18 @@ def _parse(raw: bytes, doc: str, fs_path: str, what: str, lazy: bool) -> Documen
         return Document(doc, fs_path, None, findings=(*conv.findings, rej.finding))
     positions, children = _positions(root)
     return Document(doc, fs_path, data, positions, children, tuple(conv.findings))
+
+
+def _with_controls(document: Document, raw: bytes) -> Document:
+    """The document with an error for each text value holding a control character
+    that a YAML escape or block scalar put there (``controls``)."""
+    if document.data is None or not may_hold_controls(raw):
+        return document
+    found = control_findings(document.data, document.path)
+    if not found:
+        return document
+    return Document(document.path, document.fs_path, document.data, document.positions,
+                    document.children, (*document.findings, *found))
 
 
 def _positions(root: MappingNode) -> tuple[dict[str, Pos], dict[str, Any]]:

@@ -70,7 +70,38 @@ ALIAS = Msg(
     "write the values out; policy files stay plain so every line means what it says",
 )
 MERGE_KEY = Msg("yaml.merge-key", "merge keys (<<) are not allowed", "write the keys out")
-TAG = Msg("yaml.tag", "YAML tag {tag!r} is not allowed", "remove the tag")
+TAG = Msg(
+    "yaml.tag",
+    "YAML tag {tag!r} is not allowed",
+    "remove the tag; policy files take no tags (quote a value that must stay text: \"12\")",
+)
+CONTROL_ESCAPE = Msg(
+    "yaml.control-escape",
+    "{where} holds control character {char} (from a YAML escape or block scalar)",
+    "remove it; names are printed in terminals, chat and files, where a control character "
+    "can forge output",
+)
+SYMLINK_OUTSIDE = Msg(
+    "file.symlink",
+    "{what} is a symbolic link that leads outside the policy directory; not read",
+    "copy the file into the policy directory, or link only to files inside it",
+)
+TEAM_FILE_SUFFIX = Msg(
+    "file.suffix",
+    "{name!r} looks like a team file but is not read: only *.yaml and *.yml are",
+    "rename it to {fixed!r} (lower-case extension)",
+)
+TEAM_SUBDIR = Msg(
+    "file.subdirectory",
+    "{count} YAML file(s) in {name}/ are not read: team files sit directly in teams/",
+    "move them up into teams/ (or delete them)",
+)
+NO_MEMBERS = Msg(
+    "policy.empty",
+    "the policy lists no members",
+    "an empty policy never means 'remove everyone': add team files with members to "
+    "{teams}",
+)
 TOO_DEEP = Msg(
     "yaml.depth",
     "nesting deeper than {limit} levels",
@@ -85,6 +116,16 @@ SCHEMA_UNKNOWN_KEY = Msg(
 SCHEMA_REQUIRED = Msg("schema.required", "{where}: missing required key {key!r}", "add {key}:")
 SCHEMA_ENUM = Msg("schema.enum", "{where}: {value!r} is not allowed", "allowed values: {allowed}")
 SCHEMA_OTHER = Msg("schema.invalid", "{where}: {message}", "see the schema description")
+SCHEMA_TOO_LONG = Msg(
+    "schema.too-long",
+    "{where}: {length:,} characters, over the limit of {limit:,}",
+    "shorten it (limits: docs/policy.md, Limits)",
+)
+SCHEMA_TOO_BIG = Msg(
+    "schema.too-big",
+    "{where}: {value} is over the maximum of {limit:,}",
+    "lower it (limits: docs/policy.md, Limits)",
+)
 SCHEMA_BROKEN = Msg(
     "schema.broken",
     "schema {name} is itself invalid: {message}",

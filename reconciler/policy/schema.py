@@ -166,6 +166,13 @@ class RawError:
     scalar_hint: bool = False
 
 
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr`` of a value, cut to ``limit`` characters (a finding never echoes a
+    megabyte back)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 1]}… ({len(text):,} characters)"
+
+
 def friendly(error: jsonschema.ValidationError) -> list[RawError]:
     """One jsonschema error → one or more located-later errors with hints."""
     path = list(error.absolute_path)
@@ -204,9 +211,18 @@ def friendly(error: jsonschema.ValidationError) -> list[RawError]:
             allowed = f"did you mean {folded[0]!r}? {allowed}"
         return [RawError(M.SCHEMA_ENUM, {"where": here, "value": error.instance,
                                          "allowed": allowed}, ptr)]
+    if error.validator == "maxLength" and isinstance(error.instance, str):
+        return [RawError(M.SCHEMA_TOO_LONG, {"where": here, "length": len(error.instance),
+                                             "limit": error.validator_value}, ptr)]
+    if error.validator == "maximum" and isinstance(error.instance, int | float):
+        value = f"{error.instance:.4g}" if abs(error.instance) >= 1e9 else f"{error.instance:,}"
+        return [RawError(M.SCHEMA_TOO_BIG, {"where": here, "value": value,
+                                            "limit": error.validator_value}, ptr)]
     message = error.message
+    if len(message) > 300:  # never echo a huge value back (it may not even be text)
+        message = f"{_short(error.instance)} is not valid here"
     if error.validator in ("pattern", "anyOf", "format") and "description" in schema:
-        message = f"{error.instance!r} has the wrong form ({schema['description']})"
+        message = f"{_short(error.instance)} has the wrong form ({schema['description']})"
     return [RawError(M.SCHEMA_OTHER, {"where": here, "message": message}, ptr)]
 
 

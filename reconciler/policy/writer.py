@@ -12,11 +12,13 @@ would read as another type is quoted, money is dollars with cents.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from reconciler.escape import confined_path, file_stem
 from reconciler.model import Alert, Policy, ScalingRule, Team
 
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -200,7 +202,29 @@ def write_policy(policy: Policy, out_dir: Path, *, schema_dir: Path | None = Non
         _write(out_dir / "roles.yaml", schemas / "roles.schema.json", roles_document(policy),
                note),
     ]
-    for team in sorted(policy.teams.values(), key=lambda t: t.name):
-        paths.append(_write(out_dir / "teams" / f"{team.name}.yaml",
+    teams = out_dir / "teams"
+    for team, stem in team_file_stems(policy.teams.values()):
+        paths.append(_write(confined_path(teams, f"{stem}.yaml"),
                             schemas / "team.schema.json", team_document(policy, team), note))
     return paths
+
+
+def team_file_stems(teams: Iterable[Team]) -> list[tuple[Team, str]]:
+    """Each team with the stem of its file, sorted by team name.
+
+    A team name can come from a live group name (``seatctl import``), so it is data,
+    never a path: ``escape.file_stem`` makes it one safe component, and names that
+    fold to the same stem (case-insensitively, as some file systems compare) get
+    ``-2``, ``-3``… in name order, so every team has its own file, deterministically.
+    """
+    used: set[str] = set()
+    out = []
+    for team in sorted(teams, key=lambda t: t.name):
+        base = file_stem(team.name, fallback="team")
+        stem, n = base, 1
+        while stem.lower() in used:
+            n += 1
+            stem = f"{base}-{n}"
+        used.add(stem.lower())
+        out.append((team, stem))
+    return out

@@ -3,16 +3,15 @@
 GitHub refuses comments over 65,536 characters, so details are rendered against a
 budget (``MAX_CHARS``); what does not fit is counted and left to the full plan
 artifact, whose checksum the comment names. Everything from the policy or the live
-org goes through ``code`` or ``text``: HTML-escaped, pipes and backticks neutralised,
-``@`` made inert so a name cannot mention a team, and newlines removed so nothing
-can start a heading or fake a "No changes" banner (S7).
+org goes through ``escape.markdown_code`` or ``escape.markdown`` (``code`` and
+``text`` here): HTML-escaped, pipes and backticks neutralised, ``@`` made inert so a
+name cannot mention a team, and newlines removed so nothing can start a heading or
+fake a "No changes" banner (S7).
 """
 
 from __future__ import annotations
 
-import html
-import re
-
+from reconciler import escape
 from reconciler.plan.guards import Finding
 from reconciler.render.view import PlanView, Section
 
@@ -21,32 +20,12 @@ MAX_CHARS = 60_000
 #: Hidden marker so CI can find and update its own sticky comment.
 MARKER = "<!-- seatctl-plan -->"
 
-# Only what can start inline markup mid-line: user text never begins a line (newlines
-# are escaped), so block markers (#, -, >, 1.) need no escaping; < > & are HTML-escaped.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]~|])")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _SYMBOL = {"+": "➕", "~": "✏️", "-": "➖"}
 _SEVERITY = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
 
 
-def _neutral(value: str) -> str:
-    value = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
-    value = html.escape(value, quote=True).replace("://", ":&#47;&#47;")
-    return value.replace("|", "&#124;").replace("@", "&#64;").replace("`", "&#96;")
-
-
-def code(value: str) -> str:
-    """A raw value as inline code that cannot break out of a table cell."""
-    return f"<code>{_neutral(value)}</code>" if value else ""
-
-
-def text(value: str) -> str:
-    """A raw value as plain text: HTML-escaped, Markdown punctuation backslash-escaped."""
-    value = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
-    value = _MD_SPECIAL.sub(r"\\\1", value)
-    value = html.escape(value, quote=False)
-    value = value.replace("://", ":&#47;&#47;").replace("www.", "www&#46;")
-    return value.replace("@", "&#64;")
+code = escape.markdown_code
+text = escape.markdown
 
 
 def render_markdown(view: PlanView, *, artifact: str = "plan.json") -> str:

@@ -2,21 +2,20 @@
 
 Colour is opt-in by the caller (``color=True`` only on a TTY and never with
 ``NO_COLOR``; see ``use_color``). Every value that came from the policy or the live
-org is passed through ``clean`` so a name holding ANSI escapes or newlines cannot
-repaint the terminal or forge a line of the plan (S6).
+org is passed through ``clean`` (``escape.terminal``) so a name holding ANSI escapes
+or newlines cannot repaint the terminal or forge a line of the plan (S6).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
+from reconciler import escape
 from reconciler.plan.guards import Finding
 from reconciler.render.view import PlanView, TallyRow
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _COLOURS = {"+": "32", "~": "33", "-": "31", "error": "1;31", "warning": "33", "info": "36",
             "bold": "1", "dim": "2"}
 
@@ -32,13 +31,7 @@ def use_color(stream: TextIO, env: Mapping[str, str] | None = None) -> bool:
         return False
 
 
-def clean(value: str) -> str:
-    """Control and bidi characters shown as escapes (``\\n``, ``\\x1b``), never executed."""
-    def esc(m: re.Match[str]) -> str:
-        ch = m.group()
-        return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch, f"\\u{ord(ch):04x}")
-
-    return _CONTROL.sub(esc, value)
+clean = escape.terminal
 
 
 def render_text(view: PlanView, *, color: bool = False) -> str:

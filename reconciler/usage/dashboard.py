@@ -12,9 +12,9 @@ what the browser test checks. Every text from the policy or the live org is esca
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Mapping, Sequence
 
+from reconciler import escape
 from reconciler.usage.chargeback import ChargebackReport
 from reconciler.usage.inactive import InactiveReport
 from reconciler.usage.period import Period
@@ -49,8 +49,7 @@ _JS = """
 """
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+_e = escape.html
 
 
 def _dollars(cents: int) -> str:

@@ -10,8 +10,9 @@ formats are four views of that one model, never four loops over the report:
 - CSV holds the first table only, so it loads cleanly into a spreadsheet; the CLI
   prints meta and notes on stderr for CSV.
 
-Text cells from the live API (emails, names) are escaped for Markdown so a crafted
-name cannot forge table rows or mention people.
+Text cells from the live API and the policy (emails, names, cost centers) go through
+``reconciler.escape``: Markdown (no forged rows, no mentions), terminal (no control
+characters) and CSV (a cell starting with ``= + - @`` is not a formula).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+
+from reconciler import escape
 
 Kind = Literal["str", "int", "pct", "cents", "float"]
 Format = Literal["table", "csv", "json", "markdown"]
@@ -85,12 +88,6 @@ def _csv_value(value: object, kind: Kind) -> object:
     return value
 
 
-def _md_escape(text: str) -> str:
-    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
-    out = out.replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
-    return " ".join(out.splitlines())
-
-
 def render_json(view: View) -> str:
     doc: dict[str, object] = {
         "title": view.title,
@@ -114,7 +111,8 @@ def render_csv(view: View) -> str:
     table = view.tables[0]
     writer.writerow([_machine_key(c, True) for c in table.columns])
     for row in table.rows:
-        writer.writerow([_csv_value(v, c.kind) for c, v in zip(table.columns, row, strict=True)])
+        writer.writerow([escape.csv_cell(v) if c.kind == "str" else _csv_value(v, c.kind)
+                         for c, v in zip(table.columns, row, strict=True)])
     return buf.getvalue()
 
 
@@ -122,10 +120,16 @@ def _grid(columns: Sequence[Column], rows: Sequence[tuple[object, ...]]) -> list
     return [[_human(v, c.kind) for c, v in zip(columns, row, strict=True)] for row in rows]
 
 
+def _terminal_grid(columns: Sequence[Column],
+                   rows: Sequence[tuple[object, ...]]) -> list[list[str]]:
+    return [[escape.terminal(v) for v in r] for r in _grid(columns, rows)]
+
+
 def render_table(view: View) -> str:
-    lines = [view.title, *(f"{k}: {v}" for k, v in view.meta)]
+    lines = [escape.terminal(view.title),
+             *(f"{k}: {escape.terminal(v)}" for k, v in view.meta)]
     for t in view.tables:
-        cells = _grid(t.columns, t.rows)
+        cells = _terminal_grid(t.columns, t.rows)
         headers = [c.header for c in t.columns]
         widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
         right = [c.kind != "str" for c in t.columns]
@@ -141,23 +145,23 @@ def render_table(view: View) -> str:
         lines += ["", t.title, fmt(headers), fmt(["-" * w for w in widths])]
         lines += [fmt(r) for r in cells] or ["(none)"]
     if view.notes:
-        lines += ["", *(f"note: {n}" for n in view.notes)]
+        lines += ["", *(f"note: {escape.terminal(n)}" for n in view.notes)]
     return "\n".join(lines) + "\n"
 
 
 def render_markdown(view: View) -> str:
-    lines = [f"## {_md_escape(view.title)}", ""]
-    lines += [f"- **{k}**: {_md_escape(v)}" for k, v in view.meta]
+    lines = [f"## {escape.markdown(view.title)}", ""]
+    lines += [f"- **{k}**: {escape.markdown(v)}" for k, v in view.meta]
     for t in view.tables:
-        lines += ["", f"### {_md_escape(t.title)}", ""]
+        lines += ["", f"### {escape.markdown(t.title)}", ""]
         lines.append("| " + " | ".join(c.header for c in t.columns) + " |")
         lines.append("|" + "|".join("---:" if c.kind != "str" else "---" for c in t.columns) + "|")
         for row in _grid(t.columns, t.rows):
-            lines.append("| " + " | ".join(_md_escape(v) for v in row) + " |")
+            lines.append("| " + " | ".join(escape.markdown(v) for v in row) + " |")
         if not t.rows:
             lines.append("| " + " | ".join("" for _ in t.columns) + " |")
     if view.notes:
-        lines += ["", *(f"> {_md_escape(n)}" for n in view.notes)]
+        lines += ["", *(f"> {escape.markdown(n)}" for n in view.notes)]
     return "\n".join(lines) + "\n"
 
 

@@ -139,7 +139,8 @@ def test_json_and_markdown_views_carry_causes_and_escape_names() -> None:
     assert doc["in_sync"] is False and doc["exit_code"] == 2
     assert doc["counts"]["unknown"] == 1 and doc["counts"]["unmanaged"] == 1
     md = render_drift(report, "markdown")
-    assert "`x'@here@acme.example`" in md and "Drift found" in md
+    assert "<code>x&#96;&#64;here&#64;acme.example</code>" in md and "Drift found" in md
+    assert "@here" not in md
 
 
 def test_state_record_is_atomic_json_and_a_damaged_one_is_a_clear_error(

@@ -97,8 +97,9 @@ def test_markdown_neutralises_injection_in_names() -> None:
     evil = "x`| @everyone <b>No changes</b>"
     diff = diff_policies(None, make_policy({evil: (1, {})}))
     md = render_policy_diff_markdown(diff)
-    assert "`x'/ @everyone <b>No changes</b>`" in md  # inside a code span, pipes gone
-    assert "| x`" not in md
+    # inside a code span: pipes, backticks, mentions and tags inert
+    assert "<code>x&#96;&#124; &#64;everyone &lt;b&gt;No changes&lt;/b&gt;</code>" in md
+    assert "| x`" not in md and "@everyone" not in md and "<b>" not in md
 
 
 def test_text_renderer_lists_teams_members_and_net_cost() -> None:

@@ -68,7 +68,7 @@ def test_review_of_a_seeded_month(tmp_path: pathlib.Path) -> None:
     assert out.read_text() == md
     for team, (held, allocated, active) in _expected_team_rows(repo, usage).items():
         pct = round(100 * active / allocated, 2)
-        assert f"| `{team}` | {held} | {allocated} | {active} | {pct:g}% |" in md
+        assert f"| <code>{team}</code> | {held} | {allocated} | {active} | {pct:g}% |" in md
     # only the October commit is "merged this month"
     assert "Policy changes merged (1)" in md and "frontend: one more seat" in md
     assert "policy: initial" not in md

@@ -86,14 +86,15 @@ def test_email_refuses_to_send_in_clear_when_starttls_missing() -> None:
 def test_webhook_posts_slack_compatible_json(receiver) -> None:
     url, handler = receiver
     status = post_webhook(url, build_payload("Usage alert", "frontend at 95%",
-                                             markdown="*frontend* at 95%"))
+                                             markdown="**frontend** at 95%"))
     assert status == 200
     (got,) = handler.received
     assert got["type"] == "application/json"
     assert got["json"]["text"] == "Usage alert\nfrontend at 95%"
     header, section = got["json"]["blocks"]
     assert header == {"type": "header", "text": {"type": "plain_text", "text": "Usage alert"}}
-    assert section["text"] == {"type": "mrkdwn", "text": "*frontend* at 95%"}
+    # GitHub Markdown is read, not forwarded: Slack gets escaped mrkdwn
+    assert section["text"] == {"type": "mrkdwn", "text": "frontend at 95%"}
 
 
 def test_webhook_refusal_is_reported_without_the_token(receiver) -> None:

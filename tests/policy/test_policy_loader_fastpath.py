@@ -79,9 +79,17 @@ def test_lazy_path_keeps_yaml11_values() -> None:
     assert doc.data["expires"] == "2024-01-02" and doc.data["when"] == dt.date(2024, 1, 2)
 
 
-def test_tagged_scalar_uses_general_path() -> None:
-    doc = parse_document(b'a: ! "12"\nb: !!str 12\n', "t.yaml")
-    assert doc.data == {"a": 12, "b": "12"}
+@pytest.mark.parametrize(("raw", "tag", "line"), [(b'a: x\nb: ! "12"\n', "!", 2),
+                                                  (b"a: x\nb: !!str 12\n", "!!str", 2),
+                                                  (b"a: !!map {}\n", "!!map", 1),
+                                                  (b"a: !custom [1]\n", "!custom", 1)])
+def test_any_tag_is_refused_with_its_line(raw: bytes, tag: str, line: int) -> None:
+    """The docs say no tags: ``!!str 12`` composes like ``"12"``, so the tag is caught
+    by the event scan, where the parser still says it was written."""
+    doc = parse_document(raw, "t.yaml")
+    assert doc.data is None
+    (f,) = doc.findings
+    assert (f.code, f.line) == ("yaml.tag", line) and repr(tag) in f.message and f.hint
 
 
 @pytest.mark.parametrize("raw", [b"a\tb", b"a\x00", b"a\x7f", b"a\x1b", b"a\r\nb\n", b"ok: 1\n",

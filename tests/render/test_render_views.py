@@ -73,7 +73,7 @@ def test_text_escapes_terminal_control_characters() -> None:
     out = render_text(build_view(build_plan(policy, live, at=AT, created_at=CREATED,
                                             commit=None)))
     assert "\x1b" not in out
-    assert "Eve\\n## No changes. Plan is empty\\u001b[31m" in out
+    assert "Eve\\u000a## No changes. Plan is empty\\u001b[31m" in out
 
 
 def test_colour_only_when_asked_and_never_with_no_color() -> None:
