@@ -17,6 +17,8 @@ from collections.abc import Iterator
 
 import click
 
+from reconciler.cli.options import policy_dir_argument
+from reconciler.cli.options import sandbox_option as live_sandbox_option
 from reconciler.cli.demo import org_clock
 from reconciler.cli.notifying import (
     NotifyRequest,
@@ -66,10 +68,9 @@ def with_commit(policy: Policy, policy_dir: pathlib.Path) -> Policy:
     return replace(policy, commit=gitrepo.head_sha(repo))
 
 
-policy_option = click.argument("policy_dir", required=False, default="policies",
-                               type=click.Path(file_okay=False, path_type=pathlib.Path))
-sandbox_option = click.option("--sandbox", type=click.Path(dir_okay=False), default=None,
-                              help="Read this sandbox database instead of the real organization.")
+policy_option = policy_dir_argument()
+sandbox_option = live_sandbox_option("Read this sandbox database instead of the real "
+                                     "organization.", db_alias=False)
 demo_option = click.option("--demo", is_flag=True,
                            help="Read a throwaway sandbox seeded with the Acme demo organization.")
 state_option = click.option("--state", "state_path", default=None,
@@ -80,7 +81,7 @@ state_option = click.option("--state", "state_path", default=None,
 @click.command("drift")
 @policy_option
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
-              default="text", show_default=True)
+              default="text", show_default=True, help="How to print the drift report.")
 @notify_option("the report")
 @sandbox_option
 @demo_option
@@ -90,6 +91,10 @@ def drift(policy_dir: pathlib.Path, fmt: str, notify_request: NotifyRequest,
     """Compare the live org with the policy; classify each difference by its cause.
 
     Exit codes: 0 in sync, 2 drift found, 1 error. Read-only: never changes the org.
+
+    \b
+    Example:
+      seatctl drift policies --format markdown
     """
     from reconciler.gitops.drift import detect_drift
     from reconciler.gitops.render_drift import headline, render_drift, render_drift_markdown

@@ -12,6 +12,7 @@ import pathlib
 
 import click
 
+from reconciler.cli.options import sandbox_option
 from reconciler.errors import ConfigError
 from reconciler.model import (
     OrgState,
@@ -44,13 +45,17 @@ def _bootstrap_policy(org_type: OrgType, key_env: str) -> Policy:
               show_default=True, help="Organization type of the live org.")
 @click.option("--key-env", default="SEATCTL_ADMIN_KEY", show_default=True,
               help="Environment variable holding the admin key.")
-@click.option("--sandbox", type=click.Path(dir_okay=False), default=None,
-              help="Import this sandbox database's organization instead of the real one.")
+@sandbox_option("Import this sandbox database's organization instead of the real one.")
 @click.option("--demo", is_flag=True, help="Import a freshly seeded Acme demo organization.")
 @click.option("--force", is_flag=True, help="Overwrite an existing policy in --out.")
 def import_cmd(out: pathlib.Path, org_type: str, key_env: str, sandbox: str | None, demo: bool,
                force: bool) -> int:
-    """Write a complete policy repository (org, roles, one team per group) from the live org."""
+    """Write a complete policy repository (org, roles, one team per group) from the live org.
+
+    \b
+    Example:
+      seatctl import --out policies --sandbox .seatctl/sandbox.db
+    """
     from reconciler.cli.drift import read_only_provider
     from reconciler.gitops.drift import read_live
     from reconciler.gitops.importer import import_policy

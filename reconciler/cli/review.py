@@ -28,7 +28,12 @@ from reconciler.errors import ConfigError
               help="Send the review to the recipients named in org.yaml.")
 def review(policy_dir: pathlib.Path, month: str, db: str | None, out: pathlib.Path | None,
            send: bool) -> int:
-    """Utilisation, inactive seats, alerts, merged policy changes, renewal forecast."""
+    """Utilisation, inactive seats, alerts, merged policy changes, renewal forecast.
+
+    \b
+    Example:
+      seatctl review policies --month 2026-11 --out review.md
+    """
     from reconciler.gitops import gitrepo
     from reconciler.gitops.render_review import render_review_markdown, subject
     from reconciler.gitops.review import build_review

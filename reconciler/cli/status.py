@@ -25,14 +25,19 @@ from reconciler.cli.drift import (
 @click.command("status")
 @policy_option
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
-              default="text", show_default=True)
+              default="text", show_default=True, help="How to print the status.")
 @click.option("--db", default=None, help="Usage store (default: .seatctl/usage.db).")
 @sandbox_option
 @demo_option
 @state_option
 def status(policy_dir: pathlib.Path, fmt: str, db: str | None, sandbox: str | None,
            demo: bool, state_path: pathlib.Path | None) -> int:
-    """Organization, seats purchased/assigned/active/free, contract end, policy sync."""
+    """Organization, seats purchased/assigned/active/free, contract end, policy sync.
+
+    \b
+    Example:
+      seatctl status policies --format markdown
+    """
     from reconciler.gitops.render_status import render_status
     from reconciler.gitops.state import DEFAULT_PATH, load_last_apply
     from reconciler.gitops.status import collect_status
