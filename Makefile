@@ -22,7 +22,7 @@ SANDBOX_DB ?= .seatctl/sandbox.db
 DEMO_AT := 2026-11-25
 
 demo: install  ## the quick start: seed the sandbox org, validate the example policy, plan it
-	$(BIN)/seatctl sandbox seed --demo --db $(SANDBOX_DB)
+	$(BIN)/seatctl sandbox seed --demo --sandbox $(SANDBOX_DB)
 	$(BIN)/seatctl validate policies --at $(DEMO_AT)
 	$(BIN)/seatctl plan policies --sandbox $(SANDBOX_DB) --out .seatctl/plan.json || [ $$? -eq 2 ]
 	@echo
