@@ -17,8 +17,6 @@ from collections.abc import Iterator
 
 import click
 
-from reconciler.cli.options import policy_dir_argument
-from reconciler.cli.options import sandbox_option as live_sandbox_option
 from reconciler.cli.demo import org_clock
 from reconciler.cli.notifying import (
     NotifyRequest,
@@ -26,6 +24,8 @@ from reconciler.cli.notifying import (
     deliver,
     notify_option,
 )
+from reconciler.cli.options import policy_dir_argument
+from reconciler.cli.options import sandbox_option as live_sandbox_option
 from reconciler.errors import ConfigError
 from reconciler.model import Policy
 from reconciler.providers.base import Provider

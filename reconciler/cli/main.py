@@ -94,14 +94,14 @@ class LazyGroup(click.Group):
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except click.UsageError as exc:
-            exc.exit_code = USAGE_ERROR_EXIT
+            exc.exit_code = USAGE_ERROR_EXIT  # type: ignore[misc]
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            exc.exit_code = USAGE_ERROR_EXIT
+            exc.exit_code = USAGE_ERROR_EXIT  # type: ignore[misc]
             raise
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:

@@ -16,8 +16,8 @@ from collections.abc import Callable
 import click
 import git
 
-from reconciler.cli.options import at_option, policy_dir_argument, sandbox_option
 from reconciler.cli.demo import org_clock, sandbox_path
+from reconciler.cli.options import at_option, policy_dir_argument, sandbox_option
 from reconciler.errors import ConfigError
 from reconciler.heap import gc_paused
 from reconciler.model import OrgState, Policy

@@ -86,5 +86,5 @@ def validate(path: Path, fmt: str, at: dt.date | None, max_file_bytes: int,
     result = validate_policy(path, today=at,
                              max_file_bytes=max_file_bytes, max_files=max_files,
                              extra_checks=EXTRA_CHECKS)
-    click.echo(render_json(result, path) if fmt == "json" else render_text(result, path))
+    click.echo(render_json(result, str(path)) if fmt == "json" else render_text(result, str(path)))
     return 0 if result.ok else 1
