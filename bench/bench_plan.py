@@ -1,7 +1,7 @@
 """Plan at scale: a 100,000-member, 5,000-team policy against a live org with 1 % drift.
 
-Measured in one process pinned to one CPU (``os.sched_setaffinity``; the policy is
-loaded with ``load_policy(..., workers=1)``, no process pool):
+Measured in one process pinned to one CPU (``os.sched_setaffinity``; ``load_policy``
+parses in-process):
 
 - the whole command minus the live read, as one timed call and as ``seatctl plan``
   runs it (the cyclic GC paused, ``reconciler.heap``): load + validate the policy,
@@ -107,7 +107,7 @@ def run() -> list[Result]:
         try:
             # only the live state is kept while the pipeline runs, as in ``seatctl plan``
             # (a second policy in memory would make every full GC pass slower)
-            live = live_with_drift(load_policy(root, workers=1))
+            live = live_with_drift(load_policy(root))
 
             def plan_of(p: Policy):  # type: ignore[no-untyped-def]
                 return plan_policy(p, live, at=AT, now=NOW, commit=None)
@@ -121,7 +121,7 @@ def run() -> list[Result]:
 
             def pipeline() -> int:
                 t0 = time.perf_counter()
-                loaded = load_policy(root, workers=1)
+                loaded = load_policy(root)
                 t1 = time.perf_counter()
                 planned = plan_of(loaded)
                 t2 = time.perf_counter()
@@ -144,7 +144,7 @@ def run() -> list[Result]:
             rss = _peak_rss_mb()  # before the deepdiff baseline, which needs far more
             # plan_policy alone, on a policy loaded apart from the one ``live`` was built
             # from (as in the pipeline: no email or role string object shared with live)
-            policy = load_policy(root, workers=1)
+            policy = load_policy(root)
             plan = plan_of(policy)
             n_changes = len(plan.changes)
             t_plan_alone = time_median(lambda: plan_of(policy), runs=7)
