@@ -2,8 +2,8 @@
 
 Text without any ``!`` is composed without resolving tags (``_LazyLoader``) and
 converted with lazily resolved tags (``_Converter(doc, lazy=True)``); a ``!`` anywhere
-takes the general path (``_parse(..., lazy=False)``). Data, findings and positions must be identical, YAML 1.1
-surprises included.
+takes the general path (``_parse(..., lazy=False)``). Data, findings and positions must
+be identical, YAML 1.1 surprises included.
 """
 
 from __future__ import annotations
