@@ -40,7 +40,7 @@ def _load_policy(root: pathlib.Path) -> Policy:
 
     if not root.is_dir():
         raise ConfigError(f"policy directory {root} does not exist",
-                          hint="pass --policy-dir with the directory holding org.yaml")
+                          hint="pass the directory holding org.yaml as POLICY_DIR, after the plan")
     policy = load_policy(root)
     return dataclasses.replace(policy, commit=policy.commit or policy_commit(root))
 

@@ -1,6 +1,6 @@
 """Options and plumbing every ``seatctl usage`` command shares.
 
-``common`` adds --policy, --db, --sandbox, --demo, --today and --live; the helpers
+``common`` adds POLICY_DIR, --db, --sandbox, --demo, --at and --live; the helpers
 load the policy, pick the sandbox, read the live org and print a ``View``.
 """
 
@@ -71,7 +71,7 @@ def fmt_option(default: str = "table") -> Callable[[F], F]:
 
 def today_or_now(value: dt.date | None, sandbox: str | None = None,
                  demo: bool = False) -> dt.date:
-    """``--today``, else the live org's today (a sandbox keeps its own date: cli.demo)."""
+    """``--at``, else the live org's today (a sandbox keeps its own date: cli.demo)."""
     if value is not None:
         return value
     from reconciler.cli.demo import org_clock
