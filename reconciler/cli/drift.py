@@ -24,7 +24,7 @@ from reconciler.cli.notifying import (
     deliver,
     notify_option,
 )
-from reconciler.cli.options import policy_dir_argument
+from reconciler.cli.options import at_option, policy_dir_argument
 from reconciler.cli.options import sandbox_option as live_sandbox_option
 from reconciler.errors import ConfigError
 from reconciler.model import Policy
@@ -86,8 +86,11 @@ state_option = click.option("--state", "state_path", default=None,
 @sandbox_option
 @demo_option
 @state_option
+@at_option("Evaluate expiry dates and sprint seating as of this day (default: the org's "
+           "today: a sandbox's own date, else UTC today).")
 def drift(policy_dir: pathlib.Path, fmt: str, notify_request: NotifyRequest,
-          sandbox: str | None, demo: bool, state_path: pathlib.Path | None) -> int:
+          sandbox: str | None, demo: bool, state_path: pathlib.Path | None,
+          at: dt.date | None = None) -> int:
     """Compare the live org with the policy; classify each difference by its cause.
 
     Exit codes: 0 in sync, 2 drift found, 1 error. Read-only: never changes the org.
@@ -104,7 +107,7 @@ def drift(policy_dir: pathlib.Path, fmt: str, notify_request: NotifyRequest,
     now = org_clock(sandbox, demo, policy)
     last = load_last_apply(state_path or DEFAULT_PATH)
     with read_only_provider(policy, sandbox, demo, now.date()) as provider:
-        report = detect_drift(policy, provider, at=now.date(), now=now, last=last)
+        report = detect_drift(policy, provider, at=at or now.date(), now=now, last=last)
         notes = list(getattr(provider, "notes", []))
     for note in notes:
         click.echo(f"info: {note}", err=True)

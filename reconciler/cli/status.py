@@ -6,6 +6,7 @@ Exit 0; 1 on error (a drifted org is still a successful status).
 
 from __future__ import annotations
 
+import datetime as dt
 import pathlib
 
 import click
@@ -20,6 +21,7 @@ from reconciler.cli.drift import (
     state_option,
     with_commit,
 )
+from reconciler.cli.options import at_option
 
 
 @click.command("status")
@@ -30,8 +32,10 @@ from reconciler.cli.drift import (
 @sandbox_option
 @demo_option
 @state_option
+@at_option("Report as of this day (default: the org's today: a sandbox's own date, else "
+           "UTC today).")
 def status(policy_dir: pathlib.Path, fmt: str, db: str | None, sandbox: str | None,
-           demo: bool, state_path: pathlib.Path | None) -> int:
+           demo: bool, state_path: pathlib.Path | None, at: dt.date | None = None) -> int:
     """Organization, seats purchased/assigned/active/free, contract end, policy sync.
 
     \b
@@ -47,7 +51,7 @@ def status(policy_dir: pathlib.Path, fmt: str, db: str | None, sandbox: str | No
     now = org_clock(sandbox, demo, policy)
     last = load_last_apply(state_path or DEFAULT_PATH)
     with read_only_provider(policy, sandbox, demo, now.date()) as provider:
-        result = collect_status(policy, provider, today=now.date(), now=now, last=last,
+        result = collect_status(policy, provider, today=at or now.date(), now=now, last=last,
                                 store_path=db or DEFAULT_DB)
     click.echo(render_status(result, fmt), nl=False)
     return 0

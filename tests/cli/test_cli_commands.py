@@ -113,3 +113,16 @@ def test_a_bad_date_names_the_option_and_the_format() -> None:
     assert res.exit_code == 1
     assert "'--at'" in res.stderr and "use YYYY-MM-DD" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+#: Commands that evaluate the policy on a day take that day as --at (and only as --at).
+DATED = {("plan",), ("validate",), ("drift",), ("status",), ("review",), ("sandbox", "seed"),
+         *[("usage", name) for name in ("sync", "report", "inactive", "alerts", "chargeback",
+                                         "dashboard")]}
+
+
+@pytest.mark.parametrize("path", sorted(DATED), ids=[" ".join(p) for p in sorted(DATED)])
+def test_every_dated_command_takes_at(path: tuple[str, ...]) -> None:
+    cmd = dict(LEAVES)[path]
+    at = [p for p in cmd.params if isinstance(p, click.Option) and "--at" in p.opts]
+    assert len(at) == 1 and at[0].metavar == "DATE"
