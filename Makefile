@@ -8,21 +8,32 @@ BIN := $(VENV)/bin
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
-$(BIN)/seatctl: pyproject.toml
+# Two stamps: the demo needs only seatctl's runtime dependencies; tests and lint need the
+# test and dev extras too. Either one re-runs when pyproject.toml changes.
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+
+$(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
 	@touch $@
 
-install: $(BIN)/seatctl  ## create .venv and install seatctl with test and dev extras
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@ $(RUNTIME)
+
+install: $(DEV)  ## create .venv and install seatctl with test and dev extras
 
 SANDBOX_DB ?= .seatctl/sandbox.db
 # The day the example policy and the demo org are written for (reconciler.sandbox.demo.
 # DEMO_DATE): the sandbox org lives on it, so the demo shows the same plan on any date.
 DEMO_AT := 2026-11-25
 
-demo: install  ## the quick start: seed the sandbox org, validate the example policy, plan it
-	$(BIN)/seatctl sandbox seed --demo --db $(SANDBOX_DB)
+demo: $(RUNTIME)  ## the quick start (runtime dependencies only): seed the sandbox org, validate the example policy, plan it
+	$(BIN)/seatctl sandbox seed --demo --sandbox $(SANDBOX_DB)
 	$(BIN)/seatctl validate policies --at $(DEMO_AT)
 	$(BIN)/seatctl plan policies --sandbox $(SANDBOX_DB) --out .seatctl/plan.json || [ $$? -eq 2 ]
 	@echo

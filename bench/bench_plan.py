@@ -1,7 +1,7 @@
 """Plan at scale: a 100,000-member, 5,000-team policy against a live org with 1 % drift.
 
-Measured in one process pinned to one CPU (``os.sched_setaffinity``; the policy is
-loaded with ``load_policy(..., workers=1)``, no process pool):
+Measured in one process pinned to one CPU (``os.sched_setaffinity``; ``load_policy``
+parses in-process):
 
 - the whole command minus the live read, as one timed call and as ``seatctl plan``
   runs it (the cyclic GC paused, ``reconciler.heap``): load + validate the policy,
@@ -24,11 +24,13 @@ extra members.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import resource
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -90,6 +92,27 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def interleaved(a: Callable[[], object], b: Callable[[], object], runs: int
+                ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A and B in turn (A B A B ..., after one warm-up each): (wall, CPU) medians of each.
+
+    On a shared machine the CPU time of this one-threaded process is the steadier
+    figure; alternating keeps a drift in the machine's speed from favouring either."""
+    a(), b()
+    samples: dict[str, list[tuple[float, float]]] = {"a": [], "b": []}
+    for _ in range(runs):
+        for name, fn in (("a", a), ("b", b)):
+            gc.collect()
+            w0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            samples[name].append((time.perf_counter() - w0, time.process_time() - c0))
+
+    def medians(rows: list[tuple[float, float]]) -> tuple[float, float]:
+        return (statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows))
+
+    return medians(samples["a"]), medians(samples["b"])
+
+
 def run() -> list[Result]:
     from deepdiff import DeepDiff
 
@@ -107,7 +130,7 @@ def run() -> list[Result]:
         try:
             # only the live state is kept while the pipeline runs, as in ``seatctl plan``
             # (a second policy in memory would make every full GC pass slower)
-            live = live_with_drift(load_policy(root, workers=1))
+            live = live_with_drift(load_policy(root))
 
             def plan_of(p: Policy):  # type: ignore[no-untyped-def]
                 return plan_policy(p, live, at=AT, now=NOW, commit=None)
@@ -121,7 +144,7 @@ def run() -> list[Result]:
 
             def pipeline() -> int:
                 t0 = time.perf_counter()
-                loaded = load_policy(root, workers=1)
+                loaded = load_policy(root)
                 t1 = time.perf_counter()
                 planned = plan_of(loaded)
                 t2 = time.perf_counter()
@@ -140,11 +163,23 @@ def run() -> list[Result]:
                                         for s in zip(*stages[1:], strict=True))
             # the same pipeline with the collector running throughout, for comparison
             t_gc = time_median(pipeline, runs=5)
+            # yaml-rs is a pure accelerator: the same pipeline with it off, interleaved
+            from reconciler.policy import fastyaml
+
+            def whole_without_yaml_rs() -> int:
+                fastyaml.ENABLED = False
+                try:
+                    return whole()
+                finally:
+                    fastyaml.ENABLED = True
+
+            (rs_wall, rs_cpu), (plain_wall, plain_cpu) = interleaved(
+                whole, whole_without_yaml_rs, runs=5)
             mem = peak_memory_mb(whole)
             rss = _peak_rss_mb()  # before the deepdiff baseline, which needs far more
             # plan_policy alone, on a policy loaded apart from the one ``live`` was built
             # from (as in the pipeline: no email or role string object shared with live)
-            policy = load_policy(root, workers=1)
+            policy = load_policy(root)
             plan = plan_of(policy)
             n_changes = len(plan.changes)
             t_plan_alone = time_median(lambda: plan_of(policy), runs=7)
@@ -168,6 +203,12 @@ def run() -> list[Result]:
         f"{t_plan:.3f} s + render text+md+json {t_render:.3f} s = {parts:.2f} s; "
         f"alone: plan_policy {t_plan_alone.median_s:.3f} s (diff {t_diff.median_s:.3f} s), "
         f"render {t_render_alone.median_s:.3f} s"))
+    out.append(Result(
+        "plan: the same pipeline without yaml-rs (fastyaml.ENABLED off), 1 core",
+        f"{plain_cpu:.2f} s CPU ({plain_wall:.2f} s wall)", "≤ 1.5 s",
+        f"same run, interleaved with yaml-rs on, median of 5 each: on {rs_cpu:.2f} s CPU "
+        f"({rs_wall:.2f} s wall); yaml-rs saves {plain_cpu - rs_cpu:.2f} s CPU "
+        f"({(plain_cpu - rs_cpu) / plain_cpu:.0%})"))
     out.append(Result("plan: peak memory, whole pipeline at 100k",
                       f"{mem:.0f} MiB Python heap; {rss:.0f} MiB peak RSS", "≤ 600 MB",
                       "heap: tracemalloc over one whole run; RSS: ru_maxrss of the bench "

@@ -22,6 +22,7 @@ from reconciler.apply.lock import force_unlock, read_lock
 from reconciler.apply.progress import progress_for
 from reconciler.apply.session import ApplyOptions, limiter_for, open_paced_provider, run_apply
 from reconciler.cli.demo import org_clock_fn
+from reconciler.cli.options import policy_dir_argument, sandbox_option
 from reconciler.errors import ApplyIncompleteError, ConfigError, LockError, PlanError
 from reconciler.model import Policy
 from reconciler.plan import Overrides, Plan
@@ -39,7 +40,7 @@ def _load_policy(root: pathlib.Path) -> Policy:
 
     if not root.is_dir():
         raise ConfigError(f"policy directory {root} does not exist",
-                          hint="pass --policy-dir with the directory holding org.yaml")
+                          hint="pass the directory holding org.yaml as POLICY_DIR, after the plan")
     policy = load_policy(root)
     return dataclasses.replace(policy, commit=policy.commit or policy_commit(root))
 
@@ -94,11 +95,8 @@ def _err(text: str) -> None:
                 type=click.Path(path_type=pathlib.Path))
 @click.option("--auto-approve", is_flag=True,
               help="Plan and apply in one go (TARGET is then the policy directory).")
-@click.option("--policy-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
-              default=pathlib.Path("policies"), show_default=True,
-              help="The policy checkout a saved plan was made from.")
-@click.option("--sandbox", type=click.Path(dir_okay=False),
-              help="Apply to this sandbox database instead of the real organization.")
+@policy_dir_argument(aliases=("--policy-dir",))
+@sandbox_option("Apply to this sandbox database instead of the real organization.")
 @click.option("--lock-timeout", type=float, default=0.0, show_default=True,
               help="Seconds to wait for another apply's lock before failing.")
 @click.option("--state-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
@@ -107,11 +105,16 @@ def _err(text: str) -> None:
 @click.option("--concurrency", type=click.IntRange(1, 32), default=None,
               help="Changes in flight at once (default: org.yaml apply.concurrency).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+              show_default=True, help="How to print the apply report.")
 def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.Path,
           sandbox: str | None, lock_timeout: float, state_dir: pathlib.Path,
           concurrency: int | None, fmt: str) -> int:
-    """Apply a reviewed plan to the organization (exit 0 done, 1 refused, 3 incomplete)."""
+    """Apply a reviewed plan to the organization (exit 0 done, 1 refused, 3 incomplete).
+
+    \b
+    Example:
+      seatctl plan policies --out plan.json && seatctl apply plan.json policies
+    """
     clock = org_clock_fn(sandbox)  # a sandbox org lives on its own date (cli.demo)
     now = clock().replace(microsecond=0)
     if auto_approve:
@@ -174,7 +177,12 @@ state_dir_option = click.option(
 
 @click.group("lock")
 def lock() -> None:
-    """Inspect the apply lock, or release one a crashed run left behind."""
+    """Inspect the apply lock, or release one a crashed run left behind.
+
+    \b
+    Example:
+      seatctl lock show --state-dir .seatctl
+    """
 
 
 def _lock_files(state_dir: pathlib.Path) -> list[pathlib.Path]:
@@ -188,7 +196,12 @@ def _lock_files(state_dir: pathlib.Path) -> list[pathlib.Path]:
 @lock.command("show")
 @state_dir_option
 def show(state_dir: pathlib.Path) -> int:
-    """List held locks with holder, run id and age (exit 0 free, 2 held)."""
+    """List held locks with holder, run id and age (exit 0 free, 2 held).
+
+    \b
+    Example:
+      seatctl lock show
+    """
     now = dt.datetime.now(dt.UTC)
     held = [(p, read_lock(p)) for p in _lock_files(state_dir)]
     held = [(p, info) for p, info in held if info is not None]
@@ -205,7 +218,12 @@ def show(state_dir: pathlib.Path) -> int:
 @click.argument("lock_id")
 @state_dir_option
 def force(lock_id: str, state_dir: pathlib.Path) -> int:
-    """Remove the lock with exactly this id (from `seatctl lock show`); audited."""
+    """Remove the lock with exactly this id (from `seatctl lock show`); audited.
+
+    \b
+    Example:
+      seatctl lock force-unlock 3f9c2a1e
+    """
     from reconciler.apply.audit import AuditLog, current_actor
 
     matches = [p for p in _lock_files(state_dir)

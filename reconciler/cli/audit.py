@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from reconciler.apply import audit as audit_log
+from reconciler.cli.options import policy_dir_argument
 from reconciler.errors import AuditError, ConfigError
 
 log_option = click.option(
@@ -27,7 +28,12 @@ log_option = click.option(
 
 @click.group("audit")
 def audit() -> None:
-    """Verify, read and prune the hash-chained apply audit log."""
+    """Verify, read and prune the hash-chained apply audit log.
+
+    \b
+    Example:
+      seatctl audit verify --log .seatctl/audit.jsonl
+    """
 
 
 @audit.command("verify")
@@ -35,7 +41,12 @@ def audit() -> None:
 @click.option("--head", default=None,
               help="A head hash kept elsewhere (CI artifact): also detects a cut-off tail.")
 def verify(log_path: pathlib.Path, head: str | None) -> int:
-    """Recompute the hash chain; exit 0 if intact, 1 naming the first bad entry."""
+    """Recompute the hash chain; exit 0 if intact, 1 naming the first bad entry.
+
+    \b
+    Example:
+      seatctl audit verify --log .seatctl/audit.jsonl
+    """
     report = audit_log.verify(log_path, head=head)
     if not report.ok:
         raise AuditError(
@@ -81,9 +92,14 @@ def _line(rec: dict[str, Any]) -> str:
 @click.option("--since", default=None, help="Only records at or after this date/time (UTC).")
 @click.option("--member", default=None, help="Only records about this email.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+              show_default=True, help="How to print the records.")
 def show(log_path: pathlib.Path, since: str | None, member: str | None, fmt: str) -> int:
-    """Print audit records, oldest first (JSON Lines with --format json)."""
+    """Print audit records, oldest first (JSON Lines with --format json).
+
+    \b
+    Example:
+      seatctl audit show --member ana@acme.example --format json
+    """
     records = audit_log.show(log_path, since=_since(since), member=member)
     for rec in records:
         click.echo(audit_log.canonical(rec) if fmt == "json" else _line(rec))
@@ -96,10 +112,14 @@ def show(log_path: pathlib.Path, since: str | None, member: str | None, fmt: str
 @log_option
 @click.option("--retention-days", type=click.IntRange(1, None), default=None,
               help="Keep this many days (default: org.yaml audit.retention_days, else 365).")
-@click.option("--policy-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
-              default=pathlib.Path("policies"), show_default=True)
+@policy_dir_argument(aliases=("--policy-dir",))
 def prune(log_path: pathlib.Path, retention_days: int | None, policy_dir: pathlib.Path) -> int:
-    """Drop whole entries older than the retention; the kept chain still verifies."""
+    """Drop whole entries older than the retention; the kept chain still verifies.
+
+    \b
+    Example:
+      seatctl audit prune --retention-days 365 policies
+    """
     days = retention_days or _retention_from(policy_dir)
     now = dt.datetime.now(dt.UTC)
     report = audit_log.prune(log_path, days, now)

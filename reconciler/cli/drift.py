@@ -25,6 +25,8 @@ from reconciler.cli.notifying import (
     deliver,
     notify_option,
 )
+from reconciler.cli.options import at_option, policy_dir_argument
+from reconciler.cli.options import sandbox_option as live_sandbox_option
 from reconciler.errors import ConfigError
 from reconciler.model import Policy
 from reconciler.providers.base import Provider
@@ -67,10 +69,9 @@ def with_commit(policy: Policy, policy_dir: pathlib.Path) -> Policy:
     return replace(policy, commit=gitrepo.head_sha(repo))
 
 
-policy_option = click.argument("policy_dir", required=False, default="policies",
-                               type=click.Path(file_okay=False, path_type=pathlib.Path))
-sandbox_option = click.option("--sandbox", type=click.Path(dir_okay=False), default=None,
-                              help="Read this sandbox database instead of the real organization.")
+policy_option = policy_dir_argument()
+sandbox_option = live_sandbox_option("Read this sandbox database instead of the real "
+                                     "organization.", db_alias=False)
 demo_option = click.option("--demo", is_flag=True,
                            help="Read a throwaway sandbox seeded with the Acme demo organization.")
 state_option = click.option("--state", "state_path", default=None,
@@ -81,16 +82,23 @@ state_option = click.option("--state", "state_path", default=None,
 @click.command("drift")
 @policy_option
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
-              default="text", show_default=True)
+              default="text", show_default=True, help="How to print the drift report.")
 @notify_option("the report")
 @sandbox_option
 @demo_option
 @state_option
+@at_option("Evaluate expiry dates and sprint seating as of this day (default: the org's "
+           "today: a sandbox's own date, else UTC today).")
 def drift(policy_dir: pathlib.Path, fmt: str, notify_request: NotifyRequest,
-          sandbox: str | None, demo: bool, state_path: pathlib.Path | None) -> int:
+          sandbox: str | None, demo: bool, state_path: pathlib.Path | None,
+          at: dt.date | None = None) -> int:
     """Compare the live org with the policy; classify each difference by its cause.
 
     Exit codes: 0 in sync, 2 drift found, 1 error. Read-only: never changes the org.
+
+    \b
+    Example:
+      seatctl drift policies --format markdown
     """
     from reconciler.gitops.drift import detect_drift
     from reconciler.gitops.render_drift import headline, render_drift, render_drift_markdown
@@ -100,7 +108,7 @@ def drift(policy_dir: pathlib.Path, fmt: str, notify_request: NotifyRequest,
     now = org_clock(sandbox, demo, policy)
     last = load_last_apply(state_path or DEFAULT_PATH)
     with read_only_provider(policy, sandbox, demo, now.date()) as provider:
-        report = detect_drift(policy, provider, at=now.date(), now=now, last=last)
+        report = detect_drift(policy, provider, at=at or now.date(), now=now, last=last)
         notes = list(getattr(provider, "notes", []))
     for note in notes:
         click.echo(f"info: {escape.terminal(note)}", err=True)

@@ -9,15 +9,19 @@ existing policy (``--force`` to allow). Exit 0, 1 on error.
 from __future__ import annotations
 
 import pathlib
+from collections.abc import Mapping
+from dataclasses import replace
 
 import click
 
 from reconciler import escape
+from reconciler.cli.options import sandbox_option
 from reconciler.errors import ConfigError
 from reconciler.model import (
     OrgState,
     OrgType,
     Policy,
+    Role,
     Safety,
     SeatBudget,
     SeatTier,
@@ -26,15 +30,41 @@ from reconciler.model import (
 
 
 def _bootstrap_policy(org_type: OrgType, key_env: str) -> Policy:
-    """Just enough policy to open a provider before any policy exists."""
+    """Just enough policy to open a provider before any policy exists.
+
+    Its one role is a baseline: a policy whose roles carry settings is what makes the
+    provider read the org's Claude Code managed settings, which import writes out.
+    """
     from types import MappingProxyType
 
     empty = OrgState(org_type, MappingProxyType({}))
+    reader = Role("import", "Import", "user", "standard", baseline=True)
     return Policy(org_name="", org_type=org_type, provider="anthropic", admin_key_env=key_env,
                   budget=SeatBudget(0, MappingProxyType({"standard": SeatTier("standard", 0)}),
                                     "standard"),
-                  safety=Safety(), usage=UsageSettings(), roles=MappingProxyType({}),
+                  safety=Safety(), usage=UsageSettings(),
+                  roles=MappingProxyType({reader.key: reader}),
                   teams=MappingProxyType({}), assignments=MappingProxyType({}), desired=empty)
+
+
+#: Where import reports the live managed-settings documents, inside the policy directory.
+SETTINGS_DIR = "managed-settings"
+
+
+def _write_settings(folder: pathlib.Path,
+                    docs: Mapping[str, Mapping[str, object]]) -> list[pathlib.Path]:
+    """One JSON file per live document; names come from live group names, so confined."""
+    import json
+
+    from reconciler.escape import confined_path, file_stem
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for stem, doc in docs.items():
+        path = confined_path(folder, file_stem(stem) + ".json")
+        path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
 
 
 @click.command("import")
@@ -45,13 +75,17 @@ def _bootstrap_policy(org_type: OrgType, key_env: str) -> Policy:
               show_default=True, help="Organization type of the live org.")
 @click.option("--key-env", default="SEATCTL_ADMIN_KEY", show_default=True,
               help="Environment variable holding the admin key.")
-@click.option("--sandbox", type=click.Path(dir_okay=False), default=None,
-              help="Import this sandbox database's organization instead of the real one.")
+@sandbox_option("Import this sandbox database's organization instead of the real one.")
 @click.option("--demo", is_flag=True, help="Import a freshly seeded Acme demo organization.")
 @click.option("--force", is_flag=True, help="Overwrite an existing policy in --out.")
 def import_cmd(out: pathlib.Path, org_type: str, key_env: str, sandbox: str | None, demo: bool,
                force: bool) -> int:
-    """Write a complete policy repository (org, roles, one team per group) from the live org."""
+    """Write a complete policy repository (org, roles, one team per group) from the live org.
+
+    \b
+    Example:
+      seatctl import --out policies --sandbox .seatctl/sandbox.db
+    """
     from reconciler.cli.drift import read_only_provider
     from reconciler.gitops.drift import read_live
     from reconciler.gitops.importer import import_policy
@@ -64,11 +98,18 @@ def import_cmd(out: pathlib.Path, org_type: str, key_env: str, sandbox: str | No
     from reconciler.cli.demo import org_clock
 
     with read_only_provider(bootstrap, sandbox, demo, org_clock(sandbox, demo).date()) as p:
-        live = read_live(p)
+        live = replace(read_live(p), org_name=p.org_name())
     result = import_policy(live)
     policy = result.policy
     for path in write_policy(policy, out):
         click.echo(f"wrote {path}")
+    if result.settings:
+        folder = out / SETTINGS_DIR
+        for path in _write_settings(folder, result.settings):
+            click.echo(f"wrote {path}")
+        click.echo(f"note: the org's Claude Code managed settings are in {folder}, not in "
+                   "roles.yaml: seatctl leaves them alone until a role carries "
+                   "claude_code_settings (see `seatctl settings --help`)", err=True)
     for warning in result.warnings:
         click.echo(f"warning: {escape.terminal(warning)}", err=True)
     click.echo(f"note: placeholders in {out / 'org.yaml'}: seat tier prices are 0 and "

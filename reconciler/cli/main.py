@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import click
 
@@ -34,9 +35,74 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: The one-line summary ``seatctl --help`` lists for each command, so listing commands
+#: imports none of them (importing them all pulls in the anthropic SDK: ~2 s of CPU).
+#: A command missing here is still listed, by importing it; tests/cli/test_commands.py
+#: checks that each summary is the command's own first sentence.
+SUMMARIES: dict[str, str] = {
+    "apply": "Apply a reviewed plan to the organization (exit 0 done, 1 refused, 3 incomplete).",
+    "audit": "Verify, read and prune the hash-chained apply audit log.",
+    "drift": "Compare the live org with the policy; classify each difference by its cause.",
+    "import": "Write a complete policy repository (org, roles, one team per group) from the "
+              "live org.",
+    "lock": "Inspect the apply lock, or release one a crashed run left behind.",
+    "plan": "Show what applying the policy would change, why, and what it would cost.",
+    "review": "Utilisation, inactive seats, alerts, merged policy changes, renewal forecast.",
+    "sandbox": "A local Admin API org the official SDK talks to unchanged (127.0.0.1 only).",
+    "schema": "The JSON Schemas of org.yaml, roles.yaml and teams/*.yaml.",
+    "settings": "Claude Code managed settings compiled from roles.yaml.",
+    "status": "Organization, seats purchased/assigned/active/free, contract end, policy sync.",
+    "usage": "Usage analytics: sync, reports, inactive seats, alerts, chargeback, dashboard.",
+    "validate": "Check a policy directory (org.yaml, roles.yaml, teams/*.yaml): YAML, schema, "
+                "rules.",
+}
+
+#: Exit code of a click usage error (unknown option, bad value). click's own 2 would read
+#: as "changes present" (DESIGN.md: 0 ok, 1 error, 2 changes/drift/alerts, 3 incomplete).
+USAGE_ERROR_EXIT = 1
+
+
 class LazyGroup(click.Group):
+    """The root group: commands come from ``COMMANDS`` and are imported only when run.
+
+    Also the one place that turns click's usage errors into exit code 1, for the
+    console script and for ``CliRunner`` alike.
+    """
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows: list[tuple[str, str]] = []
+        for name in self.list_commands(ctx):
+            summary = SUMMARIES.get(name)
+            if summary is None:
+                cmd = self.get_command(ctx, name)
+                if cmd is None or cmd.hidden:
+                    continue
+                summary = cmd.get_short_help_str(limit=1000)
+            rows.append((name, summary))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                # click shortens a help text to fit; a bare Command lends us that rule
+                formatter.write_dl([(n, click.Command(n, help=s).get_short_help_str(limit))
+                                    for n, s in rows])
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            exc.exit_code = USAGE_ERROR_EXIT  # type: ignore[misc]
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            exc.exit_code = USAGE_ERROR_EXIT  # type: ignore[misc]
+            raise
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
@@ -50,7 +116,15 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seatctl")
 def cli() -> None:
-    """Seat and role policy for Claude organizations, kept as code."""
+    """Seat and role policy for Claude organizations, kept as code.
+
+    Exit codes: 0 ok or no changes, 1 error (a usage error too), 2 changes, drift or
+    alerts present, 3 apply incomplete.
+
+    \b
+    Example:
+      seatctl validate policies && seatctl plan policies --out plan.json
+    """
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ import click
 import git
 
 from reconciler.cli.demo import org_clock, sandbox_path
+from reconciler.cli.options import at_option, policy_dir_argument, sandbox_option
 from reconciler.errors import ConfigError
 from reconciler.heap import gc_paused
 from reconciler.model import OrgState, Policy
@@ -82,15 +83,13 @@ def make_plan(
 
 
 @click.command("plan")
-@click.argument("policy_dir", required=False, default="policies",
-                type=click.Path(file_okay=False, path_type=pathlib.Path))
+@policy_dir_argument()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=pathlib.Path),
               help="Also save the plan as JSON here (what `seatctl apply` reads).")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
               default="text", show_default=True, help="How to print the plan.")
-@click.option("--at", "at", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="Evaluate expiry dates and sprint seating as of this day (default: the "
-              "org's today: a sandbox's own date, else UTC today).")
+@at_option("Evaluate expiry dates and sprint seating as of this day (default: the "
+           "org's today: a sandbox's own date, else UTC today).")
 @click.option("--approve-overflow", is_flag=True, envvar="SEATCTL_APPROVE_OVERFLOW",
               help="Approve teams above their allocation (or set by a CI label).")
 @click.option("--allow-large-removal", is_flag=True,
@@ -98,8 +97,7 @@ def make_plan(
 @click.option("--allow-many-role-changes", is_flag=True,
               help="Let role changes exceed the safety caps (needs --approver).")
 @click.option("--approver", default="", help="Who approved an override; recorded in the plan.")
-@click.option("--sandbox", type=click.Path(dir_okay=False),
-              help="Plan against this sandbox database instead of the real organization.")
+@sandbox_option("Plan against this sandbox database instead of the real organization.")
 @click.option("--demo", is_flag=True,
               help="Plan against a throwaway sandbox seeded with the Acme demo organization.")
 @click.option("--base", "base", default=None, metavar="REF",
@@ -109,7 +107,7 @@ def plan(
     policy_dir: pathlib.Path,
     out: pathlib.Path | None,
     fmt: str,
-    at: dt.datetime | None,
+    at: dt.date | None,
     approve_overflow: bool,
     allow_large_removal: bool,
     allow_many_role_changes: bool,
@@ -121,11 +119,15 @@ def plan(
     """Show what applying the policy would change, why, and what it would cost.
 
     Exit codes: 0 no changes, 2 changes to apply, 1 error or a blocking guard.
+
+    \b
+    Example:
+      seatctl plan policies --at 2026-11-25 --out plan.json
     """
     overrides = Overrides(allow_large_removal, allow_many_role_changes, approver.strip())
     # one bounded command over ~1M long-lived objects at 100k members: see reconciler.heap
     with gc_paused():
-        result = make_plan(policy_dir, at=at.date() if at else None, sandbox=sandbox,
+        result = make_plan(policy_dir, at=at, sandbox=sandbox,
                            demo=demo, approve_overflow=approve_overflow, overrides=overrides,
                            on_note=lambda note: click.echo(f"info: {note}", err=True))
         shown = render(result, fmt, color=fmt == "text" and use_color(sys.stdout))

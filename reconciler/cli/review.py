@@ -15,6 +15,7 @@ import click
 
 from reconciler.cli.drift import load, policy_option
 from reconciler.cli.notifying import declared_report_targets, deliver
+from reconciler.cli.options import at_option
 from reconciler.errors import ConfigError
 
 
@@ -26,9 +27,15 @@ from reconciler.errors import ConfigError
               help="Also write the report to this file.")
 @click.option("--notify", "send", is_flag=True,
               help="Send the review to the recipients named in org.yaml.")
+@at_option("Review as of this day (default: UTC today).")
 def review(policy_dir: pathlib.Path, month: str, db: str | None, out: pathlib.Path | None,
-           send: bool) -> int:
-    """Utilisation, inactive seats, alerts, merged policy changes, renewal forecast."""
+           send: bool, at: dt.date | None = None) -> int:
+    """Utilisation, inactive seats, alerts, merged policy changes, renewal forecast.
+
+    \b
+    Example:
+      seatctl review policies --month 2026-11 --out review.md
+    """
     from reconciler.gitops import gitrepo
     from reconciler.gitops.render_review import render_review_markdown, subject
     from reconciler.gitops.review import build_review
@@ -37,7 +44,7 @@ def review(policy_dir: pathlib.Path, month: str, db: str | None, out: pathlib.Pa
     from reconciler.usage.store import DEFAULT_DB, UsageStore
 
     period = month_period(month)
-    today = dt.datetime.now(dt.UTC).date()
+    today = at or dt.datetime.now(dt.UTC).date()
     policy = load(policy_dir)
     path = pathlib.Path(db) if db else DEFAULT_DB
     if not path.exists():

@@ -11,13 +11,23 @@ from reconciler.policy.schema import schema_texts
 
 @click.group("schema")
 def schema() -> None:
-    """The JSON Schemas of org.yaml, roles.yaml and teams/*.yaml."""
+    """The JSON Schemas of org.yaml, roles.yaml and teams/*.yaml.
+
+    \b
+    Example:
+      seatctl schema export schemas
+    """
 
 
 @schema.command("export")
 @click.argument("directory", type=click.Path(file_okay=False))
 def export(directory: str) -> int:
-    """Write org.schema.json, roles.schema.json and team.schema.json into DIRECTORY."""
+    """Write org.schema.json, roles.schema.json and team.schema.json into DIRECTORY.
+
+    \b
+    Example:
+      seatctl schema export policies/schemas
+    """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     for name, text in schema_texts().items():

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from reconciler.cli.options import policy_dir_argument
 from reconciler.errors import ConfigError, PolicyError
 from reconciler.model import Policy
 from reconciler.settings.compile import pretty_json
@@ -21,10 +22,7 @@ from reconciler.settings.effective import effective_settings
 from reconciler.settings.mdm import build_mdm_bundle
 from reconciler.settings.validate import check_role_settings, check_roles
 
-POLICY_OPTION = click.option(
-    "--policy", "policy_root", default="policies", show_default=True,
-    type=click.Path(file_okay=False, path_type=pathlib.Path), help="policy repository root",
-)  # fmt: skip
+POLICY_OPTION = policy_dir_argument("policy_root", aliases=("--policy",))
 
 
 def _load(root: pathlib.Path) -> Policy:
@@ -43,7 +41,12 @@ def _load(root: pathlib.Path) -> Policy:
 
 @click.group("settings")
 def settings() -> None:
-    """Claude Code managed settings compiled from roles.yaml."""
+    """Claude Code managed settings compiled from roles.yaml.
+
+    \b
+    Example:
+      seatctl settings check policies
+    """
 
 
 @settings.command("render")
@@ -52,7 +55,12 @@ def settings() -> None:
               type=click.Path(file_okay=False, path_type=pathlib.Path),
               help="directory for roles/<role>/managed-settings.json and manifest.json")
 def render(policy_root: pathlib.Path, out_dir: pathlib.Path) -> int:
-    """Write one managed-settings.json per role and a manifest for MDM deployment."""
+    """Write one managed-settings.json per role and a manifest for MDM deployment.
+
+    \b
+    Example:
+      seatctl settings render policies --out mdm
+    """
     bundle = build_mdm_bundle(_load(policy_root))
     for rel, text in bundle.items():
         path = out_dir / rel
@@ -63,11 +71,17 @@ def render(policy_root: pathlib.Path, out_dir: pathlib.Path) -> int:
 
 
 @settings.command("effective")
-@POLICY_OPTION
 @click.argument("email")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@POLICY_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="How to print the document and its reason.")
 def effective(policy_root: pathlib.Path, email: str, fmt: str) -> int:
-    """Show the document EMAIL gets under the policy, and why (first match wins)."""
+    """Show the document EMAIL gets under the policy, and why (first match wins).
+
+    \b
+    Example:
+      seatctl settings effective ana@acme.example policies
+    """
     policy = _load(policy_root)
     eff = effective_settings(email, desired_managed_settings(policy), policy.desired.groups)
     if fmt == "json":
@@ -89,7 +103,12 @@ def effective(policy_root: pathlib.Path, email: str, fmt: str) -> int:
 @settings.command("check")
 @POLICY_OPTION
 def check(policy_root: pathlib.Path) -> int:
-    """Validate roles' claude_code_settings (schema, read-only rules) with file:line."""
+    """Validate roles' claude_code_settings (schema, read-only rules) with file:line.
+
+    \b
+    Example:
+      seatctl settings check policies
+    """
     findings = check_role_settings(policy_root)
     try:
         findings += check_roles(_load(policy_root).roles)

@@ -50,7 +50,12 @@ from reconciler.usage.views import (
 
 @click.group("usage")
 def usage() -> None:
-    """Usage analytics: sync, reports, inactive seats, alerts, chargeback, dashboard."""
+    """Usage analytics: sync, reports, inactive seats, alerts, chargeback, dashboard.
+
+    \b
+    Example:
+      seatctl usage sync policies && seatctl usage report policies --by role
+    """
 
 
 @usage.command("sync")
@@ -81,7 +86,12 @@ def sync_cmd(
     revise_days: int,
     fmt: Format,
 ) -> int:
-    """Read per-user per-day analytics into the local usage store."""
+    """Read per-user per-day analytics into the local usage store.
+
+    \b
+    Example:
+      seatctl usage sync policies --since 2026-11-01
+    """
     from reconciler.providers.factory import open_provider
     from reconciler.providers.readonly import ReadOnlyProvider
     from reconciler.usage.sync import sync_usage
@@ -133,7 +143,8 @@ def _sync_telemetry(policy: Policy, query: TelemetryQuery, db: str, report: Sync
 @click.option(
     "--period", default="30d", show_default=True, help="30d, 7d, or YYYY-MM-DD..YYYY-MM-DD."
 )
-@click.option("--by", "by", type=click.Choice(BY_CHOICES), default="team", show_default=True)
+@click.option("--by", "by", type=click.Choice(BY_CHOICES), default="team", show_default=True,
+              help="Group the report by this.")
 @fmt_option()
 def report_cmd(
     policy_dir: pathlib.Path,
@@ -146,7 +157,12 @@ def report_cmd(
     by: By,
     fmt: Format,
 ) -> int:
-    """Active members, sessions, lines, commits, PRs, acceptance and utilisation."""
+    """Active members, sessions, lines, commits, PRs, acceptance and utilisation.
+
+    \b
+    Example:
+      seatctl usage report policies --period 30d --by role
+    """
     day = today_or_now(today, sandbox, demo)
     policy = load(policy_dir)
     span = parse_period(period, day)
@@ -196,7 +212,12 @@ def inactive_cmd(
     release_seats: bool,
     fmt: Format,
 ) -> int:
-    """Seats without activity, their monthly cost, and from when removing them saves."""
+    """Seats without activity, their monthly cost, and from when removing them saves.
+
+    \b
+    Example:
+      seatctl usage inactive policies --days 30
+    """
     day = today_or_now(today, sandbox, demo)
     policy = load(policy_dir)
     with sandbox_path(sandbox, demo, day, policy=policy) as path, UsageStore(db) as store:
@@ -223,7 +244,12 @@ def chargeback_cmd(
     month: str,
     fmt: Format,
 ) -> int:
-    """Seats × tier price (+ metered cost) per cost center, with totals that add up."""
+    """Seats × tier price (+ metered cost) per cost center, with totals that add up.
+
+    \b
+    Example:
+      seatctl usage chargeback policies --month 2026-11 > chargeback.csv
+    """
     day = today_or_now(today, sandbox, demo)
     policy = load(policy_dir)
     span = month_period(month)

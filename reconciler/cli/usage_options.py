@@ -1,6 +1,6 @@
 """Options and plumbing every ``seatctl usage`` command shares.
 
-``common`` adds --policy, --db, --sandbox, --demo, --today and --live; the helpers
+``common`` adds POLICY_DIR, --db, --sandbox, --demo, --at and --live; the helpers
 load the policy, pick the sandbox, read the live org and print a ``View``.
 """
 
@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler.cli.options import at_option, parse_date, policy_dir_argument, sandbox_option
 from reconciler.model import OrgState, Policy
 from reconciler.usage.render import FORMATS, Format, View, render
 from reconciler.usage.store import DEFAULT_DB
@@ -20,28 +21,18 @@ from reconciler.usage.store import DEFAULT_DB
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def parse_date_option(
-    _ctx: click.Context, param: click.Parameter, value: str | None
-) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+#: The date parser ``--at`` uses, for the usage commands' other date options.
+parse_date_option = parse_date
 
 
 def common(fn: F) -> F:
-    """--policy, --db, --sandbox, --demo, --today: the same on every usage command."""
+    """POLICY_DIR, --db, --sandbox, --demo, --at, --live: the same on every usage command.
+
+    The spelling of POLICY_DIR, --sandbox and --at (and their old aliases) comes from
+    ``cli.options``; ``--db`` here is the usage store, so it is no alias of --sandbox.
+    """
     options = [
-        click.option(
-            "--policy",
-            "policy_dir",
-            default="policies",
-            show_default=True,
-            type=click.Path(file_okay=False, path_type=pathlib.Path),
-            help="Policy directory (org.yaml, roles.yaml, teams/).",
-        ),
+        policy_dir_argument(aliases=("--policy",)),
         click.option(
             "--db",
             "db",
@@ -49,23 +40,12 @@ def common(fn: F) -> F:
             show_default=True,
             help="Usage store (SQLite) path.",
         ),
-        click.option(
-            "--sandbox",
-            "sandbox",
-            default=None,
-            metavar="DB",
-            help="Use the sandbox org in this database as the live org.",
-        ),
+        sandbox_option("Use the sandbox org in this database as the live org.",
+                       db_alias=False),
         click.option(
             "--demo", is_flag=True, help="Use a freshly seeded Acme demo sandbox as the live org."
         ),
-        click.option(
-            "--today",
-            callback=parse_date_option,
-            default=None,
-            metavar="YYYY-MM-DD",
-            help="Evaluate as of this UTC date (default: today).",
-        ),
+        at_option("Evaluate as of this UTC date (default: the org's today).", dest="today"),
         click.option(
             "--live",
             "read_live",
@@ -91,7 +71,7 @@ def fmt_option(default: str = "table") -> Callable[[F], F]:
 
 def today_or_now(value: dt.date | None, sandbox: str | None = None,
                  demo: bool = False) -> dt.date:
-    """``--today``, else the live org's today (a sandbox keeps its own date: cli.demo)."""
+    """``--at``, else the live org's today (a sandbox keeps its own date: cli.demo)."""
     if value is not None:
         return value
     from reconciler.cli.demo import org_clock

@@ -38,7 +38,8 @@ from reconciler.usage.views import alerts_view
 
 @click.command("alerts")
 @common
-@click.option("--period", default="30d", show_default=True)
+@click.option("--period", default="30d", show_default=True,
+              help="30d, 7d, or YYYY-MM-DD..YYYY-MM-DD.")
 @click.option(
     "--session-hours",
     default=1.0,
@@ -61,7 +62,12 @@ def alerts_cmd(
     fmt: Format,
 ) -> int:
     """Low utilisation, high usage, hours over a role's max (measured where telemetry
-    exists, else estimated); exit 2 if any."""
+    exists, else estimated); exit 2 if any.
+
+    \b
+    Example:
+      seatctl usage alerts policies --period 7d --notify
+    """
     from reconciler.usage.telemetry import measured_hours
 
     day = today_or_now(today, sandbox, demo)
@@ -115,7 +121,8 @@ def send_alerts(policy: Policy, report: AlertReport, request: NotifyRequest, *,
     type=click.Path(dir_okay=False, path_type=pathlib.Path),
     help="HTML file to write.",
 )
-@click.option("--period", default="30d", show_default=True)
+@click.option("--period", default="30d", show_default=True,
+              help="30d, 7d, or YYYY-MM-DD..YYYY-MM-DD.")
 @click.option(
     "--month",
     default=None,
@@ -133,7 +140,12 @@ def dashboard_cmd(
     period: str,
     month: str | None,
 ) -> int:
-    """Write one self-contained HTML file with the usage charts."""
+    """Write one self-contained HTML file with the usage charts.
+
+    \b
+    Example:
+      seatctl usage dashboard policies --out usage.html
+    """
     day = today_or_now(today, sandbox, demo)
     policy = load(policy_dir)
     span = parse_period(period, day)

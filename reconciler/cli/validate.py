@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from reconciler import escape
+from reconciler.cli.options import at_option, policy_dir_argument
 from reconciler.model import Policy
 from reconciler.policy import ValidationResult, validate_policy
 from reconciler.policy.api import MAX_FILES
@@ -68,20 +69,24 @@ def render_json(result: ValidationResult, root: str) -> str:
 
 
 @click.command("validate")
-@click.argument("path", default="policies", type=click.Path(file_okay=False))
+@policy_dir_argument("path")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-@click.option("--at", "at", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Evaluate expiry dates and sprint seats on this day (default: today).")
+@at_option("Evaluate expiry dates and sprint seats on this day (default: today).")
 @click.option("--max-file-bytes", type=click.IntRange(min=1), default=MAX_FILE_BYTES,
               show_default=True, help="Refuse larger files before parsing them.")
 @click.option("--max-files", type=click.IntRange(min=1), default=MAX_FILES, show_default=True,
               help="Refuse policies with more team files.")
-def validate(path: str, fmt: str, at: dt.datetime | None, max_file_bytes: int,
+def validate(path: Path, fmt: str, at: dt.date | None, max_file_bytes: int,
              max_files: int) -> int:
-    """Check a policy directory (org.yaml, roles.yaml, teams/*.yaml): YAML, schema, rules."""
-    result = validate_policy(Path(path), today=at.date() if at else None,
+    """Check a policy directory (org.yaml, roles.yaml, teams/*.yaml): YAML, schema, rules.
+
+    \b
+    Example:
+      seatctl validate policies --at 2026-11-25
+    """
+    result = validate_policy(path, today=at,
                              max_file_bytes=max_file_bytes, max_files=max_files,
                              extra_checks=EXTRA_CHECKS)
-    click.echo(render_json(result, path) if fmt == "json" else render_text(result, path))
+    click.echo(render_json(result, str(path)) if fmt == "json" else render_text(result, str(path)))
     return 0 if result.ok else 1

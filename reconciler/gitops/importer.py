@@ -31,7 +31,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from reconciler.escape import file_stem
@@ -62,6 +62,9 @@ class ImportResult:
 
     policy: Policy
     warnings: tuple[str, ...]
+    #: The live managed-settings documents by file stem (``default``, ``group-<name>``).
+    settings: Mapping[str, Mapping[str, object]] = field(
+        default_factory=lambda: MappingProxyType({}))
 
 
 def _slug(text: str) -> str:
@@ -174,15 +177,19 @@ def import_policy(live: OrgState) -> ImportResult:
     roles: dict[str, Role] = {}
     role_of: dict[str, str] = {}
     for g in sorted(role_groups):
-        org_role = _org_role_of(direct[g].members, people) or "user"
-        member_caps = {caps.get(e) for e in direct[g].members}
+        # members and pending invitees alike (an invite names its groups)
+        in_group = frozenset(e for e, gs in member_of.items() if g in gs)
+        org_role = _org_role_of(in_group, people) or "user"
+        joined = [e for e in in_group if e in live.members]  # an invitee has no limit yet
+        member_caps = {caps.get(e) for e in joined}
         cap = member_caps.pop() if len(member_caps) == 1 else None
-        if len(direct[g].members) and cap is None and any(caps.get(e) for e in direct[g].members):
+        if joined and cap is None and any(caps.get(e) for e in joined):
             warnings.append(f"members of {g} have different spend limits; none imported")
         roles[_slug(g)] = _role(_slug(g), org_role, g, cap)
-        for e in sorted(direct[g].members):
+        for e in sorted(in_group):
             role_of[e] = _slug(g)
             if e in people and people[e] not in PROTECTED_ROLES and people[e] != org_role:
+                # a role maps to one org role and a group to one role: not expressible
                 warnings.append(f"{e} holds {people[e]} but the role group {g} holds "
                                 f"{org_role}: imported as {org_role} (the plan shows the change)")
     taken: set[str] = set()
@@ -226,12 +233,36 @@ def import_policy(live: OrgState) -> ImportResult:
                            members=members, monthly_spend_cap_cents=group_caps.get(g))
     policy = _policy(live, people, names, {k: roles[k] for k in sorted(roles)}, teams,
                      assignments, protected)
-    return ImportResult(policy, tuple(warnings))
+    return ImportResult(policy, tuple(warnings), live_settings_documents(live))
 
 
 def _role(key: str, org_role: str, group: str | None, cap: int | None) -> Role:
     return Role(key, key.replace("_", " ").title(), org_role, PLACEHOLDER_TIER.name,
                 monthly_spend_cap_cents=cap, group=group)
+
+
+def live_settings_documents(live: OrgState) -> dict[str, Mapping[str, object]]:
+    """The org's Claude Code managed settings as documents to report: ``default`` and
+    one per RBAC group name, in ``rbac_group_order`` (first match wins) then by name.
+
+    Why reported, not put into roles.yaml: seatctl compiles a role's document itself
+    (telemetry, announcement, features) and a role's raw settings are merged over that,
+    so a live document copied in would not compile back to itself, and the first plan
+    would rewrite every document. A policy whose roles carry no settings leaves the
+    live ones alone; the user moves what they want into ``claude_code_settings``.
+    """
+    state = live.managed_settings
+    if state is None:
+        return {}
+    rank = {gid: i for i, gid in enumerate(state.order)}
+    docs: dict[str, Mapping[str, object]] = {}
+    if state.default is not None:
+        docs["default"] = state.default
+    for _gid, gs in sorted(state.groups.items(),
+                          key=lambda item: (rank.get(item[0], len(rank)), item[1].group)):
+        if gs.settings is not None and gs.status == "active":
+            docs[f"group-{gs.group}"] = gs.settings
+    return docs
 
 
 def _policy(live: OrgState, people: Mapping[str, str], names: Mapping[str, str],

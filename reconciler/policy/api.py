@@ -6,19 +6,14 @@ build model objects (``orgfile``, ``compile``) â†’ semantic rules (``rules``) â†
 compile the desired ``OrgState``. Findings without a line yet (rules name a JSON
 pointer) are located at the end by re-reading only the files that have findings.
 
-Many team files are parsed in a process pool (fork; two cores roughly halve the
-parse time of a 5,000-file policy); few files, or a process with other threads
-running, parse in-process.
+Team files are parsed in this process, one after the other (see ``_read_teams``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -38,8 +33,6 @@ from reconciler.policy.orgfile import OrgSettings, build_org
 from reconciler.policy.schema import SchemaBroken, load_schemas, schema_findings
 
 MAX_FILES = 20_000
-#: Below this many team files a process pool costs more than it saves.
-POOL_MIN_FILES = 400
 
 ExtraCheck = Callable[[Path, Policy | None], list[Finding]]
 
@@ -127,9 +120,10 @@ def _display(root: Path, path: Path) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TeamFile:
-    """A parsed team file as a worker returns it. When it passed the schema, its
-    members travel as ``rows`` and are dropped from ``doc.data`` (4x cheaper to send);
-    otherwise ``doc.data`` is complete for the schema's error messages."""
+    """A parsed team file. When it passed the schema, its members are ``rows`` and are
+    dropped from ``doc.data`` (the rows are all that is read of them, and the document
+    stays in memory until locating findings is done); otherwise ``doc.data`` is
+    complete for the schema's error messages."""
 
     doc: Document
     valid: bool
@@ -144,74 +138,25 @@ def _slim(doc: Document) -> Document:
     return Document(doc.path, doc.fs_path, data, doc.positions, children, doc.findings)
 
 
-#: A ``TeamFile`` as plain tuples between processes (pickles in half the time of the
-#: dataclasses, unpickles in 40 %): Document fields, then valid, rows, findings.
-_Wire = tuple[str, str, Any, Any, Any, tuple[Finding, ...], bool, tuple[Row, ...],
-              tuple[Finding, ...]]
+def _read_teams(paths: Sequence[str], max_bytes: int, schema_dir: Path | None,
+                allowed: frozenset[str] | None) -> list[TeamFile]:
+    """Parse team files, run the compiled schema check, extract member rows.
 
-
-def _to_wire(tf: TeamFile) -> _Wire:
-    d = tf.doc
-    return (d.path, d.fs_path, d.data, d.positions, d.children, d.findings, tf.valid,
-            tf.rows, tf.findings)
-
-
-def _from_wire(w: _Wire) -> TeamFile:
-    return TeamFile(Document(w[0], w[1], w[2], w[3], w[4], w[5]), w[6], w[7], w[8])
-
-
-def _read_chunk(paths: Sequence[str], max_bytes: int, schema_dir: Path | None,
-                allowed: frozenset[str] | None) -> list[_Wire]:
-    """Worker: parse team files, run the compiled schema check, extract member rows."""
-    with gc_paused():
-        return [_to_wire(tf) for tf in _read_items(paths, max_bytes, schema_dir, allowed)]
-
-
-def _read_items(paths: Sequence[str], max_bytes: int, schema_dir: Path | None,
-                allowed: frozenset[str] | None) -> Iterator[TeamFile]:
+    One process, everything parsed first: the policy's objects are then allocated
+    together (the GC's scan of them after loading is 3x cheaper than when they are
+    interleaved with the parser's garbage). A process pool was measured to gain about
+    0.04 s at 100k members on two idle cores, and to lose when the second is busy.
+    """
     team = load_schemas(schema_dir)["team"]
+    out = []
     for fs_path in paths:
         doc = read_document(fs_path, fs_path, max_bytes=max_bytes, what="team")
         if doc.data is None or not team.is_valid(doc.data):
-            yield TeamFile(doc, False)
+            out.append(TeamFile(doc, False))
             continue
         rows, found = member_rows(doc, allowed)
-        yield TeamFile(_slim(doc), True, tuple(rows), tuple(found))
-
-
-#: Chunks per worker: small enough that the parent consumes results while the workers
-#: still parse, large enough that each task's overhead stays small.
-CHUNKS_PER_WORKER = 8
-
-
-def _read_teams(paths: list[str], max_bytes: int, schema_dir: Path | None,
-                allowed: frozenset[str] | None, workers: int | None) -> Iterator[TeamFile]:
-    """Every team file's ``TeamFile``, in ``paths`` order, as soon as it is parsed.
-
-    With a pool, the results of each chunk arrive while later chunks are still being
-    parsed, so the caller's per-file work overlaps the parsing."""
-    n = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    done = 0
-    if n > 1 and len(paths) >= POOL_MIN_FILES and threading.active_count() == 1:
-        size = -(-len(paths) // (n * CHUNKS_PER_WORKER))
-        chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
-        try:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(n, mp_context=ctx) as pool:
-                k = len(chunks)
-                parts = pool.map(_read_chunk, chunks, [max_bytes] * k, [schema_dir] * k,
-                                 [allowed] * k)
-                for part in parts:
-                    for wire in part:
-                        yield _from_wire(wire)
-                    done += len(part)
-                return
-        except (OSError, RuntimeError, ValueError):
-            pass  # no fork here (or the pool broke): parse the rest in-process, same results
-    # In one process nothing overlaps: parse everything first, so that the policy's
-    # objects are then allocated together (the GC's scan of them after loading is
-    # 3x cheaper than when they are interleaved with the parser's garbage).
-    yield from list(_read_items(paths[done:], max_bytes, schema_dir, allowed))
+        out.append(TeamFile(_slim(doc), True, tuple(rows), tuple(found)))
+    return out
 
 
 def _locator(doc: Document) -> Callable[[str, bool], tuple[int, int, str | None, bool]]:
@@ -247,7 +192,7 @@ def _resolve(findings: Iterable[Finding], docs: dict[str, Document]) -> list[Fin
 
 def validate_policy(root: str | Path, *, today: dt.date | None = None,
                     max_file_bytes: int = MAX_FILE_BYTES, max_files: int = MAX_FILES,
-                    schema_dir: Path | None = None, workers: int | None = None,
+                    schema_dir: Path | None = None,
                     extra_checks: Sequence[ExtraCheck] = ()) -> ValidationResult:
     """Validate a policy directory and compile it when there is no error.
 
@@ -256,7 +201,7 @@ def validate_policy(root: str | Path, *, today: dt.date | None = None,
     so other layers (e.g. managed settings) report through the same findings.
     """
     with gc_paused():
-        result = _validate(Path(root), today, max_file_bytes, max_files, schema_dir, workers)
+        result = _validate(Path(root), today, max_file_bytes, max_files, schema_dir)
     if not extra_checks:
         return result
     findings = list(result.findings)
@@ -267,7 +212,7 @@ def validate_policy(root: str | Path, *, today: dt.date | None = None,
 
 
 def _validate(root: Path, today: dt.date | None, max_file_bytes: int, max_files: int,
-              schema_dir: Path | None, workers: int | None) -> ValidationResult:
+              schema_dir: Path | None) -> ValidationResult:
     when = today_or(today)
     org_path, roles_path = _first(root, "org.yaml", "org.yml"), _first(root, "roles.yaml",
                                                                         "roles.yml")
@@ -322,13 +267,13 @@ def _validate(root: Path, today: dt.date | None, max_file_bytes: int, max_files:
     org = (build_org(org_doc.data) if org_ok and org_doc is not None and org_doc.data is not None
            else None)
     roles = build_roles(roles_doc, org) if org is not None and roles_doc is not None else None
-    # Members are indexed and checked file by file as the pool delivers them.
+    # Members are indexed and checked file by file.
     index = MemberIndex(roles)
     checker = rules.MemberChecker(roles, org, when) if org is not None else None
     builder = (TeamBuilder(org_doc, org, index.team_members)
                if org is not None and org_doc is not None else None)
     team_paths: set[str] = set()
-    for tf in _read_teams(files, max_file_bytes, schema_dir, allowed, workers):
+    for tf in _read_teams(files, max_file_bytes, schema_dir, allowed):
         take(tf.doc, tf.valid)
         findings.extend(tf.findings)
         team_paths.add(tf.doc.path)

@@ -21,6 +21,11 @@ of this holds, and ``None`` sends the file down the strict path:
   inside that key's lines — the positions the strict path records (``_positions``).
 
 ``tests/policy/test_policy_fastyaml.py`` holds both paths to the same ``Document``.
+
+It is a pure accelerator: with ``ENABLED`` off every file takes the strict path and
+the loaded policy is the same (a test loads policies both ways; ``bench_plan`` times
+both). It is kept because without it ``seatctl plan`` at 100k members / 5,000 teams
+misses its 1.5 s budget on one core (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ _NOT_TOP = frozenset({"", " ", "#", "-"})
 #: a block scalar.
 _ODD_ITEM_START = frozenset({" ", "#", "|", ">", ""})
 _ResolveError = (ValueError, TypeError, OverflowError, yaml.YAMLError)
+
+#: Off: ``loader`` never asks this module, every file is parsed by libyaml.
+ENABLED = True
 
 
 def fast_document(raw: bytes, doc: str, fs_path: str) -> Document | None:

@@ -30,10 +30,10 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from reconciler.policy import fastyaml
 from reconciler.policy import messages as M
 from reconciler.policy.controls import control_findings, may_hold_controls
 from reconciler.policy.document import Document, Pos
-from reconciler.policy.fastyaml import fast_document
 from reconciler.policy.findings import Finding
 from reconciler.policy.yaml11 import (
     DATE_KEYS,
@@ -99,8 +99,15 @@ def _lazy_tag(node: Any) -> str:
     """The tag ``_StrictLoader`` would have given a node ``_LazyLoader`` composed."""
     cls = node.__class__
     if cls is ScalarNode:
-        return STR if node.style else plain_tag(node.value)
+        value = node.value
+        # text unless plain and starting with a character YAML 1.1 reads otherwise
+        return STR if node.style or value[:1] not in FIRST else plain_tag(value)
     return SEQ if cls is SequenceNode else MAP
+
+
+def _node_tag(node: Any) -> str:
+    """The tag ``_StrictLoader`` resolved while composing."""
+    return node.tag  # type: ignore[no-any-return]
 
 
 class _Reject(Exception):
@@ -181,16 +188,22 @@ def _scan_events(raw: bytes, doc: str) -> None:
 
 class _Converter:
     """Node tree → plain data. Recoverable problems (duplicate or non-text keys) are
-    collected and the walk goes on; unsafe constructs raise ``_Reject``."""
+    collected and the walk goes on; unsafe constructs raise ``_Reject``.
 
-    def __init__(self, doc: str) -> None:
+    One walk for both loaders: ``lazy`` (a tree ``_LazyLoader`` composed, tags left
+    unresolved) reads each node's tag through ``_lazy_tag``, which resolves only a
+    plain scalar that can be anything but text; otherwise the node's own tag."""
+
+    def __init__(self, doc: str, lazy: bool = False) -> None:
         self.doc = doc
         self.findings: list[Finding] = []
+        self.tag_of: Any = _lazy_tag if lazy else _node_tag
 
     def convert(self, node: Node, depth: int = 0) -> Any:
+        tag_of = self.tag_of
         cls = node.__class__
         if cls is ScalarNode:
-            tag = node.tag
+            tag = tag_of(node)
             if tag == STR:
                 return node.value
             build = SCALARS.get(tag)
@@ -200,25 +213,27 @@ class _Converter:
         if depth >= MAX_DEPTH:
             raise _Reject(_finding(self.doc, M.TOO_DEEP, *_at(node), limit=MAX_DEPTH))
         if cls is MappingNode:
-            if node.tag != MAP:
+            if tag_of(node) != MAP:
                 raise _Reject(_finding(self.doc, M.TAG, *_at(node), tag=node.tag))
             out: dict[str, Any] = {}
             first: dict[str, Node] | None = None
             for key_node, value_node in node.value:
-                if key_node.tag != STR:
-                    self._bad_key(key_node)
+                key_tag = tag_of(key_node)
+                if key_tag != STR or key_node.__class__ is not ScalarNode:
+                    self._bad_key(key_node, key_tag)
                     continue
                 key = key_node.value
                 if key in out:
                     first = self._duplicate_key(node, key_node, first)
                     continue
-                tag = value_node.tag
-                if tag == STR or (tag == TIMESTAMP and key in DATE_KEYS):
-                    out[key] = value_node.value
-                else:
-                    out[key] = self.convert(value_node, depth + 1)
+                if value_node.__class__ is ScalarNode:  # hot: one per member field
+                    tag = tag_of(value_node)
+                    if tag == STR or (tag == TIMESTAMP and key in DATE_KEYS):
+                        out[key] = value_node.value
+                        continue
+                out[key] = self.convert(value_node, depth + 1)
             return out
-        if node.tag != SEQ:
+        if tag_of(node) != SEQ:
             raise _Reject(_finding(self.doc, M.TAG, *_at(node), tag=node.tag))
         return [self.convert(item, depth + 1) for item in node.value]
 
@@ -232,50 +247,6 @@ class _Converter:
             self.doc, M.DUPLICATE_KEY, *_at(key_node), key=key_node.value,
             first=_at(first[key_node.value])[0], again=_at(key_node)[0]))
         return first
-
-    def convert_lazy(self, node: Any, depth: int = 0) -> Any:
-        """``convert`` for a tree ``_LazyLoader`` composed: the same results, with tags
-        resolved here (no explicit tags can occur) and only where a value can be
-        anything but text."""
-        cls = node.__class__
-        if cls is ScalarNode:
-            value = node.value
-            if node.style or value[:1] not in FIRST:
-                return value
-            tag = plain_tag(value)
-            if tag == STR:
-                return value
-            build = SCALARS.get(tag)
-            if build is None:
-                raise _Reject(_finding(self.doc, M.TAG, *_at(node), tag=tag))
-            return build(node)
-        if depth >= MAX_DEPTH:
-            raise _Reject(_finding(self.doc, M.TOO_DEEP, *_at(node), limit=MAX_DEPTH))
-        if cls is MappingNode:
-            out: dict[str, Any] = {}
-            first: dict[str, Node] | None = None
-            for key_node, value_node in node.value:
-                if key_node.__class__ is not ScalarNode or not (
-                        key_node.style or key_node.value[:1] not in FIRST
-                        or plain_tag(key_node.value) == STR):
-                    self._bad_key(key_node, _lazy_tag(key_node))
-                    continue
-                key = key_node.value
-                if key in out:
-                    first = self._duplicate_key(node, key_node, first)
-                    continue
-                if value_node.__class__ is ScalarNode:
-                    value = value_node.value
-                    if value_node.style or value[:1] not in FIRST:
-                        out[key] = value
-                        continue
-                    tag = plain_tag(value)
-                    if tag == STR or (tag == TIMESTAMP and key in DATE_KEYS):
-                        out[key] = value
-                        continue
-                out[key] = self.convert_lazy(value_node, depth + 1)
-            return out
-        return [self.convert_lazy(item, depth + 1) for item in node.value]
 
     def _bad_key(self, key_node: Node, tag: str | None = None) -> None:
         tag = key_node.tag if tag is None else tag
@@ -322,8 +293,8 @@ def _parse(raw: bytes, doc: str, fs_path: str, what: str, lazy: bool) -> Documen
     bad = scan_bytes(raw, doc)
     if bad:
         return Document(doc, fs_path, None, findings=tuple(bad))
-    if lazy:
-        fast = fast_document(raw, doc, fs_path)
+    if lazy and fastyaml.ENABLED:
+        fast = fastyaml.fast_document(raw, doc, fs_path)
         if fast is not None:
             return fast
     if raw.startswith(_BOM):
@@ -346,9 +317,9 @@ def _parse(raw: bytes, doc: str, fs_path: str, what: str, lazy: bool) -> Documen
         kind = "list" if isinstance(root, SequenceNode) else "single value"
         top = _finding(doc, M.NOT_MAPPING, *_at(root), kind=kind)
         return Document(doc, fs_path, None, findings=(top,))
-    conv = _Converter(doc)
+    conv = _Converter(doc, lazy)
     try:
-        data = conv.convert_lazy(root) if lazy else conv.convert(root)
+        data = conv.convert(root)
     except _Reject as rej:
         return Document(doc, fs_path, None, findings=(*conv.findings, rej.finding))
     positions, children = _positions(root)

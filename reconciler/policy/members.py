@@ -1,7 +1,7 @@
 """Team-file members → compact rows → the member index: assignments, team members and
 the desired members, built one file at a time as team files arrive.
 
-Members are tuples while indexing (100k of them): ``Row`` (what a worker sends) and
+Members are tuples while indexing (100k of them): ``Row`` (what ``member_rows`` extracts) and
 ``Entry`` (a row with its team and file) fields by position. ``MemberIndex`` turns
 entries into model objects; ``rules.MemberChecker`` checks the same entries.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from reconciler.model import (
     Assignment,
@@ -25,88 +24,21 @@ from reconciler.policy.emails import check_email, is_plain_allowed
 from reconciler.policy.findings import Finding
 from reconciler.policy.orgfile import parse_date
 
-#: One member as the team-file worker extracts it:
+#: One member as ``member_rows`` extracts it:
 #: (normalized email or None if refused, raw email, role key, expires text, name, line, col)
 Row = tuple[str | None, str, str, str | None, str, int, int]
 #: (normalized email or None, raw email, role key, team, doc, index, expires, name, line, col)
 Entry = tuple[str | None, str, str, str, Document, int, str | None, str, int, int]
 
 
-def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Any, ...] | None:
-    """The slot descriptors' setters of a frozen, slotted dataclass whose fields are
-    exactly ``names`` (in order) and which has no ``__post_init__``; else ``None``."""
-    fields = getattr(cls, "__dataclass_fields__", None)
-    params = getattr(cls, "__dataclass_params__", None)
-    if (fields is None or params is None or not params.frozen or tuple(fields) != names
-            or getattr(cls, "__slots__", None) != names or hasattr(cls, "__post_init__")):
-        return None
-    return tuple(cls.__dict__[name].__set__ for name in names)
-
-
-def _makers() -> tuple[Any, Any, Any]:
-    """Constructors for the three model objects made once per member (300k of them at
-    100k members): ``source(file, line, col)``, ``assignment(email, team, role,
-    expires_on, source)``, ``member(email, role, name, expires_on)``.
-
-    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``;
-    setting the slots directly builds the same object in about 60 % of the time. Used
-    only while the classes are exactly as expected (same fields in the same order, no
-    ``__post_init__``); otherwise the plain constructors (a test checks both agree).
-    """
-    new = object.__new__
-    src = _slot_setters(SourceRef, ("file", "line", "col"))
-    asg = _slot_setters(Assignment, ("email", "team", "role", "expires_on", "source"))
-    mem = _slot_setters(Member, ("email", "role", "name", "id", "added_at", "expires_on"))
-    if src is None or asg is None or mem is None:
-        return (SourceRef,
-                Assignment,
-                lambda email, role, name, expires_on: Member(email, role, name, None, None,
-                                                             expires_on))
-    s_file, s_line, s_col = src
-    a_email, a_team, a_role, a_exp, a_src = asg
-    m_email, m_role, m_name, m_id, m_added, m_exp = mem
-
-    def source(file: str, line: int, col: int) -> SourceRef:
-        o = new(SourceRef)
-        s_file(o, file)
-        s_line(o, line)
-        s_col(o, col)
-        return o
-
-    def assignment(email: str, team: str, role: str, expires_on: dt.date | None,
-                   source: SourceRef | None) -> Assignment:
-        o = new(Assignment)
-        a_email(o, email)
-        a_team(o, team)
-        a_role(o, role)
-        a_exp(o, expires_on)
-        a_src(o, source)
-        return o
-
-    def member(email: str, role: str, name: str, expires_on: dt.date | None) -> Member:
-        o = new(Member)
-        m_email(o, email)
-        m_role(o, role)
-        m_name(o, name)
-        m_id(o, None)
-        m_added(o, None)
-        m_exp(o, expires_on)
-        return o
-
-    return source, assignment, member
-
-
-_new_source, _new_assignment, _new_member = _makers()
-
-
 def member_rows(doc: Document, allowed: frozenset[str] | None
                 ) -> tuple[list[Row], list[Finding]]:
-    """One team file's members as compact rows (cheap to send between processes),
-    emails checked and normalised once, with their email findings."""
+    """One team file's members as compact rows, emails checked and normalised once,
+    with their email findings."""
     assert doc.data is not None
     rows: list[Row] = []
     findings: list[Finding] = []
-    roles: dict[str, str] = {}  # one string object per role: pickles once per file
+    roles: dict[str, str] = {}  # one string object per role, shared by the file's rows
     places = doc.children.get("members", ())
     add = rows.append
     for i, m in enumerate(doc.data.get("members", ())):
@@ -125,8 +57,8 @@ def member_rows(doc: Document, allowed: frozenset[str] | None
 
 
 class MemberIndex:
-    """Member entries of valid team files, fed one file at a time in file order (so a
-    caller can index while a pool still parses later files), with each team's members
+    """Member entries of valid team files, fed one file at a time in file order, with
+    each team's members
     (for ``TeamBuilder``), each email's assignment and name, and the desired members,
     built on the way.
     """
@@ -157,11 +89,6 @@ class MemberIndex:
         any), email → name, team → members."""
         assignments, names, dates = self.assignments, self.names, self._dates
         team_members, desired = self.team_members, self.desired
-        new_source, new_assignment, new_member = _new_source, _new_assignment, _new_member
-        if desired is not None:
-            desired_org_role, desired_caps = desired.org_role, desired.caps
-            desired_members, desired_by_role = desired.members, desired.by_role
-            desired_limits = desired.user_limits
         members: dict[str, None] | None = None
         members_of = ""
         for norm, _raw, role, team, doc, _i, expires, name, line, col in entries:
@@ -184,23 +111,12 @@ class MemberIndex:
                     if desired is not None:
                         desired.expiry(norm, exp)
                 continue
-            assignments[norm] = new_assignment(norm, team, role, exp,
-                                               new_source(doc.path, line, col))
+            assignment = Assignment(norm, team, role, exp, SourceRef(doc.path, line, col))
+            assignments[norm] = assignment
             if name:
                 names[norm] = name
-            if desired is None:
-                continue
-            # desired.add(norm, a, name), inlined (once per member)
-            org_role = desired_org_role.get(role)
-            if org_role is None:
-                desired.complete = False
-                continue
-            desired_members[norm] = new_member(norm, org_role, name or "", exp)
-            desired_by_role[role].append(norm)
-            cap = desired_caps[role]
-            if cap is not None:
-                key = SpendLimitKey("user", norm, "monthly")
-                desired_limits[key] = SpendLimit(key, cap)
+            if desired is not None:
+                desired.add(norm, assignment, name)
 
 
 class DesiredMembers:

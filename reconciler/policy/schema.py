@@ -1,7 +1,7 @@
 """JSON Schema (2020-12) for the three policy file kinds.
 
-Pass/fail runs on a compiled validator (jsonschema-rs, else fastjsonschema: both are
-one to two orders of magnitude faster than pure Python on 100k member records). Only a
+Pass/fail runs on a compiled validator (jsonschema-rs: one to two orders of magnitude
+faster than pure Python on 100k member records). Only a
 file that fails is handed to ``jsonschema``'s ``iter_errors`` for every error with its
 path, which ``friendly`` turns into findings with line, column and a hint.
 
@@ -68,31 +68,17 @@ class Schema:
 
 
 def _compile(document: dict[str, Any]) -> Callable[[Any], bool]:
-    try:
-        import jsonschema_rs
+    import jsonschema_rs
 
-        check_rs = jsonschema_rs.Draft202012Validator(document).is_valid
+    check_rs = jsonschema_rs.Draft202012Validator(document).is_valid
 
-        def is_valid_rs(instance: Any) -> bool:
-            try:
-                return bool(check_rs(instance))
-            except ValueError:  # a value JSON has no type for (a YAML date): invalid
-                return False
+    def is_valid_rs(instance: Any) -> bool:
+        try:
+            return bool(check_rs(instance))
+        except ValueError:  # a value JSON has no type for (a YAML date): invalid
+            return False
 
-        return is_valid_rs
-    except ImportError:
-        import fastjsonschema
-
-        check = fastjsonschema.compile(document)
-
-        def is_valid(instance: Any) -> bool:
-            try:
-                check(instance)
-            except fastjsonschema.JsonSchemaException:
-                return False
-            return True
-
-        return is_valid
+    return is_valid_rs
 
 
 @functools.lru_cache(maxsize=8)

@@ -206,6 +206,19 @@ def write_policy(policy: Policy, out_dir: Path, *, schema_dir: Path | None = Non
     for team, stem in team_file_stems(policy.teams.values()):
         paths.append(_write(confined_path(teams, f"{stem}.yaml"),
                             schemas / "team.schema.json", team_document(policy, team), note))
+    return paths + write_schemas(schemas)
+
+
+def write_schemas(schema_dir: Path) -> list[Path]:
+    """The JSON Schemas the ``$schema`` lines point at, so an editor finds them (the same
+    files ``seatctl schema export`` writes); returns the paths written."""
+    from reconciler.policy.schema import schema_texts
+
+    schema_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in schema_texts().items():
+        (schema_dir / name).write_text(text, encoding="utf-8")
+        paths.append(schema_dir / name)
     return paths
 
 

@@ -190,6 +190,18 @@ class AnthropicProvider(WriteOps, ManagedSettingsReads):
             managed_settings=settings,
         )
 
+    def org_name(self) -> str:
+        """The organization's name (``GET /v1/organizations/me``), for ``seatctl import``.
+
+        Not part of ``fetch``: the live fingerprint and the request count of a plan's
+        read stay as they are; only import needs the name.
+        """
+        endpoint = "GET /v1/organizations/me"
+        api = self._api.organization.with_raw_response
+        body = self._caller.read(endpoint, api.retrieve).body
+        name = body.get("name")
+        return name.strip() if isinstance(name, str) else ""
+
     def _read_members(self) -> tuple[dict[str, Member], dict[str, str]]:
         endpoint = "GET /v1/organizations/users"
         users = self._api.organization.users.with_raw_response

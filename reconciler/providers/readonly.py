@@ -47,6 +47,9 @@ class ReadOnlyProvider:
     def fetch(self) -> OrgState:
         return self._provider.fetch()
 
+    def org_name(self) -> str:
+        return self._provider.org_name()
+
     @property
     def notes(self) -> list[str]:
         """The wrapped provider's informational lines (e.g. managed settings unavailable)."""

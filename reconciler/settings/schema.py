@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-import fastjsonschema
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 
 #: Tools a rule may name (``Tool`` or ``Tool(specifier)``), plus MCP tools ``mcp__*``.
@@ -90,7 +90,7 @@ SUPPORTED_SETTINGS_SCHEMA: dict[str, Any] = {
 
 @lru_cache(maxsize=1)
 def _fast() -> Any:
-    return fastjsonschema.compile(SUPPORTED_SETTINGS_SCHEMA)
+    return jsonschema_rs.Draft202012Validator(SUPPORTED_SETTINGS_SCHEMA)
 
 
 @lru_cache(maxsize=1)
@@ -106,9 +106,9 @@ def settings_errors(document: Mapping[str, object]) -> list[tuple[tuple[str | in
     jsonschema's complete, readable error list.
     """
     try:
-        _fast()(dict(document))
-        return []
-    except fastjsonschema.JsonSchemaException:
+        if _fast().is_valid(dict(document)):
+            return []
+    except ValueError:  # a value JSON has no type for: let jsonschema name it
         pass
     errors = [
         (tuple(err.absolute_path), err.message)

@@ -132,7 +132,7 @@ def test_alerts_whose_notify_list_is_empty_say_where_to_declare_targets(
 
 def test_notify_value_that_is_not_a_url_is_a_usage_error(acme, tmp_path) -> None:
     res = run_cli("drift", "--notify", str(tmp_path), "--sandbox", str(acme["sandbox"]))
-    assert res.exit_code == 2 and "is not an http(s) URL" in res.stderr
+    assert res.exit_code == 1 and "is not an http(s) URL" in res.stderr
     assert "A bare --notify sends to the targets declared in org.yaml" in res.stderr
 
 

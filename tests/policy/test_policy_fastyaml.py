@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.policy import loader
+from reconciler.policy import fastyaml, loader
 from reconciler.policy.fastyaml import fast_document
 from reconciler.policy.loader import parse_document
 
@@ -57,7 +57,7 @@ def test_parse_document_uses_the_fast_path_for_plain_files(monkeypatch: pytest.M
         calls.append(raw)
         return fast_document(raw, doc, fs_path)
 
-    monkeypatch.setattr(loader, "fast_document", spy)
+    monkeypatch.setattr(fastyaml, "fast_document", spy)
     assert parse_document(TEAM, "t.yaml", "/p/t.yaml") == strict(TEAM)
     assert calls == [TEAM]
 
@@ -222,3 +222,33 @@ def test_quoted_and_folded_text_reads_as_the_strict_path_reads_it(written: str, 
     if place == TOP_LEVEL:
         assert fast is not None
     assert fast is None or fast == strict(raw)
+
+
+def test_switched_off_the_loaded_policy_is_the_same(tmp_path, monkeypatch: pytest.MonkeyPatch
+                                                    ) -> None:
+    """yaml-rs is a pure accelerator: off, every file takes libyaml and nothing changes.
+    Evaluated at 2026-11-25 (the example policy's day)."""
+    import datetime as dt
+    import pathlib
+    import sys
+
+    from reconciler.policy import validate_policy
+
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    monkeypatch.syspath_prepend(str(repo))
+    from bench.bench_validate import make_policy_repo
+
+    day = dt.date(2026, 11, 25)
+    generated = make_policy_repo(tmp_path / "p", members=400, teams=16)
+    calls: list[str] = []
+    monkeypatch.setattr(fastyaml, "fast_document",
+                        lambda raw, doc, fs: calls.append(doc) or fast_document(raw, doc, fs))
+    for root in (repo / "policies", generated):
+        on = validate_policy(root, today=day)
+        used = len(calls)
+        monkeypatch.setattr(fastyaml, "ENABLED", False)
+        off = validate_policy(root, today=day)
+        monkeypatch.setattr(fastyaml, "ENABLED", True)
+        assert len(calls) == used > 0, "off, yaml-rs must not be asked"
+        assert on.ok and off.findings == on.findings and off.policy == on.policy, root
+    assert "yaml_rs" in sys.modules

@@ -1,9 +1,8 @@
 """The fast paths of ``validate_policy`` give what the plain derivations give.
 
 Members are indexed, checked and turned into desired members file by file as team
-files arrive (from a process pool or in-process); the result must equal
-``compile_desired`` run afresh on the final assignments, and the pool must give the
-same findings and policy as one process.
+files are parsed; the result must equal ``compile_desired`` run afresh on the final
+assignments.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.policy import api, compile_desired, validate_policy
+from reconciler.policy import compile_desired, validate_policy
 
 TODAY = dt.date(2026, 11, 25)
 REPO = Path(__file__).resolve().parents[2]
@@ -50,55 +49,13 @@ def test_prebuilt_desired_members_equal_compile_desired(tmp_path: Path) -> None:
     assert list(fresh.spend_limits) == list(policy.desired.spend_limits)
 
 
-@pytest.mark.parametrize("broken", [False, True])
-def test_pool_and_one_process_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                    broken: bool) -> None:
-    root = _repo(tmp_path)
-    if broken:
-        (root / "teams" / "team-00004.yaml").write_text(
-            "name: team-00004\ncost_center: X\nmembers:\n  - email: a@bench.example\n"
-            "    role: no\n  - email: user000001@bench.example\n    role: intern\n")
-        (root / "teams" / "team-00007.yaml").write_bytes(b"name: [oops\n")
-    monkeypatch.setattr(api, "POOL_MIN_FILES", 1)
-    one = validate_policy(root, today=TODAY, workers=1)
-    pool = validate_policy(root, today=TODAY, workers=2)
-    assert pool.findings == one.findings
-    assert pool.policy == one.policy
-    assert (one.policy is None) == broken
-
-
-def test_team_declared_twice_counts_both_files_members(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_team_declared_twice_counts_both_files_members(tmp_path: Path) -> None:
     root = _repo(tmp_path)
     two = root / "teams" / "team-00002.yaml"
     two.write_text(two.read_text().replace("name: team-00002", "name: team-00001"))
-    monkeypatch.setattr(api, "POOL_MIN_FILES", 1)
-    for workers in (1, 2):
-        res = validate_policy(root, today=TODAY, workers=workers)
-        codes = {(f.file.rsplit("/", 1)[-1], f.code) for f in res.errors}
-        assert ("team-00002.yaml", "team.duplicate") in codes, codes
-        over = [f for f in res.errors if f.code == "team.over-allocation"]
-        assert [f.file.rsplit("/", 1)[-1] for f in over] == ["team-00001.yaml"], res.errors
-        assert "has 52 members but 27 allocated seats" in over[0].message
-
-
-def test_fast_model_constructors_build_equal_objects() -> None:
-    from reconciler.model import Assignment, Member, SourceRef
-    from reconciler.policy import members as C
-
-    src = C._new_source("teams/a.yaml", 7, 5)
-    assert src == SourceRef("teams/a.yaml", 7, 5) and hash(src) == hash(SourceRef(
-        "teams/a.yaml", 7, 5))
-    day = dt.date(2030, 1, 2)
-    assert C._new_assignment("a@x.example", "t", "dev", day, src) == Assignment(
-        "a@x.example", "t", "dev", day, src)
-    assert C._new_member("a@x.example", "user", "A", day) == Member(
-        "a@x.example", "user", "A", expires_on=day)
-    assert repr(C._new_member("b@x.example", "user", "", None)) == repr(
-        Member("b@x.example", "user"))
-    # the fast path is in use while the model classes look as expected
-    assert C._new_member is not Member and C._slot_setters(Member, (
-        "email", "role", "name", "id", "added_at", "expires_on")) is not None
-    # ...and refused for any other shape
-    assert C._slot_setters(Member, ("email", "role")) is None
-    assert C._slot_setters(dict, ()) is None
+    res = validate_policy(root, today=TODAY)
+    codes = {(f.file.rsplit("/", 1)[-1], f.code) for f in res.errors}
+    assert ("team-00002.yaml", "team.duplicate") in codes, codes
+    over = [f for f in res.errors if f.code == "team.over-allocation"]
+    assert [f.file.rsplit("/", 1)[-1] for f in over] == ["team-00001.yaml"], res.errors
+    assert "has 52 members but 27 allocated seats" in over[0].message

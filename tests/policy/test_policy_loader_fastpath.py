@@ -1,9 +1,9 @@
 """The loader's fast paths give exactly what the general path gives.
 
 Text without any ``!`` is composed without resolving tags (``_LazyLoader``) and
-converted by ``convert_lazy``; a ``!`` anywhere takes the general path
-(``_parse(..., lazy=False)``). Data, findings and positions must be identical, YAML 1.1
-surprises included.
+converted with lazily resolved tags (``_Converter(doc, lazy=True)``); a ``!`` anywhere
+takes the general path (``_parse(..., lazy=False)``). Data, findings and positions must
+be identical, YAML 1.1 surprises included.
 """
 
 from __future__ import annotations

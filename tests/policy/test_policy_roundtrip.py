@@ -95,8 +95,13 @@ def test_write_policy_round_trips_acme(tmp_path: Path) -> None:
     paths = write_policy(policy, tmp_path / "policies")
     assert sorted(p.relative_to(tmp_path).as_posix() for p in paths) == [
         "policies/org.yaml", "policies/roles.yaml", "policies/teams/backend.yaml",
-        "policies/teams/frontend.yaml", "policies/teams/platform.yaml"]
-    assert all(p.read_text().startswith("# yaml-language-server: $schema=../") for p in paths)
+        "policies/teams/frontend.yaml", "policies/teams/platform.yaml",
+        "schemas/org.schema.json", "schemas/roles.schema.json", "schemas/team.schema.json"]
+    for path in (p for p in paths if p.suffix == ".yaml"):
+        first = path.read_text().splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema=../")
+        target = (path.parent / first.split("$schema=", 1)[1]).resolve()
+        assert target.is_file(), f"{path}'s $schema points at {target}, which was not written"
     again = validate_policy(tmp_path / "policies", today=TODAY)
     assert again.findings == []
     assert isinstance(again.policy, Policy)
