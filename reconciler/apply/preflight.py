@@ -2,8 +2,9 @@
 
 Each check raises ``PlanError`` with what is wrong and how to get a plan that can be
 applied. Order: the checks that need no network first (guards, fingerprint present,
-commit, age, every kind applicable), then — after apply re-read the live org — the
-live fingerprint, saying what moved by planning again against the fresh state.
+commit, age and evaluation day, every kind applicable), then — after apply re-read the
+live org — the live fingerprint, saying what moved by planning again against the fresh
+state; ``rederive`` then compares the whole file with the plan apply derives itself.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def check_offline(plan: Plan, *, policy: Policy | None, now: dt.datetime,
         hours = age.total_seconds() / 3600
         raise PlanError(f"plan is {hours:.1f} hours old; the limit is {max_age_hours:g} hours",
                         hint=REPLAN)
+    check_dates(plan, now, max_age_hours)
     for change in plan.changes:
         handler_for(change)
 
@@ -97,3 +99,23 @@ def what_moved(plan: Plan, policy: Policy, live: OrgState, now: dt.datetime,
 
 def _short(commit: str | None) -> str:
     return commit[:12] if commit else "(none: not a git checkout)"
+
+
+def check_dates(plan: Plan, now: dt.datetime, max_age_hours: float) -> None:
+    """An old plan cannot be made to look new: its evaluation day must lie inside the age
+    window and not after today, and it cannot be dated in the future (beyond 5 minutes of
+    clock skew). ``created_at`` alone is the file's word; the day is checked against the
+    org's clock, and the live fingerprint must match the org *now* in any case."""
+    created = plan.created_at if plan.created_at.tzinfo else \
+        plan.created_at.replace(tzinfo=dt.UTC)
+    if created > now + dt.timedelta(minutes=5):
+        raise PlanError(f"plan is dated {created.isoformat()}, after now "
+                        f"({now.isoformat()})", hint=REPLAN)
+    oldest = (now - dt.timedelta(hours=max_age_hours)).date()
+    if not oldest <= plan.evaluated_on <= now.date():
+        raise PlanError(
+            f"plan was evaluated on {plan.evaluated_on.isoformat()}, outside the "
+            f"{max_age_hours:g}-hour window ending today ({now.date().isoformat()})",
+            hint=f"plans are applied on the day they are made (apply.max_plan_age_hours); "
+            f"{REPLAN}",
+        )

@@ -19,7 +19,9 @@ import click
 
 from reconciler.apply.executor import ApplyReport
 from reconciler.apply.lock import force_unlock, read_lock
+from reconciler.apply.lock import lock_dir as default_lock_dir
 from reconciler.apply.progress import progress_for
+from reconciler.apply.rederive import Grant
 from reconciler.apply.session import ApplyOptions, limiter_for, open_paced_provider, run_apply
 from reconciler.cli.demo import org_clock_fn
 from reconciler.errors import ApplyIncompleteError, ConfigError, LockError, PlanError
@@ -103,15 +105,32 @@ def _err(text: str) -> None:
               help="Seconds to wait for another apply's lock before failing.")
 @click.option("--state-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
               default=pathlib.Path(".seatctl"), show_default=True,
-              help="Where the lock, the audit log and the last-apply record live.")
+              help="Where the audit log and the last-apply record live.")
+@click.option("--lock-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
+              envvar="SEATCTL_LOCK_DIR", default=None,
+              help="Where the per-organization locks live (default: "
+              "~/.local/state/seatctl/locks; shared by every --state-dir).")
 @click.option("--concurrency", type=click.IntRange(1, 32), default=None,
               help="Changes in flight at once (default: org.yaml apply.concurrency).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
+@click.option("--approve-overflow", is_flag=True, envvar="SEATCTL_APPROVE_OVERFLOW",
+              help="Approve teams above their allocation for this apply (needs --approver).")
+@click.option("--allow-large-removal", is_flag=True, envvar="SEATCTL_ALLOW_LARGE_REMOVAL",
+              help="Let removals exceed the safety caps for this apply (needs --approver).")
+@click.option("--allow-many-role-changes", is_flag=True,
+              envvar="SEATCTL_ALLOW_MANY_ROLE_CHANGES",
+              help="Let role changes exceed the safety caps for this apply (needs --approver).")
+@click.option("--approver", default="", envvar="SEATCTL_APPROVER", metavar="LOGIN",
+              help="Who approved the overrides; recorded in the audit log. Overrides come "
+              "only from here, never from the plan file.")
 def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.Path,
           sandbox: str | None, lock_timeout: float, state_dir: pathlib.Path,
-          concurrency: int | None, fmt: str) -> int:
+          lock_dir: pathlib.Path | None, concurrency: int | None, fmt: str,
+          approve_overflow: bool, allow_large_removal: bool, allow_many_role_changes: bool,
+          approver: str) -> int:
     """Apply a reviewed plan to the organization (exit 0 done, 1 refused, 3 incomplete)."""
+    grant = _grant(approve_overflow, allow_large_removal, allow_many_role_changes, approver)
     clock = org_clock_fn(sandbox)  # a sandbox org lives on its own date (cli.demo)
     now = clock().replace(microsecond=0)
     if auto_approve:
@@ -120,7 +139,7 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
             raise ConfigError(f"--auto-approve plans from a policy directory; {root} is a file",
                               hint=f"apply a saved plan without --auto-approve: "
                               f"`seatctl apply {root}`")
-        plan = _auto_plan(root, sandbox, now)
+        plan = _auto_plan(root, sandbox, now, grant)
         policy = _load_policy(root)
     elif target is None:
         raise ConfigError(NOTHING_WRITTEN, hint=HOW)
@@ -135,7 +154,7 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
     progress = progress_for(write, tty=sys.stderr.isatty(),
                             ci=os.environ.get("CI", "").lower() in ("1", "true", "yes"))
     options = ApplyOptions(state_dir=state_dir, lock_timeout_s=lock_timeout,
-                           concurrency=concurrency)
+                           concurrency=concurrency, lock_dir=lock_dir, grant=grant)
     try:
         report, warning = run_apply(plan, policy, provider, options=options, progress=progress,
                                     limiter=limiter, now=clock)
@@ -152,12 +171,25 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
     return 0
 
 
-def _auto_plan(root: pathlib.Path, sandbox: str | None, now: dt.datetime) -> Plan:
+def _grant(approve_overflow: bool, allow_large_removal: bool, allow_many_role_changes: bool,
+           approver: str) -> Grant:
+    """The overrides of this invocation; an override without an approver is refused."""
+    grant = Grant(Overrides(allow_large_removal, allow_many_role_changes, approver.strip()),
+                  approve_overflow)
+    if grant.any and not grant.overrides.approver:
+        raise ConfigError("an override needs an approver: nothing was applied",
+                          hint="add --approver LOGIN (or SEATCTL_APPROVER in CI); it is "
+                          "recorded in the audit log")
+    return grant
+
+
+def _auto_plan(root: pathlib.Path, sandbox: str | None, now: dt.datetime, grant: Grant) -> Plan:
     from reconciler.cli.plan import make_plan
     from reconciler.render import render
 
-    plan = make_plan(root, at=None, sandbox=sandbox, demo=False, approve_overflow=False,
-                     overrides=Overrides(False, False, ""), now=now)
+    plan = make_plan(root, at=None, sandbox=sandbox, demo=False,
+                     approve_overflow=grant.approve_overflow, overrides=grant.overrides,
+                     now=now)
     click.echo(render(plan, "text", color=False), nl=False)
     return plan
 
@@ -166,10 +198,14 @@ def _auto_plan(root: pathlib.Path, sandbox: str | None, now: dt.datetime) -> Pla
 # seatctl lock show | force-unlock ID
 # ---------------------------------------------------------------------------
 
+lock_dir_option = click.option(
+    "--lock-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
+    envvar="SEATCTL_LOCK_DIR", default=None,
+    help="Where the per-organization locks live (default: ~/.local/state/seatctl/locks).")
 state_dir_option = click.option(
     "--state-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
     default=pathlib.Path(".seatctl"), show_default=True,
-    help="Where the lock files live (<state-dir>/locks/).")
+    help="Where the audit log lives (the force-unlock is recorded there).")
 
 
 @click.group("lock")
@@ -177,8 +213,8 @@ def lock() -> None:
     """Inspect the apply lock, or release one a crashed run left behind."""
 
 
-def _lock_files(state_dir: pathlib.Path) -> list[pathlib.Path]:
-    folder = state_dir / "locks"
+def _lock_files(lock_dir: pathlib.Path | None) -> list[pathlib.Path]:
+    folder = lock_dir or default_lock_dir()
     try:
         return sorted(folder.glob("*.lock"))
     except OSError as exc:
@@ -186,11 +222,11 @@ def _lock_files(state_dir: pathlib.Path) -> list[pathlib.Path]:
 
 
 @lock.command("show")
-@state_dir_option
-def show(state_dir: pathlib.Path) -> int:
+@lock_dir_option
+def show(lock_dir: pathlib.Path | None) -> int:
     """List held locks with holder, run id and age (exit 0 free, 2 held)."""
     now = dt.datetime.now(dt.UTC)
-    held = [(p, read_lock(p)) for p in _lock_files(state_dir)]
+    held = [(p, read_lock(p)) for p in _lock_files(lock_dir)]
     held = [(p, info) for p, info in held if info is not None]
     if not held:
         click.echo("No apply lock is held.")
@@ -203,15 +239,16 @@ def show(state_dir: pathlib.Path) -> int:
 
 @lock.command("force-unlock")
 @click.argument("lock_id")
+@lock_dir_option
 @state_dir_option
-def force(lock_id: str, state_dir: pathlib.Path) -> int:
+def force(lock_id: str, lock_dir: pathlib.Path | None, state_dir: pathlib.Path) -> int:
     """Remove the lock with exactly this id (from `seatctl lock show`); audited."""
     from reconciler.apply.audit import AuditLog, current_actor
 
-    matches = [p for p in _lock_files(state_dir)
+    matches = [p for p in _lock_files(lock_dir)
                if (info := read_lock(p)) is not None and info.id == lock_id.strip()]
     if not matches:
-        ids = [info.id for p in _lock_files(state_dir) if (info := read_lock(p))]
+        ids = [info.id for p in _lock_files(lock_dir) if (info := read_lock(p))]
         raise LockError(f"no lock has id {lock_id!r}",
                         hint=f"held lock ids: {', '.join(ids)}" if ids else "no lock is held")
     actor = current_actor()

@@ -13,11 +13,14 @@ Fields and their invariants:
   fingerprint never matches, so a plan from an incomplete read can never be applied.
 - ``changes``: in apply order (``changes.sort_key``). ``findings``: every guard's
   findings; any ``error`` makes the plan ``blocked``. ``summary``: seats and cost.
-- ``overrides``: the run inputs that let blocking guards through, with the approver.
-- ``checksum``: sha256 of the canonical JSON of what apply must reproduce — format
-  version, policy commit, evaluation date, both fingerprints, overrides and the
-  ordered changes. It leaves out ``created_at`` and ``tool_version`` so a re-plan of the
-  same inputs has the same checksum, and the derived findings and summary.
+- ``overrides``: the inputs the *planning* run was given (flags, CI labels), with the
+  approver: a record for reviewers, never a grant — apply takes overrides only from its
+  own invocation and re-runs every guard (``apply.rederive``).
+- ``checksum``: sha256 of the canonical JSON of every other field of the document
+  (``created_at``, ``tool_version``, findings, summary, overrides, everything), so an
+  accident or a careless edit is caught on reading. It is not authentication: anyone
+  can recompute a sha256. What makes apply safe is that it re-derives the plan from the
+  policy and the live org and applies only an identical plan (docs/apply.md).
 """
 
 from __future__ import annotations
@@ -72,17 +75,8 @@ class Plan:
         return tuple(f for f in self.findings if f.severity == severity)
 
     def content_checksum(self) -> str:
-        """``compute_checksum`` of this plan's document, built from the covered parts only
-        (``to_dict`` would also build the summary and findings, which it leaves out)."""
-        return compute_checksum({
-            "format_version": self.format_version,
-            "policy_commit": self.policy_commit,
-            "evaluated_on": self.evaluated_on.isoformat(),
-            "live_fingerprint": self.live_fingerprint,
-            "desired_fingerprint": self.desired_fingerprint,
-            "overrides": self._overrides_dict(),
-            "changes": [_change_dict(c) for c in self.changes],
-        })
+        """``compute_checksum`` of this plan's whole document (every field but the checksum)."""
+        return compute_checksum(self._document())
 
     def _overrides_dict(self) -> dict[str, Any]:
         return {
@@ -93,7 +87,13 @@ class Plan:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
+        doc = self._document()
+        doc["checksum"] = self.checksum or compute_checksum(doc)
+        return doc
+
+    def _document(self) -> dict[str, Any]:
+        """Every field as plain JSON, without the checksum (what the checksum covers)."""
+        return {
             "format_version": self.format_version,
             "tool_version": self.tool_version,
             "created_at": _iso(self.created_at),
@@ -112,8 +112,6 @@ class Plan:
             ],
             "summary": _summary_dict(self.summary),
         }
-        doc["checksum"] = self.checksum or compute_checksum(doc)
-        return doc
 
     def to_json(self) -> str:
         """Indented, key-sorted JSON (stable bytes for golden files and artifacts)."""
@@ -140,12 +138,19 @@ class Plan:
                 raise PlanError(f"plan format version {version} is not supported "
                                 f"(this seatctl reads {FORMAT_VERSION})",
                                 hint="re-run `seatctl plan` with this seatctl")
+            _exact_keys(doc, _DOC_KEYS, "the plan")
             expected = compute_checksum(doc)
             if doc.get("checksum") != expected:
                 raise PlanError("plan checksum does not match its content (edited or damaged)",
                                 hint="re-run `seatctl plan --out` and review the new plan")
             ov = doc["overrides"]
-            return cls(
+            _exact_keys(ov, _OVERRIDE_KEYS, "overrides")
+            if not all(isinstance(ov[k], bool) for k in _OVERRIDE_KEYS - {"approver"}) or \
+                    not isinstance(ov["approver"], str):
+                raise PlanError("plan file is malformed (overrides must be true/false and an "
+                                "approver name)", hint="pass the file written by `seatctl plan "
+                                "--out`")
+            plan = cls(
                 format_version=version,
                 tool_version=doc["tool_version"],
                 created_at=dt.datetime.fromisoformat(doc["created_at"]),
@@ -163,6 +168,10 @@ class Plan:
                 approve_overflow=ov["approve_overflow"],
                 checksum=doc["checksum"],
             )
+            if doc["blocked"] is not plan.blocked:
+                raise PlanError("plan file is malformed (`blocked` disagrees with its findings)",
+                                hint="pass the file written by `seatctl plan --out`")
+            return plan
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, PlanError):
                 raise
@@ -171,17 +180,33 @@ class Plan:
 
 
 def compute_checksum(doc: Mapping[str, Any]) -> str:
-    """sha256 over the parts of a plan document apply must reproduce (see module doc)."""
-    covered = {
-        "format_version": doc["format_version"],
-        "policy_commit": doc["policy_commit"],
-        "evaluated_on": doc["evaluated_on"],
-        "live_fingerprint": doc["live_fingerprint"],
-        "desired_fingerprint": doc["desired_fingerprint"],
-        "overrides": doc["overrides"],
-        "changes": [{k: v for k, v in c.items() if k != "phase"} for c in doc["changes"]],
-    }
+    """sha256 over every field of a plan document but ``checksum`` (see module doc)."""
+    covered = {k: v for k, v in doc.items() if k != "checksum"}
     return "sha256:" + hashlib.sha256(canonical_json(covered)).hexdigest()
+
+
+_DOC_KEYS = frozenset({
+    "format_version", "tool_version", "created_at", "org", "policy_commit", "evaluated_on",
+    "live_fingerprint", "desired_fingerprint", "overrides", "blocked", "changes", "findings",
+    "summary", "checksum",
+})
+_OVERRIDE_KEYS = frozenset({"allow_large_removal", "allow_many_role_changes", "approver",
+                            "approve_overflow"})
+
+
+def _exact_keys(doc: Mapping[str, Any], keys: frozenset[str], where: str) -> None:
+    """A plan file holds exactly the fields seatctl writes: an unknown field (say a forged
+    ``allow_large_removal`` at the top) is refused, never ignored."""
+    if not isinstance(doc, Mapping):
+        raise PlanError(f"plan file is malformed ({where} is not an object)",
+                        hint="pass the file written by `seatctl plan --out`")
+    extra, missing = sorted(doc.keys() - keys), sorted(keys - doc.keys())
+    if extra or missing:
+        what = "; ".join(x for x in (f"unknown field(s) {', '.join(extra)}" if extra else "",
+                                     f"missing {', '.join(missing)}" if missing else "") if x)
+        raise PlanError(f"plan file is malformed ({where}: {what})",
+                        hint="pass the file written by `seatctl plan --out`; nothing in a "
+                        "plan file can grant an override")
 
 
 def _iso(moment: dt.datetime) -> str:
