@@ -17,6 +17,7 @@ from reconciler.model import OrgState, Policy
 from reconciler.plan import Plan, fingerprint, fingerprints_match
 from reconciler.plan.changes import Change, ChangeKind
 from reconciler.plan.desired import desired_at
+from reconciler.plan.fingerprint import policy_fingerprint
 from reconciler.planning import plan_policy
 
 REPLAN = "run `seatctl plan --out plan.json` again, review it, and apply the new plan"
@@ -55,10 +56,16 @@ def check_offline(plan: Plan, *, policy: Policy | None, now: dt.datetime,
 
 
 def check_desired(plan: Plan, policy: Policy) -> None:
-    """The policy on disk must still compile to what was planned (uncommitted edits)."""
+    """The policy on disk must be the one planned (uncommitted edits): the same desired
+    state and the same everything else (limits, protection, budget, teams, roles)."""
     want = desired_at(policy, plan.evaluated_on)
     if not fingerprints_match(plan.desired_fingerprint, fingerprint(want.state)):
-        raise PlanError("policy files changed since the plan was made (desired state differs)",
+        raise PlanError("policy files changed since the plan was made (desired state differs "
+                        f"as of {plan.evaluated_on.isoformat()}; or the plan's evaluation day "
+                        "was edited)", hint=REPLAN)
+    if not fingerprints_match(plan.policy_fingerprint, policy_fingerprint(policy)):
+        raise PlanError("policy files changed since the plan was made (settings, limits, "
+                        "teams or roles differ from the policy fingerprint in the plan)",
                         hint=REPLAN)
 
 

@@ -142,6 +142,22 @@ def _plain(value: object) -> object:
     return str(value)
 
 
+#: Policy fields left out of ``policy_fingerprint``: per-member data the desired-state
+#: fingerprint already covers (and that would make this one slow at 100k members), where
+#: the files were read from, and the commit (recorded separately in the plan).
+_POLICY_SKIPPED = frozenset({"desired", "assignments", "sources", "root", "commit"})
+
+
+def policy_fingerprint(policy: object) -> str:
+    """``sha256:<hex>`` of everything the policy says besides its members' desired state:
+    limits, protected members, budget, teams and their member lists, roles, settings. With
+    ``desired_fingerprint`` it tells apply that the policy on disk is the one planned."""
+    assert dataclasses.is_dataclass(policy) and not isinstance(policy, type)
+    parts = {f.name: _plain(getattr(policy, f.name)) for f in dataclasses.fields(policy)
+             if f.name not in _POLICY_SKIPPED}
+    return PREFIX + hashlib.sha256(canonical_json(parts)).hexdigest()
+
+
 def fingerprints_match(planned: str | None, current: str | None) -> bool:
     """True only for two equal, non-empty fingerprints."""
     return bool(planned) and bool(current) and planned == current

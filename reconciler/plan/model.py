@@ -11,6 +11,9 @@ Fields and their invariants:
 - ``live_fingerprint`` / ``desired_fingerprint``: ``fingerprint()`` of the live state
   the plan was computed from and of the desired state as of ``evaluated_on``. An empty
   fingerprint never matches, so a plan from an incomplete read can never be applied.
+- ``policy_fingerprint``: ``fingerprint.policy_fingerprint`` of the policy planned
+  (limits, protection, budget, teams, roles...): apply refuses a plan when the policy
+  on disk has another one, even if the commit is the same (uncommitted edits).
 - ``changes``: in apply order (``changes.sort_key``). ``findings``: every guard's
   findings; any ``error`` makes the plan ``blocked``. ``summary``: seats and cost.
 - ``overrides``: the inputs the *planning* run was given (flags, CI labels), with the
@@ -61,6 +64,7 @@ class Plan:
     summary: Summary
     overrides: Overrides = NO_OVERRIDES
     approve_overflow: bool = False
+    policy_fingerprint: str = ""
     checksum: str = ""
 
     @property
@@ -102,6 +106,7 @@ class Plan:
             "evaluated_on": self.evaluated_on.isoformat(),
             "live_fingerprint": self.live_fingerprint,
             "desired_fingerprint": self.desired_fingerprint,
+            "policy_fingerprint": self.policy_fingerprint,
             "overrides": self._overrides_dict(),
             "blocked": self.blocked,
             "changes": [_change_dict(c) for c in self.changes],
@@ -160,6 +165,7 @@ class Plan:
                 evaluated_on=dt.date.fromisoformat(doc["evaluated_on"]),
                 live_fingerprint=doc["live_fingerprint"],
                 desired_fingerprint=doc["desired_fingerprint"],
+                policy_fingerprint=doc["policy_fingerprint"],
                 changes=tuple(_change_from(c) for c in doc["changes"]),
                 findings=tuple(Finding(**f) for f in doc["findings"]),
                 summary=_summary_from(doc["summary"]),
@@ -187,8 +193,8 @@ def compute_checksum(doc: Mapping[str, Any]) -> str:
 
 _DOC_KEYS = frozenset({
     "format_version", "tool_version", "created_at", "org", "policy_commit", "evaluated_on",
-    "live_fingerprint", "desired_fingerprint", "overrides", "blocked", "changes", "findings",
-    "summary", "checksum",
+    "live_fingerprint", "desired_fingerprint", "policy_fingerprint", "overrides", "blocked",
+    "changes", "findings", "summary", "checksum",
 })
 _OVERRIDE_KEYS = frozenset({"allow_large_removal", "allow_many_role_changes", "approver",
                             "approve_overflow"})
