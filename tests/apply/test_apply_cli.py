@@ -23,6 +23,10 @@ from reconciler.sandbox.store import SandboxStore
 
 @pytest.fixture
 def demo(tmp_path: pathlib.Path) -> dict[str, str]:
+    return demo_dirs(tmp_path)
+
+
+def demo_dirs(tmp_path: pathlib.Path) -> dict[str, str]:
     """A copy of the example policy (fast client limits) and a seeded demo sandbox."""
     policies = tmp_path / "policies"
     shutil.copytree(EXAMPLE_POLICIES, policies)

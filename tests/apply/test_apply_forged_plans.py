@@ -16,13 +16,18 @@ from typing import Any
 
 import pytest
 from conftest import run_cli
-from test_apply_cli import apply, demo, live_members, plan  # noqa: F401  (fixture)
+from test_apply_cli import apply, demo_dirs, live_members, plan
 
 from reconciler.apply import audit as audit_mod
 from reconciler.plan.model import compute_checksum
 from reconciler.sandbox.store import SandboxStore
 
 Doc = dict[str, Any]
+
+
+@pytest.fixture
+def demo(tmp_path: pathlib.Path) -> dict[str, str]:
+    return demo_dirs(tmp_path)
 
 
 def forge(d: dict[str, str], edit: Callable[[Doc], None], *, rehash: bool = True) -> None:
@@ -212,7 +217,7 @@ def test_a_policy_edit_after_planning_is_refused_saying_so(demo) -> None:
     refused(demo, "policy files changed since the plan was made (settings, limits")
     org.write_text(org.read_text().replace("max_removals: 50", "max_removals: 5"))
     (pathlib.Path(demo["policies"]) / "teams" / "frontend.yaml").unlink()
-    refused(demo, "policy files changed since the plan was made (desired state differs)")
+    refused(demo, "policy files changed since the plan was made (desired state differs")
 
 
 def test_an_honest_plan_still_applies_and_records_the_audit_head(demo) -> None:
