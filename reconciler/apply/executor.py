@@ -77,6 +77,7 @@ class ApplyReport:
     eta_s: float = 0.0
     write_requests: int | None = None
     audit_failed: str = ""
+    audit_head: str = ""  # SEQ:HASH of the log's last entry, to keep outside the log
 
     def count(self, *statuses: str) -> int:
         return sum(o.status in statuses for o in self.outcomes)

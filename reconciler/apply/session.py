@@ -13,15 +13,15 @@ import datetime as dt
 import os
 import pathlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from reconciler.apply.audit import AuditLog, current_actor
+from reconciler.apply.audit import AuditLog, current_actor, format_head, read_head
 from reconciler.apply.executor import ApplyIncomplete, ApplyReport, apply_plan
 from reconciler.apply.limiter import PacingClock, RateLimiter, RateLimits
 from reconciler.apply.lock import acquire, lock_path
 from reconciler.apply.progress import Progress
 from reconciler.apply.rederive import NO_GRANT, Grant
-from reconciler.errors import SeatctlError
+from reconciler.errors import AuditError, SeatctlError
 from reconciler.model import Policy
 from reconciler.plan import Plan, fingerprint
 from reconciler.providers.anthropic import AnthropicProvider
@@ -111,14 +111,27 @@ def run_apply(
                                 grant=options.grant)
         except ApplyIncomplete as exc:
             incomplete, report = exc, exc.report
-        warning = _record(provider, plan, options, now) if options.record_last_apply else ""
+        report = replace(report, audit_head=_audit_head(audit))
+        warning = _record(provider, plan, options, now, report.audit_head) \
+            if options.record_last_apply else ""
     if incomplete is not None:
+        incomplete.report = report
         raise incomplete
     return report, warning
 
 
+def _audit_head(audit: AuditLog) -> str:
+    """``SEQ:HASH`` of the log's last entry ("" if none): printed for the job summary and
+    kept in last-apply.json, the anchor outside the log (``audit verify --head``)."""
+    try:
+        head = read_head(audit.path)
+    except AuditError:
+        return ""
+    return format_head(*head) if head else ""
+
+
 def _record(provider: Provider, plan: Plan, options: ApplyOptions,
-            now: Callable[[], dt.datetime]) -> str:
+            now: Callable[[], dt.datetime], audit_head: str = "") -> str:
     """Write ``last-apply.json`` for drift; a failure is a warning, not a failed apply."""
     from reconciler.gitops.state import record_last_apply
 
@@ -126,7 +139,8 @@ def _record(provider: Provider, plan: Plan, options: ApplyOptions,
         live = provider.fetch()
         record_last_apply(live, commit=plan.policy_commit, applied_at=now(),
                           fingerprint=fingerprint(live),
-                          path=options.state_dir / "last-apply.json")
+                          path=options.state_dir / "last-apply.json",
+                          audit_head=audit_head or None)
     except (SeatctlError, OSError) as exc:
         return f"warning: the last-apply record was not written ({exc}); drift will " \
                "report pending changes as changed outside the policy until the next apply"

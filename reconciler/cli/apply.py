@@ -61,6 +61,7 @@ def _render(report: ApplyReport, fmt: str) -> str:
             "complete": report.complete, "done": report.done, "failed": report.failed,
             "not_started": report.not_started, "elapsed_s": round(report.elapsed_s, 3),
             "write_requests": report.write_requests, "plan_checksum": report.plan_checksum,
+            "audit_head": report.audit_head or None,
             "outcomes": [{"kind": o.change.kind, "target": o.change.target,
                           "status": o.status, "request_id": o.request_id,
                           "error": o.error or None} for o in report.outcomes],
@@ -80,6 +81,22 @@ def _render(report: ApplyReport, fmt: str) -> str:
         else ""
     return "\n".join([*shown, f"{head}: {report.summary()} in {report.elapsed_s:.1f}s{reqs}."]) \
         + "\n"
+
+
+def _anchor(head: str, state_dir: pathlib.Path) -> None:
+    """Print the audit head, and add it to the GitHub job summary when there is one: the
+    anchor outside the log that `seatctl audit verify --head` checks against."""
+    if not head:
+        return
+    log = state_dir / "audit.jsonl"
+    _err(f"audit head: {head} (keep it; `seatctl audit verify --log {log} --head {head}`)\n")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        try:
+            with open(summary, "a", encoding="utf-8") as fh:
+                fh.write(f"\nAudit log head after this apply: `{head}`\n")
+        except OSError as exc:
+            _err(f"warning: could not write the job summary ({exc.strerror})\n")
 
 
 def _safe(text: str) -> str:
@@ -162,7 +179,9 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
         partial = getattr(exc, "report", None)
         if isinstance(partial, ApplyReport):
             click.echo(_render(partial, fmt), nl=False)
+            _anchor(partial.audit_head, state_dir)
         raise
+    _anchor(report.audit_head, state_dir)
     if warning:
         _err(warning + "\n")
     for note in provider.notes:

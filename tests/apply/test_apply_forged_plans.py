@@ -222,6 +222,15 @@ def test_a_policy_edit_after_planning_is_refused_saying_so(demo) -> None:
 
 def test_an_honest_plan_still_applies_and_records_the_audit_head(demo) -> None:
     assert plan(demo).exit_code == 2
-    result = apply(demo)
+    summary = pathlib.Path(demo["tmp"]) / "summary.md"
+    result = apply(demo, env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert result.exit_code == 0, result.stderr
     assert run_cli("plan", demo["policies"], "--sandbox", demo["db"]).exit_code == 0
+    state = pathlib.Path(demo["state"])
+    head = audit_mod.verify(state / "audit.jsonl").anchor
+    assert f"audit head: {head}" in result.stderr
+    assert f"`{head}`" in summary.read_text()
+    record = json.loads((state / "last-apply.json").read_text())
+    assert record["audit_head"] == head
+    log = str(state / "audit.jsonl")
+    assert run_cli("audit", "verify", "--log", log, "--head", head).exit_code == 0
