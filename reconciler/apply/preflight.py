@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from reconciler import __version__
 from reconciler.apply.handlers import handler_for
 from reconciler.errors import PlanError
 from reconciler.model import OrgState, Policy
@@ -34,6 +35,10 @@ def check_offline(plan: Plan, *, policy: Policy | None, now: dt.datetime,
         raise PlanError(f"plan is blocked by {len(errors)} failed guard(s): {lines}{more}",
                         hint="fix the policy, or re-plan with the documented override and "
                         "a recorded approver")
+    if plan.tool_version != __version__:
+        raise PlanError(f"plan was made by seatctl {plan.tool_version!r}; this is seatctl "
+                        f"{__version__} (apply re-derives the plan and needs the same rules)",
+                        hint=REPLAN)
     if not plan.live_fingerprint:
         raise PlanError("plan has no live fingerprint (it was made from an incomplete read)",
                         hint=REPLAN)

@@ -5,18 +5,19 @@ is a plain sha256 anyone can recompute (issue 16, defects 1 and 2: deleted error
 findings, added removals, a forged ``allow_large_removal`` were all applied). So apply
 never trusts what the file *says*; it trusts only what it can derive itself:
 
-1. ``claimed``: the plan the policy on disk and the live org read just now give, with
-   the overrides the file *records*. Every field must equal the file's — header
-   (org, commit, evaluation day, fingerprints), the changes in order, the findings and
-   the summary — else the file was edited (or made by another seatctl) and is refused,
-   naming what differs.
-2. ``granted``: the same plan with the overrides of *this apply invocation*
-   (``--allow-large-removal``, ``--approver``... or their ``SEATCTL_*`` variables). Every
-   guard has run on it; any error refuses the apply. A file's override therefore
-   grants nothing: without the flag at apply the guard blocks again.
+1. The overrides come from *this apply invocation* (``--allow-large-removal``,
+   ``--approver``... or their ``SEATCTL_*`` variables), and must be exactly the ones the
+   plan records — the ones reviewers saw. A file's override therefore grants nothing:
+   without the flag at apply the plan is refused.
+2. The plan the policy on disk and the live org read just now give, with those
+   overrides, is derived; every guard runs on it. Every field must equal the file's —
+   header (org, commit, evaluation day, fingerprints, blocked), the changes in order,
+   the findings and the summary, compared as JSON text — else the file was edited (or
+   made by another seatctl) and is refused, naming what differs. Any guard error
+   refuses the apply.
 
-Only when both hold are the file's changes executed — they are, by (1), exactly the
-derived ones. ``created_at`` and ``tool_version`` cannot be derived: they are under
+Only then are the file's changes executed — they are, by (2), exactly the derived
+ones. ``created_at`` and ``tool_version`` cannot be derived: they are under
 the checksum and bounded by the age and evaluation-day checks (``preflight``).
 """
 
@@ -29,6 +30,7 @@ from typing import Any
 from reconciler.errors import PlanError
 from reconciler.model import OrgState, Policy
 from reconciler.plan import Overrides, Plan
+from reconciler.plan.fingerprint import canonical_json
 from reconciler.planning import plan_policy
 
 REPLAN = "run `seatctl plan --out plan.json` again, review it, and apply the new plan"
@@ -70,11 +72,22 @@ def derive(plan: Plan, policy: Policy, live: OrgState, *, overrides: Overrides,
 
 
 def check_rederived(plan: Plan, policy: Policy, live: OrgState, grant: Grant) -> Plan:
-    """Refuse unless the file equals the derived plan and the granted plan passes every
-    guard; returns the granted plan (what the audit log records as approved)."""
-    claimed = derive(plan, policy, live, overrides=plan.overrides,
-                     approve_overflow=plan.approve_overflow)
-    differences = plan_differences(plan, claimed)
+    """Refuse unless this run was given exactly the overrides the reviewed plan records,
+    the file equals the plan derived with them, and every guard passes on it; returns
+    the derived plan."""
+    recorded = Grant(plan.overrides, plan.approve_overflow)
+    if recorded != grant:
+        raise PlanError(
+            f"the plan records {_describe(recorded)}, but this apply was given "
+            f"{_describe(grant)}; nothing was applied. Overrides come only from the apply "
+            "command, and must be the ones reviewers saw in the plan",
+            hint="pass the same --allow-large-removal / --allow-many-role-changes / "
+            "--approve-overflow and --approver to `seatctl apply` (SEATCTL_ALLOW_LARGE_"
+            "REMOVAL, SEATCTL_APPROVER... in CI), or re-plan with the overrides you mean",
+        )
+    derived = derive(plan, policy, live, overrides=grant.overrides,
+                     approve_overflow=grant.approve_overflow)
+    differences = plan_differences(plan, derived)
     if differences:
         raise PlanError(
             "the plan file does not match the plan apply derives from the policy and the "
@@ -82,52 +95,49 @@ def check_rederived(plan: Plan, policy: Policy, live: OrgState, grant: Grant) ->
             + "; ".join(differences),
             hint=f"the file was edited or made by another seatctl; {REPLAN}",
         )
-    same_inputs = (grant.overrides == plan.overrides
-                   and grant.approve_overflow == plan.approve_overflow)
-    granted = claimed if same_inputs else derive(
-        plan, policy, live, overrides=grant.overrides, approve_overflow=grant.approve_overflow)
-    errors = granted.findings_of("error")
-    if errors:
+    errors = derived.findings_of("error")
+    if errors:  # the file says the same (it equals the derived plan): belt and braces
         shown = "; ".join(f"{f.code}: {f.message}" for f in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        recorded = _recorded_overrides(plan)
-        raise PlanError(
-            f"apply is blocked by {len(errors)} guard(s) re-run on the derived plan: "
-            f"{shown}{more}" + (f"; the plan file records {recorded}, but overrides come "
-                                "only from the apply command" if recorded else ""),
-            hint="fix the policy, or pass the override to `seatctl apply` itself "
-            "(--allow-large-removal / --allow-many-role-changes / --approve-overflow with "
-            "--approver LOGIN, or SEATCTL_ALLOW_LARGE_REMOVAL, SEATCTL_APPROVER... in CI)",
-        )
-    return granted
+        raise PlanError(f"apply is blocked by {len(errors)} guard(s) re-run on the derived "
+                        f"plan: {shown}", hint="fix the policy, or re-plan and apply with the "
+                        "documented override and --approver")
+    return derived
 
 
-def _recorded_overrides(plan: Plan) -> str:
-    o = plan.overrides
+def _describe(grant: Grant) -> str:
+    """``--allow-large-removal approved by 'alice'``, or ``no override``."""
+    o = grant.overrides
     names = [n for n, on in (("--allow-large-removal", o.allow_large_removal),
                              ("--allow-many-role-changes", o.allow_many_role_changes),
-                             ("--approve-overflow", plan.approve_overflow)) if on]
+                             ("--approve-overflow", grant.approve_overflow)) if on]
+    who = f"approver {o.approver!r}" if o.approver else ""
     if not names:
-        return ""
-    who = f" approved by {o.approver!r}" if o.approver else ""
-    return " ".join(names) + who
+        return f"no override ({who})" if who else "no override"
+    return " ".join(names) + (f" approved by {o.approver!r}" if o.approver else
+                              " without an approver")
 
 
 def plan_differences(saved: Plan, derived: Plan, limit: int = 10) -> list[str]:
     """What differs between the file and the derived plan, most telling first."""
     a, b = saved.to_dict(), derived.to_dict()
     out = [f"{key}: the file says {_short(a[key])}, apply derives {_short(b[key])}"
-           for key in _HEADER if a[key] != b[key]]
+           for key in _HEADER if not _same(a[key], b[key])]
     out += _change_differences(a["changes"], b["changes"])
     out += _finding_differences(a["findings"], b["findings"])
-    if not out and a["summary"] != b["summary"]:
+    if not out and not _same(a["summary"], b["summary"]):
         out.append("summary (seats and cost) differs")
     rest = sorted(k for k in a.keys() - _NOT_DERIVED - set(_HEADER)
-                  - {"changes", "findings", "summary"} if a[k] != b.get(k))
+                  - {"changes", "findings", "summary"} if not _same(a[k], b.get(k)))
     out += [f"{k} differs" for k in rest]
     if len(out) > limit:
         out = out[:limit] + [f"… and {len(out) - limit} more"]
     return out
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal as JSON text, not as Python values (``1 == 1.0 == True`` in Python; an edit
+    from ``1`` to ``true`` is still an edit)."""
+    return canonical_json(a) == canonical_json(b)
 
 
 def _key(change: Mapping[str, Any]) -> tuple[str, str]:
@@ -143,8 +153,8 @@ def _change_differences(saved: Sequence[Mapping[str, Any]],
     out += [f"missing from the file (apply derives it): {k} {t}"
             for (k, t) in new if (k, t) not in old]
     out += [f"changed in the file: {k} {t} ({', '.join(_fields_differing(old[k, t], c))})"
-            for (k, t), c in new.items() if (k, t) in old and old[k, t] != c]
-    if not out and list(saved) != list(derived):
+            for (k, t), c in new.items() if (k, t) in old and not _same(old[k, t], c)]
+    if not out and not _same(list(saved), list(derived)):
         out.append("the same changes in another order (apply order matters: grants "
                    "before revocations)")
     if len(old) != len(saved):
@@ -153,7 +163,7 @@ def _change_differences(saved: Sequence[Mapping[str, Any]],
 
 
 def _fields_differing(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
-    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+    return sorted(k for k in a.keys() | b.keys() if not _same(a.get(k), b.get(k)))
 
 
 def _finding_differences(saved: Sequence[Mapping[str, Any]],
@@ -167,8 +177,8 @@ def _finding_differences(saved: Sequence[Mapping[str, Any]],
            if (s, c, _t, m) not in old]
     out += [f"finding in the file that apply does not derive: {s} {c}: {m}"
             for (s, c, _t, m) in old if (s, c, _t, m) not in new]
-    if not out and list(saved) != list(derived):
-        out.append("findings differ (order or hints)")
+    if not out and not _same(list(saved), list(derived)):
+        out.append("findings differ (order, hints or value types)")
     return out
 
 

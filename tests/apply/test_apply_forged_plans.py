@@ -102,18 +102,21 @@ def test_a_plan_file_cannot_grant_an_override(demo) -> None:
     remove_members(demo)
     # the attacker makes a well-formed plan with an override "approved by nobody"
     assert plan(demo, "--allow-large-removal", "--approver", "nobody").exit_code == 2
-    refused(demo, "apply is blocked by 1 guard(s)", "removal_cap",
-            "the plan file records --allow-large-removal approved by 'nobody'",
-            "overrides come only from the apply command")
-    # the same override given to apply itself (as CI does through env) is honoured,
-    # and the audit log records who approved it
+    refused(demo, "the plan records --allow-large-removal approved by 'nobody', but this "
+                  "apply was given no override", "Overrides come only from the apply command")
+    # an override at apply that the reviewed plan does not show is refused as well
+    refused(demo, "but this apply was given --allow-large-removal approved by 'alice'",
+            extra=("--allow-large-removal", "--approver", "alice"))
+    # the same override given to apply itself (as CI does through env) is honoured
+    # when planned with it for review, and the audit log records who approved it
+    assert plan(demo, "--allow-large-removal", "--approver", "alice").exit_code == 2
     result = apply(demo, env={"SEATCTL_ALLOW_LARGE_REMOVAL": "1", "SEATCTL_APPROVER": "alice"})
     assert result.exit_code == 0, result.stderr
     assert "quinn.taylor@acme.example" not in live_members(demo)
     log = pathlib.Path(demo["state"]) / "audit.jsonl"
     (start,) = [r for r in audit_mod.iter_records(log) if r.get("event") == "apply_start"]
     assert start["approved_by"] == "alice" and start["overrides"]["allow_large_removal"]
-    assert start["plan_overrides"]["approver"] == "nobody"
+    assert start["plan_overrides"]["approver"] == "alice"
     assert all(r["approved_by"] == "alice" for r in audit_mod.iter_records(log))
 
 
