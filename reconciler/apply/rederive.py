@@ -30,7 +30,7 @@ from typing import Any
 from reconciler.errors import PlanError
 from reconciler.model import OrgState, Policy
 from reconciler.plan import Overrides, Plan
-from reconciler.plan.fingerprint import canonical_json
+from reconciler.plan.fingerprint import fast_canonical_json
 from reconciler.planning import plan_policy
 
 REPLAN = "run `seatctl plan --out plan.json` again, review it, and apply the new plan"
@@ -137,7 +137,7 @@ def plan_differences(saved: Plan, derived: Plan, limit: int = 10) -> list[str]:
 def _same(a: object, b: object) -> bool:
     """Equal as JSON text, not as Python values (``1 == 1.0 == True`` in Python; an edit
     from ``1`` to ``true`` is still an edit)."""
-    return canonical_json(a) == canonical_json(b)
+    return fast_canonical_json(a) == fast_canonical_json(b)
 
 
 def _key(change: Mapping[str, Any]) -> tuple[str, str]:

@@ -40,7 +40,7 @@ import orjson
 from reconciler.errors import PlanError
 from reconciler.model import SourceRef
 from reconciler.plan.changes import Change, make_change, thaw
-from reconciler.plan.fingerprint import canonical_json
+from reconciler.plan.fingerprint import fast_canonical_json
 from reconciler.plan.guards import NO_OVERRIDES, Finding, Overrides
 from reconciler.plan.summary import Summary, Tally
 
@@ -144,6 +144,7 @@ class Plan:
                                 f"(this seatctl reads {FORMAT_VERSION})",
                                 hint="re-run `seatctl plan` with this seatctl")
             _exact_keys(doc, _DOC_KEYS, "the plan")
+            _exact_keys(doc["org"], frozenset({"name", "type"}), "org")
             expected = compute_checksum(doc)
             if doc.get("checksum") != expected:
                 raise PlanError("plan checksum does not match its content (edited or damaged)",
@@ -177,6 +178,15 @@ class Plan:
             if doc["blocked"] is not plan.blocked:
                 raise PlanError("plan file is malformed (`blocked` disagrees with its findings)",
                                 hint="pass the file written by `seatctl plan --out`")
+            # fields the reader derives (a change's phase, counts) or normalises (dates)
+            # must be exactly what seatctl writes: no edit is silently absorbed
+            again = plan._document()
+            odd = sorted(k for k, v in again.items()
+                         if fast_canonical_json(v) != fast_canonical_json(doc[k]))
+            if odd:
+                raise PlanError(f"plan file is malformed ({', '.join(odd)}: not as seatctl "
+                                "writes it)", hint="pass the file written by `seatctl plan "
+                                "--out`")
             return plan
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, PlanError):
@@ -188,7 +198,7 @@ class Plan:
 def compute_checksum(doc: Mapping[str, Any]) -> str:
     """sha256 over every field of a plan document but ``checksum`` (see module doc)."""
     covered = {k: v for k, v in doc.items() if k != "checksum"}
-    return "sha256:" + hashlib.sha256(canonical_json(covered)).hexdigest()
+    return "sha256:" + hashlib.sha256(fast_canonical_json(covered)).hexdigest()
 
 
 _DOC_KEYS = frozenset({
@@ -233,8 +243,16 @@ def _change_dict(c: Change) -> dict[str, Any]:
     }
 
 
+_CHANGE_KEYS = frozenset({"kind", "phase", "target", "before", "after", "reason", "source",
+                          "data"})
+_SOURCE_KEYS = frozenset({"file", "line", "col"})
+
+
 def _change_from(d: Mapping[str, Any]) -> Change:
+    _exact_keys(d, _CHANGE_KEYS, "a change")
     src = d["source"]
+    if src is not None:
+        _exact_keys(src, _SOURCE_KEYS, "a change's source")
     return make_change(
         d["kind"], d["target"], before=d["before"], after=d["after"], reason=d["reason"],
         source=None if src is None else SourceRef(src["file"], src["line"], src["col"]),

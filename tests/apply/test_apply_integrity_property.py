@@ -163,3 +163,19 @@ def test_two_applies_to_one_org_with_different_state_dirs_exclude_each_other(
     assert "organization 'Generated Org' is locked" in str(second[0])
     assert org.writes() - writes_before == len(plan.changes)  # no write twice
     assert not (tmp_path / "b" / "audit.jsonl").exists()
+
+
+@pytest.mark.parametrize("path, value", [
+    (("changes", 0, "phase"), 9), (("summary", "change_count"), 99),
+    (("changes", 0, "x"), 1), (("org", "x"), 1), (("created_at",), "2026-11-25T12:00:00+00:00"),
+])
+def test_fields_the_reader_derives_or_normalises_cannot_be_edited(path: Path, value: Any) -> None:
+    org = generated_org(6, 2)
+    policy = generated_policy(6, 2, extra=2)
+    plan = plan_policy(policy, org.provider.fetch(), at=NOW.date(), now=NOW,
+                       commit=policy.commit)
+    doc = json.loads(plan.to_json())
+    set_at(doc, path, value)
+    doc["checksum"] = compute_checksum(doc)
+    with pytest.raises(PlanError, match="malformed"):
+        Plan.from_json(json.dumps(doc))
