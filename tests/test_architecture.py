@@ -16,6 +16,7 @@ ALLOWED: dict[str, set[str]] = {
     "model": set(),
     "errors": set(),
     "heap": set(),
+    "escape": set(),
     "plan": {"model", "errors"},
     "render": {"plan", "model", "errors"},
     "policy": {"model", "errors", "heap"},
@@ -26,7 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "usage": {"model", "errors", "policy", "providers", "notify", "plan"},
     "planning": {"model", "errors", "plan", "policy", "settings"},
     "apply": {"model", "errors", "plan", "planning", "providers", "gitops", "settings",
-              "notify"},
+              "notify", "escape"},
     "gitops": {"model", "errors", "plan", "planning", "policy", "providers", "usage",
                "render", "notify", "settings"},
 }

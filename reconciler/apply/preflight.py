@@ -14,6 +14,7 @@ import datetime as dt
 from reconciler import __version__
 from reconciler.apply.handlers import handler_for
 from reconciler.errors import PlanError
+from reconciler.escape import terminal
 from reconciler.model import OrgState, Policy
 from reconciler.plan import Plan, fingerprint, fingerprints_match
 from reconciler.plan.changes import Change, ChangeKind
@@ -30,13 +31,14 @@ def check_offline(plan: Plan, *, policy: Policy | None, now: dt.datetime,
     """Everything that can be refused without reading the live org."""
     if plan.blocked:
         errors = plan.findings_of("error")
-        lines = "; ".join(f"{f.code}: {f.message}" for f in errors[:5])
+        lines = "; ".join(f"{terminal(f.code)}: {terminal(f.message)}" for f in errors[:5])
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
         raise PlanError(f"plan is blocked by {len(errors)} failed guard(s): {lines}{more}",
                         hint="fix the policy, or re-plan with the documented override and "
                         "a recorded approver")
     if plan.tool_version != __version__:
-        raise PlanError(f"plan was made by seatctl {plan.tool_version!r}; this is seatctl "
+        raise PlanError(f"plan was made by seatctl {terminal(repr(plan.tool_version))}; this "
+                        "is seatctl "
                         f"{__version__} (apply re-derives the plan and needs the same rules)",
                         hint=REPLAN)
     if not plan.live_fingerprint:
@@ -99,8 +101,8 @@ def what_moved(plan: Plan, policy: Policy, live: OrgState, now: dt.datetime,
         return {(c.kind, c.target) for c in changes if c.kind in _MODELLED}
 
     old, new = keyed(plan.changes), keyed(fresh.changes)
-    lines = [f"now also needed: {k} {t}" for (k, t) in sorted(new - old)]
-    lines += [f"no longer needed: {k} {t}" for (k, t) in sorted(old - new)]
+    lines = [f"now also needed: {k} {terminal(t)}" for (k, t) in sorted(new - old)]
+    lines += [f"no longer needed: {k} {terminal(t)}" for (k, t) in sorted(old - new)]
     if not lines:
         lines = ["the same changes are still needed, but ids, roles or memberships they "
                  "rely on changed"]
@@ -110,7 +112,7 @@ def what_moved(plan: Plan, policy: Policy, live: OrgState, now: dt.datetime,
 
 
 def _short(commit: str | None) -> str:
-    return commit[:12] if commit else "(none: not a git checkout)"
+    return terminal(commit[:12]) if commit else "(none: not a git checkout)"
 
 
 def check_dates(plan: Plan, now: dt.datetime, max_age_hours: float) -> None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import PlanError
+from reconciler.escape import terminal
 from reconciler.model import OrgState, Policy
 from reconciler.plan import Overrides, Plan
 from reconciler.plan.fingerprint import fast_canonical_json
@@ -97,7 +98,7 @@ def check_rederived(plan: Plan, policy: Policy, live: OrgState, grant: Grant) ->
         )
     errors = derived.findings_of("error")
     if errors:  # the file says the same (it equals the derived plan): belt and braces
-        shown = "; ".join(f"{f.code}: {f.message}" for f in errors[:5])
+        shown = "; ".join(f"{f.code}: {terminal(f.message)}" for f in errors[:5])
         raise PlanError(f"apply is blocked by {len(errors)} guard(s) re-run on the derived "
                         f"plan: {shown}", hint="fix the policy, or re-plan and apply with the "
                         "documented override and --approver")
@@ -110,11 +111,11 @@ def _describe(grant: Grant) -> str:
     names = [n for n, on in (("--allow-large-removal", o.allow_large_removal),
                              ("--allow-many-role-changes", o.allow_many_role_changes),
                              ("--approve-overflow", grant.approve_overflow)) if on]
-    who = f"approver {o.approver!r}" if o.approver else ""
+    who = f"approver {terminal(repr(o.approver))}" if o.approver else ""
     if not names:
         return f"no override ({who})" if who else "no override"
-    return " ".join(names) + (f" approved by {o.approver!r}" if o.approver else
-                              " without an approver")
+    return " ".join(names) + (f" approved by {terminal(repr(o.approver))}" if o.approver
+                              else " without an approver")
 
 
 def plan_differences(saved: Plan, derived: Plan, limit: int = 10) -> list[str]:
@@ -141,7 +142,9 @@ def _same(a: object, b: object) -> bool:
 
 
 def _key(change: Mapping[str, Any]) -> tuple[str, str]:
-    return str(change.get("kind")), str(change.get("target"))
+    """(kind, target) as shown in a message: from the plan file or live names, so escaped
+    for the terminal (a forged target cannot move the cursor or forge a line)."""
+    return terminal(change.get("kind")), terminal(change.get("target"))
 
 
 def _change_differences(saved: Sequence[Mapping[str, Any]],
@@ -169,8 +172,8 @@ def _fields_differing(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
 def _finding_differences(saved: Sequence[Mapping[str, Any]],
                          derived: Sequence[Mapping[str, Any]]) -> list[str]:
     def keyed(items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str, str]]:
-        return [(str(f.get("severity")), str(f.get("code")), str(f.get("target")),
-                 str(f.get("message"))) for f in items]
+        return [(terminal(f.get("severity")), terminal(f.get("code")),
+                 terminal(f.get("target")), terminal(f.get("message"))) for f in items]
 
     old, new = keyed(saved), keyed(derived)
     out = [f"finding missing from the file: {s} {c}: {m}" for (s, c, _t, m) in new
@@ -183,6 +186,6 @@ def _finding_differences(saved: Sequence[Mapping[str, Any]],
 
 
 def _short(value: object, width: int = 60) -> str:
-    text = repr(value)
+    text = terminal(repr(value))
     return text if len(text) <= width else text[: width - 1] + "…"
 

@@ -136,7 +136,7 @@ def test_a_forged_override_field_is_refused(demo) -> None:
 
 
 REMOVE_PROTECTED = {
-    "kind": "remove_member", "phase": 3, "target": "dana.owner@acme.example",
+    "kind": "remove_member", "phase": 5, "target": "dana.owner@acme.example",
     "before": {"role": "primary_owner", "name": "Dana Owner"}, "after": None,
     "reason": "not in policy", "source": None,
     "data": {"email": "dana.owner@acme.example", "user_id": "user_dana_owner"},
@@ -237,3 +237,12 @@ def test_an_honest_plan_still_applies_and_records_the_audit_head(demo) -> None:
     assert record["audit_head"] == head
     log = str(state / "audit.jsonl")
     assert run_cli("audit", "verify", "--log", log, "--head", head).exit_code == 0
+
+
+def test_a_forged_target_cannot_write_control_characters_to_the_terminal(demo) -> None:
+    plan(demo)
+    evil = {**OFF_DOMAIN, "target": "x\x1b]0;owned\x07\r\nError: none@acme.example"}
+    forge(demo, lambda doc: doc["changes"].append(evil))
+    stderr = refused(demo, "added in the file (apply does not derive it): invite x")
+    assert "\x1b" not in stderr and "\x07" not in stderr and "\r" not in stderr
+    assert "\nError: none" not in stderr
