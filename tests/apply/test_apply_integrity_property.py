@@ -107,7 +107,7 @@ def try_apply(text: str, policy: Policy, org: Org, state: pathlib.Path) -> None:
                    lock=held, now=lambda: NOW)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_edit_to_a_saved_plan_is_refused_and_nothing_is_written(data) -> None:
     org, policy, plan = random_case(data)
