@@ -5,8 +5,19 @@ reordered a line after the fact. Every record carries ``prev`` = sha256 of the
 previous line's canonical form and a monotonically increasing ``seq``; the first line
 anchors to ``GENESIS`` (or, after ``prune``, to the hash of the last pruned entry,
 kept in an ``anchor`` header line). The head (last ``seq`` and its hash) is written
-beside the log in ``<log>.head`` and may also be kept elsewhere (a CI artifact) and
-passed to ``verify(head=...)``, so a cut-off tail is detected too.
+beside the log in ``<log>.head``; the head file must name the log's last entry, so a
+line appended without it, or a cut-off tail, is caught.
+
+Both files travel together, so whoever can rewrite one can rewrite both (re-chain the
+whole log and write a matching head). The real anchor is *outside* the log: apply
+prints the head as ``SEQ:HASH`` (job summary), records it in ``last-apply.json`` (kept
+in git history), and ``verify(head="SEQ:HASH")`` checks the log ends exactly there.
+
+An anchor header is only accepted when the chain itself confirms it: ``prune`` writes,
+in the same atomic replacement, an ``audit_pruned`` event after the kept lines whose
+``anchor_line`` is the hash of the header line — so the header's ``anchor``, ``seq``,
+``pruned`` and ``cutoff`` are all covered by the chain, and a forged header (after
+dropping the first lines) needs a new event, which moves the head.
 
 Lines are ``json.dumps(..., sort_keys=True, ensure_ascii=True)``: newlines, carriage
 returns, ANSI escapes and any non-ASCII character are escaped, so a name coming from
@@ -227,6 +238,12 @@ class VerifyReport:
     bad_index: int | None = None
     bad_line: int | None = None
     problem: str = ""
+    last_seq: int = -1
+
+    @property
+    def anchor(self) -> str:
+        """``SEQ:HASH`` of the last entry, to keep outside the log."""
+        return format_head(self.last_seq, self.head)
 
 
 def _read_lines(path: pathlib.Path) -> list[str]:
@@ -271,6 +288,9 @@ def verify(
     index = 0
     last_hash = GENESIS
 
+    header_hash = ""
+    confirmed = ""  # anchor_line of the last audit_pruned event seen
+
     def bad(i: int, lineno: int, problem: str) -> VerifyReport:
         return VerifyReport(False, index, last_hash, i, lineno, problem)
 
@@ -288,9 +308,13 @@ def verify(
         if rec.get("kind") == "anchor":
             if lineno != 1:
                 return bad(index, lineno, "anchor record after the first line (inserted)")
-            expected_prev, expected_seq = str(rec.get("anchor")), int(rec.get("seq", -1))
+            try:
+                expected_prev, expected_seq = str(rec.get("anchor")), int(rec.get("seq", -1))
+            except (TypeError, ValueError):
+                return bad(index, lineno, "anchor record has no valid seq (edited)")
             hashes[expected_seq - 1] = expected_prev
             last_hash = expected_prev
+            header_hash = line_hash(raw)
             continue
         if rec.get("prev") != expected_prev:
             where = "anchor" if index == 0 else "previous line"
@@ -301,27 +325,60 @@ def verify(
             return bad(index, lineno, f"seq {rec.get('seq')} where {expected_seq} was expected")
         last_hash = line_hash(raw)
         hashes[expected_seq] = last_hash
+        if rec.get("kind") == "event" and rec.get("event") == "audit_pruned":
+            confirmed = str(rec.get("anchor_line", ""))
         expected_prev, expected_seq = last_hash, expected_seq + 1
         index += 1
 
-    head_checks: list[tuple[int | None, str]] = []
+    end = len(lines) + 1
+    if header_hash and confirmed != header_hash:
+        return VerifyReport(False, index, last_hash, 0, 1,
+                            "the anchor header is not confirmed by the chain (no later "
+                            "audit_pruned record names it): lines were dropped and an anchor "
+                            "forged, or its pruned/cutoff/seq fields were edited")
+    last_seq = expected_seq - 1
     if head:
-        head_checks.append((None, head))
+        problem = _check_anchored_head(head, hashes, last_seq)
+        if problem:
+            return VerifyReport(False, index, last_hash, index, end, problem)
     if use_head_file:
         file_head = read_head(p)
-        if file_head:
-            head_checks.append(file_head)
-    for seq, digest in head_checks:
-        if seq is None:
-            if digest not in hashes.values():
-                return VerifyReport(False, index, last_hash, index, len(lines) + 1,
-                                    "the anchored head hash is not in the log "
-                                    "(the tail was cut off or rewritten)")
-        elif hashes.get(seq) != digest:
-            return VerifyReport(False, index, last_hash, min(index, seq), len(lines) + 1,
-                                f"the head file records entry {seq}, which is missing or "
-                                "different (the tail was cut off or rewritten)")
-    return VerifyReport(True, index, last_hash)
+        if file_head and file_head != (last_seq, last_hash):
+            seq, digest = file_head
+            if seq < last_seq and hashes.get(seq) == digest:
+                problem = (f"the log goes on after the head file's entry {seq} (to {last_seq}): "
+                           "lines were appended without the writer")
+            else:
+                problem = (f"the head file records entry {seq}, which is missing or different "
+                           "(the tail was cut off or rewritten)")
+            return VerifyReport(False, index, last_hash, min(index, seq), end, problem)
+    return VerifyReport(True, index, last_hash, last_seq=last_seq)
+
+
+def format_head(seq: int, digest: str) -> str:
+    """The anchor to keep outside the log: ``SEQ:HASH`` of its last entry."""
+    return f"{seq}:{digest}"
+
+
+def _check_anchored_head(head: str, hashes: Mapping[int, str], last_seq: int) -> str:
+    """``SEQ:HASH`` (kept outside the log): entry SEQ has HASH and is the last entry.
+    A bare ``HASH`` (older artifacts) only has to be in the log."""
+    text = head.strip()
+    if ":" not in text:
+        return "" if text in hashes.values() else (
+            "the anchored head hash is not in the log (the tail was cut off or rewritten)")
+    seq_text, _, digest = text.partition(":")
+    try:
+        seq = int(seq_text)
+    except ValueError:
+        return f"--head {head!r} is not SEQ:HASH"
+    if hashes.get(seq) != digest:
+        return (f"entry {seq} is missing or differs from the anchored head (the log was cut "
+                "off, rewritten or re-chained)")
+    if seq != last_seq:
+        return (f"the log goes on after the anchored head (entry {seq}) to entry {last_seq}: "
+                "lines were appended after the last recorded apply")
+    return ""
 
 
 def iter_records(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
@@ -374,13 +431,16 @@ class PruneReport:
     cutoff: dt.datetime
 
 
-def prune(path: str | os.PathLike[str], retention_days: int, now: dt.datetime) -> PruneReport:
+def prune(path: str | os.PathLike[str], retention_days: int, now: dt.datetime, *,
+          context: Mapping[str, Any] | None = None) -> PruneReport:
     """Drop whole entries older than ``retention_days`` from the front, atomically.
 
     The log must verify first (pruning never launders tampering). The kept entries are
     written unchanged after an ``anchor`` header holding the hash of the last pruned
-    entry, to a temporary file that is fsynced and renamed over the log, so a crash
-    leaves either the old or the new log, never a mix.
+    entry, followed by an ``audit_pruned`` event (with ``context``: actor, run id) that
+    names the header's hash, so the chain covers the header. All of it goes to a
+    temporary file that is fsynced and renamed over the log, so a crash leaves either
+    the old or the new log, never a mix.
     """
     if retention_days < 1:
         raise AuditError(f"retention_days must be at least 1, not {retention_days}")
@@ -411,15 +471,20 @@ def prune(path: str | os.PathLike[str], retention_days: int, now: dt.datetime) -
     first_seq = int(json.loads(body[drop - 1])["seq"]) + 1
     new_header = canonical({"anchor": anchor, "cutoff": _iso(cutoff), "kind": "anchor",
                             "pruned": already + drop, "seq": first_seq, "time": _iso(now)})
+    last_prev = line_hash(kept[-1]) if kept else anchor
+    event_seq = first_seq + len(kept)
+    event = canonical({**(context or {}), "anchor": anchor, "anchor_line": line_hash(new_header),
+                       "cutoff": _iso(cutoff), "event": "audit_pruned", "kind": "event",
+                       "prev": last_prev, "pruned": already + drop, "removed": drop,
+                       "retention_days": retention_days, "seq": event_seq, "time": _iso(now)})
     tmp = p.with_name(p.name + f".{os.getpid()}.prune.tmp")
     try:
         with tmp.open("w", encoding="ascii") as fh:
-            fh.write("\n".join([new_header, *kept]) + "\n")
+            fh.write("\n".join([new_header, *kept, event]) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, p)
-        if not kept:
-            _write_head(p, first_seq - 1, anchor)
+        _write_head(p, event_seq, line_hash(event))
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise AuditError(f"cannot prune audit log {p}: {exc.strerror or exc}",

@@ -9,6 +9,9 @@ Steps, in order:
 2. The caller must hold the org lock (``lock.acquire``); a released lock is refused.
 3. Re-read the live org and refuse a stale plan, saying what moved
    (``preflight.check_live``). The requests that read cost are charged to the limiter.
+   Then re-derive the plan from the policy and that read and refuse unless the file
+   equals it and every guard passes with the overrides of *this* run
+   (``rederive.check_rederived``): a saved plan is a claim, never trusted as a file.
 4. Execute in plan order, one *step* per ``(phase, kind rank)``: changes inside a step
    are independent and run on up to ``concurrency`` threads (except kinds registered
    sequential — managed settings — which run one at a time in plan order); a step
@@ -43,6 +46,7 @@ from reconciler.apply.limiter import RateLimiter
 from reconciler.apply.lock import OrgLock
 from reconciler.apply.preflight import check_desired, check_live, check_offline
 from reconciler.apply.progress import NoProgress, Progress
+from reconciler.apply.rederive import NO_GRANT, Grant, check_rederived
 from reconciler.errors import ApplyIncompleteError, AuditError, LockError, SeatctlError
 from reconciler.model import Policy
 from reconciler.plan import Plan
@@ -73,6 +77,7 @@ class ApplyReport:
     eta_s: float = 0.0
     write_requests: int | None = None
     audit_failed: str = ""
+    audit_head: str = ""  # SEQ:HASH of the log's last entry, to keep outside the log
 
     def count(self, *statuses: str) -> int:
         return sum(o.status in statuses for o in self.outcomes)
@@ -192,7 +197,7 @@ def apply_plan(
     plan: Plan,
     provider: Provider,
     *,
-    policy: Policy | None,
+    policy: Policy,
     audit: AuditLog,
     limiter: RateLimiter,
     lock: OrgLock,
@@ -200,20 +205,20 @@ def apply_plan(
     progress: Progress | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     max_plan_age_hours: float | None = None,
+    grant: Grant = NO_GRANT,
 ) -> ApplyReport:
     """Apply ``plan`` (see the module docstring for the steps and the refusals).
 
     Returns the report when every change is done; raises ``ApplyIncomplete`` (exit 3)
     when some failed or did not start, ``AuditError`` when the log could not be
     written, ``PlanError`` for a refusal (nothing written), ``LockError`` without a
-    held lock.
+    held lock. ``grant`` holds the overrides of this run (never the plan file's).
     """
     progress = progress or NoProgress()
-    max_age = max_plan_age_hours if max_plan_age_hours is not None else (
-        policy.apply.max_plan_age_hours if policy is not None else 24)
+    max_age = max_plan_age_hours if max_plan_age_hours is not None else \
+        policy.apply.max_plan_age_hours
     check_offline(plan, policy=policy, now=now(), max_age_hours=max_age)
-    if policy is not None:
-        check_desired(plan, policy)
+    check_desired(plan, policy)
     if lock is None or lock.released:
         raise LockError("apply needs the organization lock", hint="take it with lock.acquire")
     before = _requests(provider)
@@ -222,10 +227,13 @@ def apply_plan(
     if before is not None and after_fetch is not None and after_fetch > before:
         limiter.acquire(requests=after_fetch - before)
     check_live(plan, live, policy=policy, now=now())
+    check_rederived(plan, policy, live, grant)
 
     eta = limiter.eta(plan.changes)
     audit.event("apply_start", changes=len(plan.changes), eta_s=round(eta, 1),
-                lock_id=lock.info.id, concurrency=concurrency)
+                lock_id=lock.info.id, concurrency=concurrency, overrides=grant.record(),
+                approved_by=grant.overrides.approver or None,
+                plan_overrides=Grant(plan.overrides, plan.approve_overflow).record())
     run = _Run(plan, provider, ApplyContext(live), audit, limiter, progress)
     outcomes: list[ChangeOutcome] = []
     t0 = time.monotonic()

@@ -1,6 +1,13 @@
-"""One writer per organization: a lock file under ``.seatctl/locks/``.
+"""One writer per organization: a lock file per organization in one lock directory.
 
-Why a file: local runs and self-hosted CI share a working tree, and a file created
+The lock is keyed by the organization, not by ``--state-dir``: two applies to the same
+org with different state directories must still exclude each other (issue 16, defect
+10), so the lock directory is per machine user — ``$SEATCTL_LOCK_DIR``, else
+``$XDG_STATE_HOME/seatctl/locks``, else ``~/.local/state/seatctl/locks`` — and the file
+is named for the organization. Two orgs of the same name share a lock (over-locking is
+safe; under-locking is not).
+
+Why a file: local runs and self-hosted CI share a machine, and a file created
 with an atomic exclusive operation is the simplest lock that survives a crash visibly
 (the holder, its run id and its age stay readable). GitHub workflows add a
 ``concurrency`` group on top (see docs/apply.md); this lock is the backstop.
@@ -28,19 +35,29 @@ import re
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from reconciler.errors import LockError
 
-LOCK_DIR = pathlib.Path(".seatctl") / "locks"
+LOCK_DIR_ENV = "SEATCTL_LOCK_DIR"
 
 
-def lock_path(org: str, state_dir: str | os.PathLike[str] = ".seatctl") -> pathlib.Path:
-    """Where the lock for ``org`` lives; the name is made filesystem-safe."""
+def lock_dir(env: Mapping[str, str] | None = None) -> pathlib.Path:
+    """The one lock directory of this machine user (see the module docstring)."""
+    env = os.environ if env is None else env
+    if env.get(LOCK_DIR_ENV):
+        return pathlib.Path(env[LOCK_DIR_ENV])
+    state = env.get("XDG_STATE_HOME") or str(pathlib.Path.home() / ".local" / "state")
+    return pathlib.Path(state) / "seatctl" / "locks"
+
+
+def lock_path(org: str, folder: str | os.PathLike[str] | None = None) -> pathlib.Path:
+    """Where the lock for ``org`` lives: ``folder`` (default ``lock_dir()``) / a
+    filesystem-safe form of the organization's name."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", org.strip()).strip("-.") or "default"
-    return pathlib.Path(state_dir) / "locks" / f"{safe}.lock"
+    return pathlib.Path(lock_dir() if folder is None else folder) / f"{safe}.lock"
 
 
 @dataclass(frozen=True, slots=True)

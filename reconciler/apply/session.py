@@ -13,14 +13,15 @@ import datetime as dt
 import os
 import pathlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from reconciler.apply.audit import AuditLog, current_actor
+from reconciler.apply.audit import AuditLog, current_actor, format_head, read_head
 from reconciler.apply.executor import ApplyIncomplete, ApplyReport, apply_plan
 from reconciler.apply.limiter import PacingClock, RateLimiter, RateLimits
 from reconciler.apply.lock import acquire, lock_path
 from reconciler.apply.progress import Progress
-from reconciler.errors import SeatctlError
+from reconciler.apply.rederive import NO_GRANT, Grant
+from reconciler.errors import AuditError, SeatctlError
 from reconciler.model import Policy
 from reconciler.plan import Plan, fingerprint
 from reconciler.providers.anthropic import AnthropicProvider
@@ -31,9 +32,16 @@ AUDIT_FILE = "audit.jsonl"
 
 @dataclass(frozen=True, slots=True)
 class ApplyOptions:
-    """Run inputs that are not policy: where state lives, how long to wait for the lock."""
+    """Run inputs that are not policy: where state lives, how long to wait for the lock.
+
+    ``grant`` holds the overrides given to this apply (flags or env): the only place an
+    override can come from. ``lock_dir`` is where the org's lock lives (None:
+    ``lock.lock_dir()``, shared by every state directory, so the lock is per
+    organization)."""
 
     state_dir: pathlib.Path = pathlib.Path(".seatctl")
+    lock_dir: pathlib.Path | None = None
+    grant: Grant = NO_GRANT
     lock_timeout_s: float = 0.0
     concurrency: int | None = None
     record_last_apply: bool = True
@@ -57,16 +65,17 @@ def open_paced_provider(policy: Policy, limiter: RateLimiter, *,
 
 
 def audit_for(plan: Plan, policy: Policy, state_dir: pathlib.Path,
-              env: Mapping[str, str]) -> AuditLog:
+              env: Mapping[str, str], grant: Grant = NO_GRANT) -> AuditLog:
+    """The run's audit log; when this run was granted an override, every record names
+    who approved it."""
     actor = current_actor(env)
     key = env.get(policy.admin_key_env, "")
-    return AuditLog(
-        state_dir / AUDIT_FILE,
-        context={"actor": actor.name, "actor_source": actor.source, "run_id": actor.run_id,
-                 "org": policy.org_name, "policy_commit": plan.policy_commit,
-                 "plan_hash": plan.checksum},
-        secrets=[key] if key else [],
-    )
+    context = {"actor": actor.name, "actor_source": actor.source, "run_id": actor.run_id,
+               "org": policy.org_name, "policy_commit": plan.policy_commit,
+               "plan_hash": plan.checksum}
+    if grant.any:
+        context["approved_by"] = grant.overrides.approver
+    return AuditLog(state_dir / AUDIT_FILE, context=context, secrets=[key] if key else [])
 
 
 def run_apply(
@@ -89,26 +98,40 @@ def run_apply(
     """
     env = os.environ if env is None else env
     limiter = limiter or limiter_for(policy)
-    audit = audit_for(plan, policy, options.state_dir, env)
+    audit = audit_for(plan, policy, options.state_dir, env, options.grant)
     actor = current_actor(env)
     concurrency = options.concurrency or policy.apply.concurrency
-    path = lock_path(policy.org_name, options.state_dir)
+    path = lock_path(policy.org_name, options.lock_dir)
     incomplete: ApplyIncomplete | None = None
     with acquire(path, org=policy.org_name, owner=actor.name, run_id=actor.run_id,
                  timeout=options.lock_timeout_s) as held:
         try:
             report = apply_plan(plan, provider, policy=policy, audit=audit, limiter=limiter,
-                                lock=held, concurrency=concurrency, progress=progress, now=now)
+                                lock=held, concurrency=concurrency, progress=progress, now=now,
+                                grant=options.grant)
         except ApplyIncomplete as exc:
             incomplete, report = exc, exc.report
-        warning = _record(provider, plan, options, now) if options.record_last_apply else ""
+        report = replace(report, audit_head=_audit_head(audit))
+        warning = _record(provider, plan, options, now, report.audit_head) \
+            if options.record_last_apply else ""
     if incomplete is not None:
+        incomplete.report = report
         raise incomplete
     return report, warning
 
 
+def _audit_head(audit: AuditLog) -> str:
+    """``SEQ:HASH`` of the log's last entry ("" if none): printed for the job summary and
+    kept in last-apply.json, the anchor outside the log (``audit verify --head``)."""
+    try:
+        head = read_head(audit.path)
+    except AuditError:
+        return ""
+    return format_head(*head) if head else ""
+
+
 def _record(provider: Provider, plan: Plan, options: ApplyOptions,
-            now: Callable[[], dt.datetime]) -> str:
+            now: Callable[[], dt.datetime], audit_head: str = "") -> str:
     """Write ``last-apply.json`` for drift; a failure is a warning, not a failed apply."""
     from reconciler.gitops.state import record_last_apply
 
@@ -116,7 +139,8 @@ def _record(provider: Provider, plan: Plan, options: ApplyOptions,
         live = provider.fetch()
         record_last_apply(live, commit=plan.policy_commit, applied_at=now(),
                           fingerprint=fingerprint(live),
-                          path=options.state_dir / "last-apply.json")
+                          path=options.state_dir / "last-apply.json",
+                          audit_head=audit_head or None)
     except (SeatctlError, OSError) as exc:
         return f"warning: the last-apply record was not written ({exc}); drift will " \
                "report pending changes as changed outside the policy until the next apply"

@@ -19,7 +19,9 @@ import click
 
 from reconciler.apply.executor import ApplyReport
 from reconciler.apply.lock import force_unlock, read_lock
+from reconciler.apply.lock import lock_dir as default_lock_dir
 from reconciler.apply.progress import progress_for
+from reconciler.apply.rederive import Grant
 from reconciler.apply.session import ApplyOptions, limiter_for, open_paced_provider, run_apply
 from reconciler.cli.demo import org_clock_fn
 from reconciler.cli.options import policy_dir_argument, sandbox_option
@@ -60,6 +62,7 @@ def _render(report: ApplyReport, fmt: str) -> str:
             "complete": report.complete, "done": report.done, "failed": report.failed,
             "not_started": report.not_started, "elapsed_s": round(report.elapsed_s, 3),
             "write_requests": report.write_requests, "plan_checksum": report.plan_checksum,
+            "audit_head": report.audit_head or None,
             "outcomes": [{"kind": o.change.kind, "target": o.change.target,
                           "status": o.status, "request_id": o.request_id,
                           "error": o.error or None} for o in report.outcomes],
@@ -79,6 +82,22 @@ def _render(report: ApplyReport, fmt: str) -> str:
         else ""
     return "\n".join([*shown, f"{head}: {report.summary()} in {report.elapsed_s:.1f}s{reqs}."]) \
         + "\n"
+
+
+def _anchor(head: str, state_dir: pathlib.Path) -> None:
+    """Print the audit head, and add it to the GitHub job summary when there is one: the
+    anchor outside the log that `seatctl audit verify --head` checks against."""
+    if not head:
+        return
+    log = state_dir / "audit.jsonl"
+    _err(f"audit head: {head} (keep it; `seatctl audit verify --log {log} --head {head}`)\n")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        try:
+            with open(summary, "a", encoding="utf-8") as fh:
+                fh.write(f"\nAudit log head after this apply: `{head}`\n")
+        except OSError as exc:
+            _err(f"warning: could not write the job summary ({exc.strerror})\n")
 
 
 def _safe(text: str) -> str:
@@ -101,20 +120,37 @@ def _err(text: str) -> None:
               help="Seconds to wait for another apply's lock before failing.")
 @click.option("--state-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
               default=pathlib.Path(".seatctl"), show_default=True,
-              help="Where the lock, the audit log and the last-apply record live.")
+              help="Where the audit log and the last-apply record live.")
+@click.option("--lock-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
+              envvar="SEATCTL_LOCK_DIR", default=None,
+              help="Where the per-organization locks live (default: "
+              "~/.local/state/seatctl/locks; shared by every --state-dir).")
 @click.option("--concurrency", type=click.IntRange(1, 32), default=None,
               help="Changes in flight at once (default: org.yaml apply.concurrency).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="How to print the apply report.")
+@click.option("--approve-overflow", is_flag=True, envvar="SEATCTL_APPROVE_OVERFLOW",
+              help="Approve teams above their allocation for this apply (needs --approver).")
+@click.option("--allow-large-removal", is_flag=True, envvar="SEATCTL_ALLOW_LARGE_REMOVAL",
+              help="Let removals exceed the safety caps for this apply (needs --approver).")
+@click.option("--allow-many-role-changes", is_flag=True,
+              envvar="SEATCTL_ALLOW_MANY_ROLE_CHANGES",
+              help="Let role changes exceed the safety caps for this apply (needs --approver).")
+@click.option("--approver", default="", envvar="SEATCTL_APPROVER", metavar="LOGIN",
+              help="Who approved the overrides; recorded in the audit log. Overrides come "
+              "only from here, never from the plan file.")
 def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.Path,
           sandbox: str | None, lock_timeout: float, state_dir: pathlib.Path,
-          concurrency: int | None, fmt: str) -> int:
+          lock_dir: pathlib.Path | None, concurrency: int | None, fmt: str,
+          approve_overflow: bool, allow_large_removal: bool, allow_many_role_changes: bool,
+          approver: str) -> int:
     """Apply a reviewed plan to the organization (exit 0 done, 1 refused, 3 incomplete).
 
     \b
     Example:
       seatctl plan policies --out plan.json && seatctl apply plan.json policies
     """
+    grant = _grant(approve_overflow, allow_large_removal, allow_many_role_changes, approver)
     clock = org_clock_fn(sandbox)  # a sandbox org lives on its own date (cli.demo)
     now = clock().replace(microsecond=0)
     if auto_approve:
@@ -123,7 +159,7 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
             raise ConfigError(f"--auto-approve plans from a policy directory; {root} is a file",
                               hint=f"apply a saved plan without --auto-approve: "
                               f"`seatctl apply {root}`")
-        plan = _auto_plan(root, sandbox, now)
+        plan = _auto_plan(root, sandbox, now, grant)
         policy = _load_policy(root)
     elif target is None:
         raise ConfigError(NOTHING_WRITTEN, hint=HOW)
@@ -138,7 +174,7 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
     progress = progress_for(write, tty=sys.stderr.isatty(),
                             ci=os.environ.get("CI", "").lower() in ("1", "true", "yes"))
     options = ApplyOptions(state_dir=state_dir, lock_timeout_s=lock_timeout,
-                           concurrency=concurrency)
+                           concurrency=concurrency, lock_dir=lock_dir, grant=grant)
     try:
         report, warning = run_apply(plan, policy, provider, options=options, progress=progress,
                                     limiter=limiter, now=clock)
@@ -146,7 +182,9 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
         partial = getattr(exc, "report", None)
         if isinstance(partial, ApplyReport):
             click.echo(_render(partial, fmt), nl=False)
+            _anchor(partial.audit_head, state_dir)
         raise
+    _anchor(report.audit_head, state_dir)
     if warning:
         _err(warning + "\n")
     for note in provider.notes:
@@ -155,12 +193,25 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
     return 0
 
 
-def _auto_plan(root: pathlib.Path, sandbox: str | None, now: dt.datetime) -> Plan:
+def _grant(approve_overflow: bool, allow_large_removal: bool, allow_many_role_changes: bool,
+           approver: str) -> Grant:
+    """The overrides of this invocation; an override without an approver is refused."""
+    grant = Grant(Overrides(allow_large_removal, allow_many_role_changes, approver.strip()),
+                  approve_overflow)
+    if grant.any and not grant.overrides.approver:
+        raise ConfigError("an override needs an approver: nothing was applied",
+                          hint="add --approver LOGIN (or SEATCTL_APPROVER in CI); it is "
+                          "recorded in the audit log")
+    return grant
+
+
+def _auto_plan(root: pathlib.Path, sandbox: str | None, now: dt.datetime, grant: Grant) -> Plan:
     from reconciler.cli.plan import make_plan
     from reconciler.render import render
 
-    plan = make_plan(root, at=None, sandbox=sandbox, demo=False, approve_overflow=False,
-                     overrides=Overrides(False, False, ""), now=now)
+    plan = make_plan(root, at=None, sandbox=sandbox, demo=False,
+                     approve_overflow=grant.approve_overflow, overrides=grant.overrides,
+                     now=now)
     click.echo(render(plan, "text", color=False), nl=False)
     return plan
 
@@ -169,10 +220,14 @@ def _auto_plan(root: pathlib.Path, sandbox: str | None, now: dt.datetime) -> Pla
 # seatctl lock show | force-unlock ID
 # ---------------------------------------------------------------------------
 
+lock_dir_option = click.option(
+    "--lock-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
+    envvar="SEATCTL_LOCK_DIR", default=None,
+    help="Where the per-organization locks live (default: ~/.local/state/seatctl/locks).")
 state_dir_option = click.option(
     "--state-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
     default=pathlib.Path(".seatctl"), show_default=True,
-    help="Where the lock files live (<state-dir>/locks/).")
+    help="Where the audit log lives (the force-unlock is recorded there).")
 
 
 @click.group("lock")
@@ -185,8 +240,8 @@ def lock() -> None:
     """
 
 
-def _lock_files(state_dir: pathlib.Path) -> list[pathlib.Path]:
-    folder = state_dir / "locks"
+def _lock_files(lock_dir: pathlib.Path | None) -> list[pathlib.Path]:
+    folder = lock_dir or default_lock_dir()
     try:
         return sorted(folder.glob("*.lock"))
     except OSError as exc:
@@ -194,8 +249,8 @@ def _lock_files(state_dir: pathlib.Path) -> list[pathlib.Path]:
 
 
 @lock.command("show")
-@state_dir_option
-def show(state_dir: pathlib.Path) -> int:
+@lock_dir_option
+def show(lock_dir: pathlib.Path | None) -> int:
     """List held locks with holder, run id and age (exit 0 free, 2 held).
 
     \b
@@ -203,7 +258,7 @@ def show(state_dir: pathlib.Path) -> int:
       seatctl lock show
     """
     now = dt.datetime.now(dt.UTC)
-    held = [(p, read_lock(p)) for p in _lock_files(state_dir)]
+    held = [(p, read_lock(p)) for p in _lock_files(lock_dir)]
     held = [(p, info) for p, info in held if info is not None]
     if not held:
         click.echo("No apply lock is held.")
@@ -216,8 +271,9 @@ def show(state_dir: pathlib.Path) -> int:
 
 @lock.command("force-unlock")
 @click.argument("lock_id")
+@lock_dir_option
 @state_dir_option
-def force(lock_id: str, state_dir: pathlib.Path) -> int:
+def force(lock_id: str, lock_dir: pathlib.Path | None, state_dir: pathlib.Path) -> int:
     """Remove the lock with exactly this id (from `seatctl lock show`); audited.
 
     \b
@@ -226,10 +282,10 @@ def force(lock_id: str, state_dir: pathlib.Path) -> int:
     """
     from reconciler.apply.audit import AuditLog, current_actor
 
-    matches = [p for p in _lock_files(state_dir)
+    matches = [p for p in _lock_files(lock_dir)
                if (info := read_lock(p)) is not None and info.id == lock_id.strip()]
     if not matches:
-        ids = [info.id for p in _lock_files(state_dir) if (info := read_lock(p))]
+        ids = [info.id for p in _lock_files(lock_dir) if (info := read_lock(p))]
         raise LockError(f"no lock has id {lock_id!r}",
                         hint=f"held lock ids: {', '.join(ids)}" if ids else "no lock is held")
     actor = current_actor()

@@ -4,7 +4,8 @@ Thin: each command calls one function of ``reconciler.apply.audit`` and renders.
 ``verify`` exits 0 when the chain holds and 1 naming the first bad entry; ``show``
 prints records with every control character escaped (a name from the API can never
 move the cursor or forge a line); ``prune`` keeps ``audit.retention_days`` from
-``org.yaml`` (default 365) and records the prune in the log itself.
+``org.yaml`` (default 365) and records the prune in the log itself (the record that
+confirms the anchor header).
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ def audit() -> None:
 
 @audit.command("verify")
 @log_option
-@click.option("--head", default=None,
-              help="A head hash kept elsewhere (CI artifact): also detects a cut-off tail.")
+@click.option("--head", default=None, metavar="SEQ:HASH",
+              help="The head kept outside the log (job summary, last-apply.json in git): "
+              "the log must end exactly there, so truncation, appended lines and a "
+              "re-chained log are detected. A bare HASH only has to be in the log.")
 def verify(log_path: pathlib.Path, head: str | None) -> int:
     """Recompute the hash chain; exit 0 if intact, 1 naming the first bad entry.
 
@@ -55,7 +58,7 @@ def verify(log_path: pathlib.Path, head: str | None) -> int:
             hint="keep this copy as evidence and compare it with the CI artifact",
         )
     click.echo(f"audit log {log_path}: {report.entries} entries, chain intact, "
-               f"head {report.head}")
+               f"head {report.anchor}")
     return 0
 
 
@@ -122,12 +125,9 @@ def prune(log_path: pathlib.Path, retention_days: int | None, policy_dir: pathli
     """
     days = retention_days or _retention_from(policy_dir)
     now = dt.datetime.now(dt.UTC)
-    report = audit_log.prune(log_path, days, now)
-    if report.removed:
-        actor = audit_log.current_actor()
-        audit_log.AuditLog(log_path, context={"actor": actor.name, "run_id": actor.run_id}) \
-            .event("audit_pruned", removed=report.removed, retention_days=days,
-                   cutoff=report.cutoff.isoformat(), anchor=report.anchor)
+    actor = audit_log.current_actor()
+    report = audit_log.prune(log_path, days, now,
+                             context={"actor": actor.name, "run_id": actor.run_id})
     click.echo(f"audit log {log_path}: removed {report.removed} entries older than {days} "
                f"days, kept {report.kept}")
     return 0

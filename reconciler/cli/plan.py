@@ -92,11 +92,14 @@ def make_plan(
            "org's today: a sandbox's own date, else UTC today).")
 @click.option("--approve-overflow", is_flag=True, envvar="SEATCTL_APPROVE_OVERFLOW",
               help="Approve teams above their allocation (or set by a CI label).")
-@click.option("--allow-large-removal", is_flag=True,
+@click.option("--allow-large-removal", is_flag=True, envvar="SEATCTL_ALLOW_LARGE_REMOVAL",
               help="Let removals exceed the safety caps (needs --approver).")
 @click.option("--allow-many-role-changes", is_flag=True,
+              envvar="SEATCTL_ALLOW_MANY_ROLE_CHANGES",
               help="Let role changes exceed the safety caps (needs --approver).")
-@click.option("--approver", default="", help="Who approved an override; recorded in the plan.")
+@click.option("--approver", default="", envvar="SEATCTL_APPROVER",
+              help="Who approved an override; recorded in the plan (`seatctl apply` must be "
+              "given the same overrides).")
 @sandbox_option("Plan against this sandbox database instead of the real organization.")
 @click.option("--demo", is_flag=True,
               help="Plan against a throwaway sandbox seeded with the Acme demo organization.")

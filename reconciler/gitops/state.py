@@ -65,8 +65,12 @@ def record_last_apply(
     applied_at: dt.datetime,
     fingerprint: str,
     path: str | os.PathLike[str] = DEFAULT_PATH,
+    audit_head: str | None = None,
 ) -> pathlib.Path:
-    """Write the record atomically (temp file + rename), so a crash never leaves half."""
+    """Write the record atomically (temp file + rename), so a crash never leaves half.
+
+    ``audit_head`` (``SEQ:HASH`` of the audit log's last entry) is kept here so the
+    record, committed to git, anchors the audit log outside itself."""
     target = pathlib.Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     doc = {
@@ -76,6 +80,8 @@ def record_last_apply(
         "fingerprint": fingerprint,
         "entities": dict(sorted(state_entities(live_after).items())),
     }
+    if audit_head:
+        doc["audit_head"] = audit_head
     fd, tmp = tempfile.mkstemp(prefix=".last-apply-", dir=target.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, separators=(",", ":"), ensure_ascii=True)

@@ -4,9 +4,10 @@ Steps, all pure: (1) the desired state as of ``at`` (expired members dropped);
 (2) ``diff`` → ordered changes, plus any ``extra_changes`` (e.g. managed-settings
 changes computed by their own module), re-sorted into the one order; (3) the state
 after the plan, on the org model, for seats and cost; (4) guards → findings;
-(5) summary; (6) fingerprints and checksum. An incomplete live read still yields a
-plan — with no changes, an error finding and an empty fingerprint — so the reason is
-shown and nothing can be applied from it.
+(5) summary; (6) fingerprints (live, desired, policy) and the checksum over every
+field. An incomplete live read still yields a plan — with no changes, an error
+finding and an empty fingerprint — so the reason is shown and nothing can be applied
+from it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from reconciler.model import OrgState, Policy
 from reconciler.plan.changes import Change, ChangeKind, order_changes
 from reconciler.plan.desired import desired_at
 from reconciler.plan.diff import diff_desired
-from reconciler.plan.fingerprint import fingerprint
+from reconciler.plan.fingerprint import fingerprint, policy_fingerprint
 from reconciler.plan.guards import NO_OVERRIDES, GuardInput, Overrides, run_guards
 from reconciler.plan.model import FORMAT_VERSION, Plan
 from reconciler.plan.simulate import SimulationError, apply_to_state
@@ -77,6 +78,7 @@ def build_plan(
         summary=summarize(policy, live, after, changes, allocs),
         overrides=overrides,
         approve_overflow=approve_overflow,
+        policy_fingerprint=policy_fingerprint(policy),
     )
     return _with_checksum(plan)
 

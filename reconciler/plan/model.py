@@ -11,13 +11,19 @@ Fields and their invariants:
 - ``live_fingerprint`` / ``desired_fingerprint``: ``fingerprint()`` of the live state
   the plan was computed from and of the desired state as of ``evaluated_on``. An empty
   fingerprint never matches, so a plan from an incomplete read can never be applied.
+- ``policy_fingerprint``: ``fingerprint.policy_fingerprint`` of the policy planned
+  (limits, protection, budget, teams, roles...): apply refuses a plan when the policy
+  on disk has another one, even if the commit is the same (uncommitted edits).
 - ``changes``: in apply order (``changes.sort_key``). ``findings``: every guard's
   findings; any ``error`` makes the plan ``blocked``. ``summary``: seats and cost.
-- ``overrides``: the run inputs that let blocking guards through, with the approver.
-- ``checksum``: sha256 of the canonical JSON of what apply must reproduce — format
-  version, policy commit, evaluation date, both fingerprints, overrides and the
-  ordered changes. It leaves out ``created_at`` and ``tool_version`` so a re-plan of the
-  same inputs has the same checksum, and the derived findings and summary.
+- ``overrides``: the inputs the *planning* run was given (flags, CI labels), with the
+  approver: a record for reviewers, never a grant — apply takes overrides only from its
+  own invocation and re-runs every guard (``apply.rederive``).
+- ``checksum``: sha256 of the canonical JSON of every other field of the document
+  (``created_at``, ``tool_version``, findings, summary, overrides, everything), so an
+  accident or a careless edit is caught on reading. It is not authentication: anyone
+  can recompute a sha256. What makes apply safe is that it re-derives the plan from the
+  policy and the live org and applies only an identical plan (docs/apply.md).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import orjson
 from reconciler.errors import PlanError
 from reconciler.model import SourceRef
 from reconciler.plan.changes import Change, make_change, thaw
-from reconciler.plan.fingerprint import canonical_json
+from reconciler.plan.fingerprint import fast_canonical_json
 from reconciler.plan.guards import NO_OVERRIDES, Finding, Overrides
 from reconciler.plan.summary import Summary, Tally
 
@@ -58,6 +64,7 @@ class Plan:
     summary: Summary
     overrides: Overrides = NO_OVERRIDES
     approve_overflow: bool = False
+    policy_fingerprint: str = ""
     checksum: str = ""
 
     @property
@@ -72,17 +79,8 @@ class Plan:
         return tuple(f for f in self.findings if f.severity == severity)
 
     def content_checksum(self) -> str:
-        """``compute_checksum`` of this plan's document, built from the covered parts only
-        (``to_dict`` would also build the summary and findings, which it leaves out)."""
-        return compute_checksum({
-            "format_version": self.format_version,
-            "policy_commit": self.policy_commit,
-            "evaluated_on": self.evaluated_on.isoformat(),
-            "live_fingerprint": self.live_fingerprint,
-            "desired_fingerprint": self.desired_fingerprint,
-            "overrides": self._overrides_dict(),
-            "changes": [_change_dict(c) for c in self.changes],
-        })
+        """``compute_checksum`` of this plan's whole document (every field but the checksum)."""
+        return compute_checksum(self._document())
 
     def _overrides_dict(self) -> dict[str, Any]:
         return {
@@ -93,7 +91,13 @@ class Plan:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
+        doc = self._document()
+        doc["checksum"] = self.checksum or compute_checksum(doc)
+        return doc
+
+    def _document(self) -> dict[str, Any]:
+        """Every field as plain JSON, without the checksum (what the checksum covers)."""
+        return {
             "format_version": self.format_version,
             "tool_version": self.tool_version,
             "created_at": _iso(self.created_at),
@@ -102,6 +106,7 @@ class Plan:
             "evaluated_on": self.evaluated_on.isoformat(),
             "live_fingerprint": self.live_fingerprint,
             "desired_fingerprint": self.desired_fingerprint,
+            "policy_fingerprint": self.policy_fingerprint,
             "overrides": self._overrides_dict(),
             "blocked": self.blocked,
             "changes": [_change_dict(c) for c in self.changes],
@@ -112,8 +117,6 @@ class Plan:
             ],
             "summary": _summary_dict(self.summary),
         }
-        doc["checksum"] = self.checksum or compute_checksum(doc)
-        return doc
 
     def to_json(self) -> str:
         """Indented, key-sorted JSON (stable bytes for golden files and artifacts)."""
@@ -140,12 +143,20 @@ class Plan:
                 raise PlanError(f"plan format version {version} is not supported "
                                 f"(this seatctl reads {FORMAT_VERSION})",
                                 hint="re-run `seatctl plan` with this seatctl")
+            _exact_keys(doc, _DOC_KEYS, "the plan")
+            _exact_keys(doc["org"], frozenset({"name", "type"}), "org")
             expected = compute_checksum(doc)
             if doc.get("checksum") != expected:
                 raise PlanError("plan checksum does not match its content (edited or damaged)",
                                 hint="re-run `seatctl plan --out` and review the new plan")
             ov = doc["overrides"]
-            return cls(
+            _exact_keys(ov, _OVERRIDE_KEYS, "overrides")
+            if not all(isinstance(ov[k], bool) for k in _OVERRIDE_KEYS - {"approver"}) or \
+                    not isinstance(ov["approver"], str):
+                raise PlanError("plan file is malformed (overrides must be true/false and an "
+                                "approver name)", hint="pass the file written by `seatctl plan "
+                                "--out`")
+            plan = cls(
                 format_version=version,
                 tool_version=doc["tool_version"],
                 created_at=dt.datetime.fromisoformat(doc["created_at"]),
@@ -155,6 +166,7 @@ class Plan:
                 evaluated_on=dt.date.fromisoformat(doc["evaluated_on"]),
                 live_fingerprint=doc["live_fingerprint"],
                 desired_fingerprint=doc["desired_fingerprint"],
+                policy_fingerprint=doc["policy_fingerprint"],
                 changes=tuple(_change_from(c) for c in doc["changes"]),
                 findings=tuple(Finding(**f) for f in doc["findings"]),
                 summary=_summary_from(doc["summary"]),
@@ -163,6 +175,19 @@ class Plan:
                 approve_overflow=ov["approve_overflow"],
                 checksum=doc["checksum"],
             )
+            if doc["blocked"] is not plan.blocked:
+                raise PlanError("plan file is malformed (`blocked` disagrees with its findings)",
+                                hint="pass the file written by `seatctl plan --out`")
+            # fields the reader derives (a change's phase, counts) or normalises (dates)
+            # must be exactly what seatctl writes: no edit is silently absorbed
+            again = plan._document()
+            odd = sorted(k for k, v in again.items()
+                         if fast_canonical_json(v) != fast_canonical_json(doc[k]))
+            if odd:
+                raise PlanError(f"plan file is malformed ({', '.join(odd)}: not as seatctl "
+                                "writes it)", hint="pass the file written by `seatctl plan "
+                                "--out`")
+            return plan
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, PlanError):
                 raise
@@ -171,17 +196,33 @@ class Plan:
 
 
 def compute_checksum(doc: Mapping[str, Any]) -> str:
-    """sha256 over the parts of a plan document apply must reproduce (see module doc)."""
-    covered = {
-        "format_version": doc["format_version"],
-        "policy_commit": doc["policy_commit"],
-        "evaluated_on": doc["evaluated_on"],
-        "live_fingerprint": doc["live_fingerprint"],
-        "desired_fingerprint": doc["desired_fingerprint"],
-        "overrides": doc["overrides"],
-        "changes": [{k: v for k, v in c.items() if k != "phase"} for c in doc["changes"]],
-    }
-    return "sha256:" + hashlib.sha256(canonical_json(covered)).hexdigest()
+    """sha256 over every field of a plan document but ``checksum`` (see module doc)."""
+    covered = {k: v for k, v in doc.items() if k != "checksum"}
+    return "sha256:" + hashlib.sha256(fast_canonical_json(covered)).hexdigest()
+
+
+_DOC_KEYS = frozenset({
+    "format_version", "tool_version", "created_at", "org", "policy_commit", "evaluated_on",
+    "live_fingerprint", "desired_fingerprint", "policy_fingerprint", "overrides", "blocked",
+    "changes", "findings", "summary", "checksum",
+})
+_OVERRIDE_KEYS = frozenset({"allow_large_removal", "allow_many_role_changes", "approver",
+                            "approve_overflow"})
+
+
+def _exact_keys(doc: Mapping[str, Any], keys: frozenset[str], where: str) -> None:
+    """A plan file holds exactly the fields seatctl writes: an unknown field (say a forged
+    ``allow_large_removal`` at the top) is refused, never ignored."""
+    if not isinstance(doc, Mapping):
+        raise PlanError(f"plan file is malformed ({where} is not an object)",
+                        hint="pass the file written by `seatctl plan --out`")
+    extra, missing = sorted(doc.keys() - keys), sorted(keys - doc.keys())
+    if extra or missing:
+        what = "; ".join(x for x in (f"unknown field(s) {', '.join(extra)}" if extra else "",
+                                     f"missing {', '.join(missing)}" if missing else "") if x)
+        raise PlanError(f"plan file is malformed ({where}: {what})",
+                        hint="pass the file written by `seatctl plan --out`; nothing in a "
+                        "plan file can grant an override")
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -202,8 +243,16 @@ def _change_dict(c: Change) -> dict[str, Any]:
     }
 
 
+_CHANGE_KEYS = frozenset({"kind", "phase", "target", "before", "after", "reason", "source",
+                          "data"})
+_SOURCE_KEYS = frozenset({"file", "line", "col"})
+
+
 def _change_from(d: Mapping[str, Any]) -> Change:
+    _exact_keys(d, _CHANGE_KEYS, "a change")
     src = d["source"]
+    if src is not None:
+        _exact_keys(src, _SOURCE_KEYS, "a change's source")
     return make_change(
         d["kind"], d["target"], before=d["before"], after=d["after"], reason=d["reason"],
         source=None if src is None else SourceRef(src["file"], src["line"], src["col"]),

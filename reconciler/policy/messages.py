@@ -280,6 +280,12 @@ WEBHOOK_URL_INLINE = Msg(
     "webhook {name!r} has its URL written in the file",
     "webhook URLs are secrets: use url_env and set the variable in CI",
 )
+BASE_URL_INSECURE = Msg(
+    "org.base-url",
+    "base_url {url!r} would send the admin key {why}",
+    "use https://, or http:// only to a loopback address (127.0.0.1, ::1, localhost) "
+    "such as a local sandbox",
+)
 WEBHOOK_BOTH = Msg("notify.webhook", "webhook {name!r} sets both url and url_env", "keep url_env")
 WORKSPACES_ENTERPRISE = Msg(
     "team.workspaces",

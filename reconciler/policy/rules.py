@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from reconciler.model import ASSIGNABLE_ROLES, OrgType, Role, Team
+from reconciler.model.endpoints import base_url_problem
 from reconciler.policy import messages as M
 from reconciler.policy.compile import sprint_dates
 from reconciler.policy.document import Document, at
@@ -50,6 +51,9 @@ def check_org(org: OrgSettings, doc: Document) -> list[Finding]:
             out.append(at(doc, ptr, M.WEBHOOK_BOTH, name=name))
         elif hook.url:
             out.append(at(doc, ptr + "/url", M.WEBHOOK_URL_INLINE, "warning", name=name))
+    if org.base_url is not None and (why := base_url_problem(org.base_url)):
+        out.append(at(doc, "/organization/base_url", M.BASE_URL_INSECURE, url=org.base_url,
+                      why=why))
     out += _check_notify_targets(org, doc)
     out += _check_tracking(org, doc)
     for i, raw in enumerate(doc.data.get("safety", {}).get("protected", ())):

@@ -20,6 +20,7 @@ import anthropic
 
 from reconciler.errors import ConfigError
 from reconciler.model import OrgType, Policy
+from reconciler.model.endpoints import base_url_problem
 from reconciler.providers.anthropic import AnthropicProvider, capabilities_for
 from reconciler.providers.base import Capabilities
 from reconciler.providers.retry import Clock, RetryPolicy
@@ -72,6 +73,10 @@ def open_provider(
             "or run against a sandbox with --sandbox",
         )
     url = base_url or getattr(policy, "base_url", None) or None
+    if url is not None and (why := base_url_problem(url)):
+        # validation refuses this in org.yaml already; a second check where the key leaves
+        raise ConfigError(f"refusing to send the admin key {why} (base_url {url!r})",
+                          hint="use https://, or http:// only to a loopback address")
     client = anthropic.Anthropic(api_key=key, base_url=url, max_retries=0)
     return AnthropicProvider(
         client, org_type=policy.org_type, key_env_name=key_env, retry=retry,

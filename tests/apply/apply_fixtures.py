@@ -148,7 +148,7 @@ def run_apply(plan: Plan, policy: Policy, org: Org, state: pathlib.Path, *,
                               context={"actor": "tester", "run_id": "run-1",
                                        "policy_commit": plan.policy_commit,
                                        "plan_hash": plan.checksum})
-    with acquire(lock_path(policy.org_name, state), org=policy.org_name, owner="tester",
+    with acquire(lock_path(policy.org_name), org=policy.org_name, owner="tester",
                  run_id="run-1") as held:
         return apply_plan(plan, org.provider, policy=policy, audit=audit, limiter=org.limiter,
                           lock=held, concurrency=concurrency, progress=progress or NoProgress())

@@ -183,15 +183,18 @@ def test_prune_keeps_the_chain_verifiable(tmp_path: pathlib.Path) -> None:
     report = audit.prune(log_path, retention_days=4, now=T0 + dt.timedelta(days=10))
     assert report.removed == 6 and report.kept == 4
     kept = list(audit.iter_records(log_path))
-    assert [r["seq"] for r in kept] == [6, 7, 8, 9]
+    # the kept lines, then the prune's own record, which names the anchor header
+    assert [r["seq"] for r in kept] == [6, 7, 8, 9, 10]
+    assert kept[-1]["event"] == "audit_pruned" and kept[-1]["removed"] == 6
+    assert kept[-1]["anchor_line"] == audit.line_hash(lines_of(log_path)[0])
     assert audit.verify(log_path).ok
     # New appends continue the chain after a prune.
     write_log(log_path, 2, StepClock(T0 + dt.timedelta(days=11)))
     assert audit.verify(log_path).ok
     # Pruning again builds on the earlier anchor.
     again = audit.prune(log_path, retention_days=2, now=T0 + dt.timedelta(days=12, hours=1))
-    assert again.removed == 4
-    assert json.loads(lines_of(log_path)[0])["pruned"] == 10
+    assert again.removed == 5  # days 6..9 and the first prune's record (day 10)
+    assert json.loads(lines_of(log_path)[0])["pruned"] == 11
     assert audit.verify(log_path).ok
 
 
@@ -229,7 +232,7 @@ def test_prune_everything_then_append_still_verifies(tmp_path: pathlib.Path) -> 
     assert audit.verify(log_path).ok
     write_log(log_path, 2, StepClock(T0 + dt.timedelta(days=31)))
     assert audit.verify(log_path).ok
-    assert [r["seq"] for r in audit.iter_records(log_path)] == [3, 4]
+    assert [r["seq"] for r in audit.iter_records(log_path)] == [3, 4, 5]
 
 
 def test_prune_refuses_a_tampered_log(tmp_path: pathlib.Path) -> None:

@@ -23,6 +23,10 @@ from reconciler.sandbox.store import SandboxStore
 
 @pytest.fixture
 def demo(tmp_path: pathlib.Path) -> dict[str, str]:
+    return demo_dirs(tmp_path)
+
+
+def demo_dirs(tmp_path: pathlib.Path) -> dict[str, str]:
     """A copy of the example policy (fast client limits) and a seeded demo sandbox."""
     policies = tmp_path / "policies"
     shutil.copytree(EXAMPLE_POLICIES, policies)
@@ -80,7 +84,7 @@ def test_demo_plan_apply_plan_shows_no_changes(demo) -> None:
     assert shown.exit_code == 0
     assert [line.split()[1] for line in shown.stdout.splitlines()] == ["intent", "outcome"]
     assert (state / "last-apply.json").is_file()
-    assert read_lock(lock_path("Acme Corp", state)) is None
+    assert read_lock(lock_path("Acme Corp")) is None
 
 
 def test_reapplying_a_used_plan_is_refused_as_stale(demo) -> None:
@@ -117,13 +121,13 @@ def test_auto_approve_plans_and_applies(demo) -> None:
 def test_held_lock_fails_naming_holder_and_force_unlock_needs_exact_id(demo) -> None:
     plan(demo)
     state = pathlib.Path(demo["state"])
-    crashed = acquire(lock_path("Acme Corp", state), org="Acme Corp", owner="ci-bot",
+    crashed = acquire(lock_path("Acme Corp"), org="Acme Corp", owner="ci-bot",
                       run_id="4711")
     result = apply(demo)
     assert result.exit_code == 1
     assert "is locked" in result.stderr and "held by ci-bot" in result.stderr
     assert "run 4711" in result.stderr and re.search(r"age \d+s", result.stderr)
-    shown = run_cli("lock", "show", "--state-dir", str(state))
+    shown = run_cli("lock", "show")
     assert shown.exit_code == 2 and crashed.info.id in shown.stdout
     wrong = run_cli("lock", "force-unlock", "0" * 32, "--state-dir", str(state))
     assert wrong.exit_code == 1 and "no lock has id" in wrong.stderr
@@ -138,8 +142,7 @@ def test_held_lock_fails_naming_holder_and_force_unlock_needs_exact_id(demo) -> 
 
 def test_lock_timeout_waits_for_the_other_apply(demo) -> None:
     plan(demo)
-    state = pathlib.Path(demo["state"])
-    other = acquire(lock_path("Acme Corp", state), org="Acme Corp", owner="other",
+    other = acquire(lock_path("Acme Corp"), org="Acme Corp", owner="other",
                     run_id="1")
     threading.Timer(0.5, other.release).start()
     result = apply(demo, "--lock-timeout", "10")

@@ -23,7 +23,14 @@ def take(path: pathlib.Path, **kw) -> lock.OrgLock:
 
 def test_lock_path_is_per_org_and_safe(tmp_path: pathlib.Path) -> None:
     assert lock.lock_path("Acme Corp", tmp_path).name == "Acme-Corp.lock"
-    assert lock.lock_path("../etc", tmp_path).parent == tmp_path / "locks"
+    assert lock.lock_path("../etc", tmp_path).parent == tmp_path
+
+
+def test_lock_dir_comes_from_the_environment_not_the_state_dir(tmp_path: pathlib.Path) -> None:
+    env = {"SEATCTL_LOCK_DIR": str(tmp_path / "l"), "XDG_STATE_HOME": str(tmp_path / "x")}
+    assert lock.lock_dir(env) == tmp_path / "l"
+    assert lock.lock_dir({"XDG_STATE_HOME": str(tmp_path / "x")}) == \
+        tmp_path / "x" / "seatctl" / "locks"
 
 
 def test_lock_records_holder_and_releases(tmp_path: pathlib.Path) -> None:
@@ -132,12 +139,12 @@ def test_release_after_force_unlock_does_not_remove_the_new_holder(tmp_path: pat
 def test_unreadable_lock_dir_fails_closed(tmp_path: pathlib.Path) -> None:
     (tmp_path / "locks").write_text("not a directory")
     with pytest.raises(LockError, match="refusing"):
-        take(lock.lock_path("acme", tmp_path))
+        take(lock.lock_path("acme", tmp_path / "locks"))
 
 
 def test_damaged_lock_file_fails_closed(tmp_path: pathlib.Path) -> None:
     path = lock.lock_path("acme", tmp_path)
-    path.parent.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("{half a lock")
     with pytest.raises(LockError, match="damaged"):
         take(path)

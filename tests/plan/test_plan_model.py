@@ -54,14 +54,21 @@ def test_schema_rejects_unknown_keys() -> None:
         jsonschema.Draft202012Validator(SCHEMA).validate(doc)
 
 
-def test_checksum_ignores_creation_time_but_covers_changes_and_inputs() -> None:
+def test_checksum_covers_every_field_including_creation_time() -> None:
     import datetime as dt
 
     a = _demo_plan()
     policy, live = acme_demo()
     b = build_plan(policy, live, at=AT, created_at=CREATED + dt.timedelta(hours=3),
                    commit="c0ffee")
-    assert a.checksum == b.checksum
+    assert a.checksum != b.checksum  # an old plan cannot be re-dated without a new checksum
+    assert a.checksum == _demo_plan().checksum
+    for field, value in (("created_at", "2030-01-01T00:00:00Z"), ("tool_version", "9"),
+                         ("findings", []), ("summary", {}), ("blocked", True)):
+        doc = json.loads(a.to_json())
+        doc[field] = value
+        with pytest.raises(PlanError, match="checksum does not match"):
+            Plan.from_json(json.dumps(doc))
     other_commit = build_plan(policy, live, at=AT, created_at=CREATED, commit="beef")
     assert other_commit.checksum != a.checksum
     approved = _demo_plan(approve_overflow=True)
