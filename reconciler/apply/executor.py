@@ -10,7 +10,7 @@ Steps, in order:
 3. Re-read the live org and refuse a stale plan, saying what moved
    (``preflight.check_live``). The requests that read cost are charged to the limiter.
 4. Execute in plan order, one *step* per ``(phase, kind rank)``: changes inside a step
-   are independent and run on up to ``concurrency`` threads (except kinds registered
+   are independent and run on up to ``concurrency`` threads (except kinds declared
    sequential — managed settings — which run one at a time in plan order); a step
    starts only when the previous one has finished, so grants precede revocations and
    a replaced invite is deleted before its replacement is sent. Every change: limiter slot → intent
@@ -36,7 +36,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from reconciler.apply import settings_handlers  # noqa: F401  (registers settings kinds)
 from reconciler.apply.audit import AuditLog
 from reconciler.apply.handlers import ApplyContext, handler_for, is_sequential
 from reconciler.apply.limiter import RateLimiter
@@ -128,8 +127,7 @@ def steps_of(changes: Iterable[Change]) -> list[list[Change]]:
 
 
 def _requests(provider: Provider) -> int | None:
-    stats = getattr(provider, "stats", None)
-    value = getattr(stats, "requests", None)
+    value = provider.stats.requests
     return value if isinstance(value, int) else None
 
 

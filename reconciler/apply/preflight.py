@@ -14,12 +14,11 @@ from reconciler.apply.handlers import handler_for
 from reconciler.errors import PlanError
 from reconciler.model import OrgState, Policy
 from reconciler.plan import Plan, fingerprint, fingerprints_match
-from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.changes import Change
 from reconciler.plan.desired import desired_at
 from reconciler.planning import plan_policy
 
 REPLAN = "run `seatctl plan --out plan.json` again, review it, and apply the new plan"
-_MODELLED = frozenset(k.value for k in ChangeKind)
 
 
 def check_offline(plan: Plan, *, policy: Policy | None, now: dt.datetime,
@@ -82,7 +81,7 @@ def what_moved(plan: Plan, policy: Policy, live: OrgState, now: dt.datetime,
                         approve_overflow=plan.approve_overflow)
 
     def keyed(changes: tuple[Change, ...]) -> set[tuple[str, str]]:
-        return {(c.kind, c.target) for c in changes if c.kind in _MODELLED}
+        return {(c.kind, c.target) for c in changes if c.spec.modelled}
 
     old, new = keyed(plan.changes), keyed(fresh.changes)
     lines = [f"now also needed: {k} {t}" for (k, t) in sorted(new - old)]

@@ -100,7 +100,7 @@ def drift(policy_dir: pathlib.Path, fmt: str, notify_request: NotifyRequest,
     last = load_last_apply(state_path or DEFAULT_PATH)
     with read_only_provider(policy, sandbox, demo, now.date()) as provider:
         report = detect_drift(policy, provider, at=now.date(), now=now, last=last)
-        notes = list(getattr(provider, "notes", []))
+        notes = list(provider.notes)
     for note in notes:
         click.echo(f"info: {note}", err=True)
     click.echo(render_drift(report, fmt), nl=False)

@@ -44,7 +44,7 @@ def read_live(policy: Policy, sandbox: str | None,
 
     provider = open_provider(policy, sandbox=sandbox)
     live = provider.fetch()
-    for note in getattr(provider, "notes", ()):
+    for note in provider.notes:
         if on_note is not None:
             on_note(note)
     return live

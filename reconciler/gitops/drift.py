@@ -31,6 +31,7 @@ from reconciler.errors import LiveReadError
 from reconciler.gitops.state import LastApply, state_entities
 from reconciler.model import OrgState, Policy
 from reconciler.plan import Change, Plan
+from reconciler.plan.kinds import entities
 from reconciler.planning import plan_policy
 from reconciler.providers.base import Provider
 from reconciler.providers.readonly import ReadOnlyProvider
@@ -85,21 +86,9 @@ class DriftReport:
 
 
 def change_entities(change: Change) -> tuple[str, ...]:
-    """The ``state_entities`` keys one planned change is about."""
-    d = change.data
-    email, group = d.get("email"), d.get("group") or d.get("name")
-    kind = change.kind
-    if kind in ("invite", "delete_invite", "update_role", "remove_member"):
-        return (f"member:{email}", f"invite:{email}")
-    if kind in ("add_group_member", "remove_group_member"):
-        return (f"group_member:{group}:{email}",)
-    if kind in ("create_group", "delete_group"):
-        return (f"group:{group}",)
-    if kind in ("set_spend_limit", "delete_spend_limit"):
-        return (f"spend:{d.get('scope')}:{d.get('key')}:{d.get('period')}",)
-    if "workspace" in kind:
-        return (f"workspace_member:{d.get('workspace')}:{email}",)
-    return ()
+    """The ``state_entities`` keys one planned change is about (its kind's row in
+    ``plan.kinds.KINDS`` names them)."""
+    return entities(change)
 
 
 def _describe(change: Change) -> str:

@@ -13,16 +13,17 @@ from reconciler.plan.changes import (
     KindSpec,
     make_change,
     order_changes,
-    register_kind,
     sort_key,
 )
 from reconciler.plan.diff import diff
 from reconciler.plan.fingerprint import fingerprint, fingerprints_match
 from reconciler.plan.guards import Finding, Overrides
+from reconciler.plan.kinds import KINDS, reduces_access
 from reconciler.plan.model import Plan
 from reconciler.plan.simulate import SimulationError, accept_invites, apply_to_state
 
 __all__ = [
+    "KINDS",
     "KIND_SPECS",
     "Change",
     "ChangeKind",
@@ -39,6 +40,6 @@ __all__ = [
     "fingerprints_match",
     "make_change",
     "order_changes",
-    "register_kind",
+    "reduces_access",
     "sort_key",
 ]

@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 from reconciler import __version__
 from reconciler.model import OrgState, Policy
-from reconciler.plan.changes import Change, ChangeKind, order_changes
+from reconciler.plan.changes import Change, order_changes
 from reconciler.plan.desired import desired_at
 from reconciler.plan.diff import diff_desired
 from reconciler.plan.fingerprint import fingerprint
@@ -26,8 +26,6 @@ from reconciler.plan.guards import NO_OVERRIDES, GuardInput, Overrides, run_guar
 from reconciler.plan.model import FORMAT_VERSION, Plan
 from reconciler.plan.simulate import SimulationError, apply_to_state
 from reconciler.plan.summary import summarize
-
-_MODELLED = frozenset(k.value for k in ChangeKind)
 
 
 def build_plan(
@@ -54,8 +52,8 @@ def build_plan(
     else:
         changes = ()
     try:
-        # kinds registered by other modules (managed settings) hold no seats: not modelled
-        after = apply_to_state(live, (c for c in changes if c.kind in _MODELLED))
+        # kinds the table marks unmodelled (managed settings) hold no seats
+        after = apply_to_state(live, (c for c in changes if c.spec.modelled))
     except SimulationError as exc:  # a planner bug: never hand out a plan the model rejects
         raise AssertionError(f"planned changes do not apply to the live model: {exc}") from exc
     allocs = MappingProxyType(dict(allocations or {}))

@@ -9,7 +9,9 @@ What it plans (and what it deliberately leaves to the guards to report):
   (delete + invite), change a role — never for a live ``PROTECTED_ROLES`` holder,
   which the API cannot change — and remove people whose expiry date has passed or,
   only with ``safety.unmanaged: remove``, people the policy does not list;
-- pending invites for people the policy does not want are withdrawn;
+- pending invites for people the policy does not want are withdrawn when their
+  policy entry expired or, only with ``safety.unmanaged: remove``, when the policy
+  does not list them (under ``report`` they are reported, like unlisted members);
 - groups: create the missing, add/remove live members, and delete unlisted direct
   groups only with ``unmanaged: remove``; SCIM groups are never written;
 - spend limits: set or delete, for live members and existing groups only;
@@ -23,7 +25,7 @@ at apply time, so one request puts the person in every group on acceptance.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 
 from reconciler.model import PROTECTED_ROLES, Invite, OrgState, Policy, SpendLimit
 from reconciler.plan.changes import Change, ChangeKind, make_change, order_changes
@@ -42,13 +44,22 @@ def diff(policy: Policy, live: OrgState, at: dt.date) -> list[Change]:
     return diff_desired(policy, desired_at(policy, at), live)
 
 
-def diff_desired(policy: Policy, want: DesiredAt, live: OrgState) -> list[Change]:
-    """``diff`` for a desired state already evaluated at its date (``desired_at``)."""
+#: One diff rule: appends the changes of its area to ``out``. ``removed`` holds the
+#: emails leaving the organization (filled by the member rule, which runs first), so the
+#: later rules do not plan group, limit or workspace removals for them.
+DiffRule = Callable[[Policy, DesiredAt, OrgState, set[str], list[Change]], None]
+
+
+def diff_desired(policy: Policy, want: DesiredAt, live: OrgState,
+                 rules: Sequence[DiffRule] | None = None) -> list[Change]:
+    """``diff`` for a desired state already evaluated at its date (``desired_at``).
+
+    ``rules`` defaults to ``DIFF_RULES``; a new change kind adds its rule there.
+    """
     changes: list[Change] = []
-    removed = _members(policy, want, live, changes)
-    _groups(policy, want, live, removed, changes)
-    _spend_limits(policy, want, live, removed, changes)
-    _workspaces(policy, want, live, removed, changes)
+    removed: set[str] = set()
+    for rule in DIFF_RULES if rules is None else rules:
+        rule(policy, want, live, removed, changes)
     return list(order_changes(changes))
 
 
@@ -59,8 +70,9 @@ def removal_reason(policy: Policy, want: DesiredAt, email: str) -> str:
     return "not in policy"
 
 
-def _members(policy: Policy, want: DesiredAt, live: OrgState, out: list[Change]) -> set[str]:
-    """Invites, role changes, invite withdrawals and member removals; returns removed emails."""
+def _members(policy: Policy, want: DesiredAt, live: OrgState, removed: set[str],
+             out: list[Change]) -> None:
+    """Invites, role changes, invite withdrawals and member removals; fills ``removed``."""
     desired = want.state
     live_members = live.members
     missing = {e for e in desired.members if e not in live_members}
@@ -123,7 +135,6 @@ def _members(policy: Policy, want: DesiredAt, live: OrgState, out: list[Change])
             )
         )
 
-    removed: set[str] = set()
     remove_unlisted = policy.safety.unmanaged == "remove"
     for email, current in live.members.items():
         if email in desired.members or current.role in PROTECTED_ROLES:
@@ -144,6 +155,8 @@ def _members(policy: Policy, want: DesiredAt, live: OrgState, out: list[Change])
     for email, invite in live.invites.items():
         if invite.status != "pending" or email in desired.members:
             continue
+        if email not in want.expired and not remove_unlisted:
+            continue  # an unlisted invite is reported, like an unlisted member
         out.append(
             make_change(
                 ChangeKind.DELETE_INVITE,
@@ -154,7 +167,6 @@ def _members(policy: Policy, want: DesiredAt, live: OrgState, out: list[Change])
                 data={"email": email, "invite_id": invite.id, "replaced": False},
             )
         )
-    return removed
 
 
 def _groups(
@@ -390,9 +402,6 @@ def _limit_why(policy: Policy, email: str) -> str:
     return f"role {assignment.role} spend cap" if assignment is not None else "spend cap"
 
 
-def changed_kinds(changes: Iterable[Change]) -> dict[str, int]:
-    """Counts by kind, in the registry's order of first appearance."""
-    counts: dict[str, int] = {}
-    for change in changes:
-        counts[change.kind] = counts.get(change.kind, 0) + 1
-    return counts
+
+#: The diff rules, in the order they run (members first: it fills ``removed``).
+DIFF_RULES: tuple[DiffRule, ...] = (_members, _groups, _spend_limits, _workspaces)
