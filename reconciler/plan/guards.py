@@ -194,7 +194,8 @@ def guard_scim_groups(g: GuardInput) -> list[Finding]:
 
 
 def guard_unlisted(g: GuardInput) -> list[Finding]:
-    """People and groups the policy does not list are reported, not removed (by default)."""
+    """People, pending invites and groups the policy does not list are reported, not
+    removed (by default)."""
     if g.policy.safety.unmanaged == "remove":
         return []
     out: list[Finding] = []
@@ -206,6 +207,13 @@ def guard_unlisted(g: GuardInput) -> list[Finding]:
         out.append(Finding(severity, "unlisted_member",
                            f"{email} ({member.role}) is a member but not in the policy",
                            "add them to a team file, or set safety.unmanaged: remove", email))
+    for email, invite in sorted(g.live.invites.items()):
+        if (invite.status == "pending" and email not in desired.members
+                and email not in g.want.expired):
+            out.append(Finding("warning", "unlisted_invite",
+                               f"{email} has a pending invite ({invite.role}) but is not in "
+                               "the policy", "add them to a team file, withdraw the invite, "
+                               "or set safety.unmanaged: remove", email))
     for name, group in sorted(g.live.groups.items()):
         if name not in desired.groups and group.source != "scim":
             out.append(Finding("warning", "unlisted_group",
