@@ -101,6 +101,11 @@ def _describe(change: Change) -> str:
     return f"{text} ({change.reason})" if change.reason else text
 
 
+#: Unlisted-item findings and the ``state_entities`` prefix of what they are about.
+_UNLISTED = {"unlisted_member": "member", "unlisted_invite": "invite",
+             "unlisted_group": "group"}
+
+
 def classify_drift(plan: Plan, live: OrgState, last: LastApply | None, *,
                    checked_at: dt.datetime) -> DriftReport:
     """Give every planned change and every identity-provider/unlisted finding a cause."""
@@ -121,8 +126,8 @@ def classify_drift(plan: Plan, live: OrgState, last: LastApply | None, *,
         target = f.target or ""
         if f.code == "scim_group_drift":
             items.append(DriftItem("identity_provider", "scim_group", target, f.message))
-        elif f.code in ("unlisted_member", "unlisted_group"):
-            key = f"member:{target}" if f.code == "unlisted_member" else f"group:{target}"
+        elif f.code in _UNLISTED:
+            key = f"{_UNLISTED[f.code]}:{target}"
             new = last is not None and key not in last.entities
             items.append(DriftItem("changed_outside" if new else "unmanaged", f.code, target,
                                    f.message + (" (added since the last apply)" if new else "")))
