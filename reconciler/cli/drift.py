@@ -45,7 +45,7 @@ def read_only_provider(policy: Policy, sandbox: str | None, demo: bool,
                        today: dt.date) -> Iterator[Provider]:
     """The live org, read-only: the real API, a sandbox database, or a seeded demo."""
     from reconciler.cli.demo import sandbox_path
-    from reconciler.providers.factory import open_provider
+    from reconciler.connect import open_provider
 
     with sandbox_path(sandbox, demo, today, policy=policy) as path:
         yield ReadOnlyProvider(open_provider(policy, sandbox=path))

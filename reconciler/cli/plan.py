@@ -40,7 +40,7 @@ def read_live(policy: Policy, sandbox: str | None,
               on_note: Callable[[str], None] | None = None) -> OrgState:
     """One live read; what the provider noticed along the way (e.g. no settings API)
     goes to ``on_note``."""
-    from reconciler.providers.factory import open_provider
+    from reconciler.connect import open_provider
 
     provider = open_provider(policy, sandbox=sandbox)
     live = provider.fetch()

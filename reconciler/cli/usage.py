@@ -74,7 +74,7 @@ def sync_cmd(
     fmt: Format,
 ) -> int:
     """Read per-user per-day analytics into the local usage store."""
-    from reconciler.providers.factory import open_provider
+    from reconciler.connect import open_provider
     from reconciler.providers.readonly import ReadOnlyProvider
     from reconciler.usage.sync import sync_usage
 

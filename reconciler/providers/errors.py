@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import re
 import urllib.parse
-from collections.abc import Iterable
 
 import anthropic
 
@@ -232,9 +231,3 @@ def map_connection_error(exc: anthropic.APIConnectionError, *, endpoint: str) ->
         f"{endpoint} {kind} after retries",
         hint="check the network and base_url in org.yaml, then run again",
     )
-
-
-def join_names(items: Iterable[str], limit: int = 5) -> str:
-    names = sorted(items)
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
