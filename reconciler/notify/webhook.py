@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx2
 
-from reconciler.errors import SeatctlError
+from reconciler.errors import NotifyError as NotifyError
 
 #: Slack's limits: a section's text is at most 3,000 characters, 50 blocks a message,
 #: a header 150 characters.
@@ -22,8 +22,6 @@ MAX_BLOCKS = 50
 HEADER_LIMIT = 150
 
 
-class NotifyError(SeatctlError):
-    """A notification could not be delivered; reported, never fatal to the run."""
 
 
 def redact_url(url: str) -> str:

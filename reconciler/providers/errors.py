@@ -24,14 +24,13 @@ from reconciler.errors import (
     RateLimitedError,
     TransientError,
 )
+from reconciler.errors import ReadOnlyViolation as ReadOnlyViolation
 
 #: Anything shaped like an Anthropic key, whether or not it is ours.
 _KEY_SHAPE = re.compile(r"sk-ant-[A-Za-z0-9_\-]{4,}")
 REDACTED = "[redacted]"
 
 
-class ReadOnlyViolation(ProviderError):
-    """A write attempted through a read-only provider (drift runs, S17/F23)."""
 
 
 class Scrubber:
