@@ -2,7 +2,8 @@
 
 - ``plan`` and ``model`` are the pure core: they import no I/O (files, network,
   processes, databases, the SDK), read no clock, and import no providers, sandbox,
-  CLI or other edge layer; they neither print nor exit.
+  CLI or other edge layer; they neither print nor exit. This holds for everything
+  they import from seatctl, transitively (the managed-settings diff rule, say).
 - ``providers`` never import the sandbox: a provider reaches it only through the SDK.
 - the ``sandbox`` imports nothing of seatctl's core: it imitates the Admin API and
   would serve any client.
@@ -20,9 +21,9 @@ import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "reconciler"
 
-#: Layers of ``reconciler`` the pure core must not import.
+#: Layers of ``reconciler`` the pure core must not reach (they talk to the outside).
 EDGE_LAYERS = frozenset({"providers", "sandbox", "cli", "connect", "apply", "gitops", "usage",
-                         "notify", "policy", "settings", "render", "heap"})
+                         "notify", "policy", "render", "heap"})
 #: Modules that do I/O (files, processes, network, databases, the SDK).
 IO_MODULES = frozenset({"os", "io", "pathlib", "shutil", "tempfile", "glob", "socket",
                         "subprocess", "sqlite3", "urllib", "http", "requests", "httpx",
@@ -70,14 +71,44 @@ def _calls(path: pathlib.Path) -> set[str]:
 CORE = [p for layer in ("plan", "model") for p in _python_files(layer)]
 
 
+def _module_files(module: str) -> list[pathlib.Path]:
+    """The files importing ``module`` runs: its packages' ``__init__`` and itself."""
+    parts = module.split(".")[1:]
+    files = []
+    for i in range(len(parts) + 1):
+        base = PACKAGE.joinpath(*parts[:i])
+        for candidate in (base / "__init__.py", base.with_suffix(".py")):
+            if candidate.is_file() and candidate not in files:
+                files.append(candidate)
+    return files
+
+
+def _reached(path: pathlib.Path) -> set[pathlib.Path]:
+    """``path`` and every seatctl file it imports, transitively."""
+    seen = {path}
+    todo = [path]
+    while todo:
+        for module in _imports(todo.pop()):
+            if module == "reconciler" or module.startswith("reconciler."):
+                for file in _module_files(module):
+                    if file not in seen:
+                        seen.add(file)
+                        todo.append(file)
+    return seen
+
+
 @pytest.mark.parametrize("path", CORE, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_the_pure_core_imports_no_io_clock_or_edge_layer(path: pathlib.Path) -> None:
-    imports = _imports(path)
-    edge = _layers(imports) & EDGE_LAYERS
-    io = {m for m in imports if m.split(".")[0] in IO_MODULES}
-    calls = _calls(path) & FORBIDDEN_CALLS
-    assert not (edge or io or calls), (
-        f"{path.relative_to(PACKAGE)}: imports {sorted(edge)} {sorted(io)}, calls {sorted(calls)}")
+    wrong = []
+    for file in sorted(_reached(path)):
+        imports = _imports(file)
+        edge = _layers(imports) & EDGE_LAYERS
+        io = {m for m in imports if m.split(".")[0] in IO_MODULES}
+        calls = _calls(file) & FORBIDDEN_CALLS
+        if edge or io or calls:
+            wrong.append(f"{file.relative_to(PACKAGE)}: imports {sorted(edge | io)}, "
+                         f"calls {sorted(calls)}")
+    assert not wrong, f"{path.relative_to(PACKAGE)} reaches: {wrong}"
 
 
 @pytest.mark.parametrize("path", _python_files("providers"),
@@ -108,3 +139,5 @@ def test_the_checks_see_what_they_forbid(tmp_path: pathlib.Path) -> None:
     assert _layers(_imports(bad)) == {"sandbox"}
     assert "os" in _imports(bad)
     assert "now" in _calls(bad)
+    reached = {p.relative_to(PACKAGE).as_posix() for p in _reached(PACKAGE / "plan" / "diff.py")}
+    assert {"plan/kinds.py", "settings/diff.py", "model/__init__.py"} <= reached

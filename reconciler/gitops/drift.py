@@ -30,9 +30,8 @@ from typing import Literal
 from reconciler.errors import LiveReadError
 from reconciler.gitops.state import LastApply, state_entities
 from reconciler.model import OrgState, Policy
-from reconciler.plan import Change, Plan
+from reconciler.plan import Change, Plan, build_plan
 from reconciler.plan.kinds import entities
-from reconciler.planning import plan_policy
 from reconciler.providers.base import Provider
 from reconciler.providers.readonly import ReadOnlyProvider
 
@@ -165,7 +164,7 @@ def read_live(provider: Provider) -> OrgState:
 def drift_from_live(policy: Policy, live: OrgState, *, at: dt.date, now: dt.datetime,
                     last: LastApply | None) -> DriftReport:
     """Plan main's policy against ``live`` and classify every difference. Pure."""
-    plan = plan_policy(policy, live, at=at, now=now, commit=policy.commit)
+    plan = build_plan(policy, live, at=at, created_at=now, commit=policy.commit)
     if not plan.live_fingerprint:
         raise LiveReadError("the live state has no fingerprint; drift cannot be judged")
     return classify_drift(plan, live, last, checked_at=now)

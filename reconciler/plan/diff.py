@@ -15,7 +15,8 @@ What it plans (and what it deliberately leaves to the guards to report):
 - groups: create the missing, add/remove live members, and delete unlisted direct
   groups only with ``unmanaged: remove``; SCIM groups are never written;
 - spend limits: set or delete, for live members and existing groups only;
-- workspaces (Console): add, re-role or remove live members of declared workspaces.
+- workspaces (Console): add, re-role or remove live members of declared workspaces;
+- Claude Code managed settings of role groups (``settings.diff``).
 
 Invites carry group *names* in ``data["groups"]`` and the ids known now in
 ``data["group_ids"]``; a group created earlier in the same plan is resolved by name
@@ -37,6 +38,7 @@ from reconciler.plan.desired import (
     member_source,
     where,
 )
+from reconciler.settings.diff import settings_changes
 
 
 def diff(policy: Policy, live: OrgState, at: dt.date) -> list[Change]:
@@ -403,5 +405,14 @@ def _limit_why(policy: Policy, email: str) -> str:
 
 
 
+def _managed_settings(
+    policy: Policy, want: DesiredAt, live: OrgState, removed: set[str], out: list[Change]
+) -> None:
+    """Claude Code managed settings per role group (``settings.diff``; Enterprise only,
+    and only when the provider read the live settings)."""
+    out.extend(settings_changes(policy, live))
+
+
 #: The diff rules, in the order they run (members first: it fills ``removed``).
-DIFF_RULES: tuple[DiffRule, ...] = (_members, _groups, _spend_limits, _workspaces)
+DIFF_RULES: tuple[DiffRule, ...] = (_members, _groups, _spend_limits, _workspaces,
+                                    _managed_settings)
