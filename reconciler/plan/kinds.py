@@ -141,7 +141,8 @@ class KindSpec:
     performs it; ``entities`` are the drift keys a change is about (``str.format``
     templates over ``data``); ``modelled`` says the org model (``simulate``) applies it
     (seats and cost); ``sequential`` kinds never run in parallel (each write depends
-    on the state the previous one left). ``removal_*`` (only ``delete_invite``) is the
+    on the state the previous one left); ``sends_invite`` kinds spend the separate
+    invite-creation rate budget. ``removal_*`` (only ``delete_invite``) is the
     phase used when nothing replaces the deleted object.
     """
 
@@ -157,6 +158,7 @@ class KindSpec:
     revokes: bool = False
     modelled: bool = True
     sequential: bool = False
+    sends_invite: bool = False
     removal_phase: int | None = None
     removal_rank: int = 0
     removal_title: str = ""
@@ -182,7 +184,7 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in (
              reduces=unless_replaced, revokes=True, removal_phase=5, removal_rank=1,
              removal_title="Withdraw invites"),
     KindSpec(_K.INVITE, 1, 1, "+", "Invite members", "invite", _MEMBER,
-             guards=frozenset({"role", "domain"})),
+             guards=frozenset({"role", "domain"}), sends_invite=True),
     KindSpec(_K.UPDATE_ROLE, 1, 2, "~", "Change roles", "update_role", _MEMBER,
              guards=frozenset({"role", "protected", "role_change"})),
     KindSpec(_K.ADD_GROUP_MEMBER, 2, 0, "+", "Add to groups", "add_group_member",
