@@ -15,28 +15,14 @@ from dataclasses import dataclass, field
 from itertools import compress
 from operator import attrgetter
 from types import MappingProxyType
-from typing import Literal
 
 from reconciler.model import ASSIGNABLE_ROLES, PROTECTED_ROLES, Member, OrgState, Policy
+from reconciler.model.findings import SEVERITIES, Severity
+from reconciler.model.findings import Finding as Finding
 from reconciler.plan.changes import Change
 from reconciler.plan.desired import DesiredAt
 from reconciler.plan.kinds import GuardFamily, in_family, reduces_access
 from reconciler.plan.simulate import seats_held
-
-Severity = Literal["error", "warning", "info"]
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One guard result: ``code`` is stable (for CI and tests), ``message`` and ``hint``
-    are for people, ``target`` names the member, group or team it is about."""
-
-    severity: Severity
-    code: str
-    message: str
-    hint: str = ""
-    target: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -239,7 +239,7 @@ def _validate(root: Path, today: dt.date | None, max_file_bytes: int, max_files:
 
     def missing(name: str, what: str) -> Finding:
         f = M.FILE_MISSING
-        return Finding(str(root / name), 1, 1, "error", f.code, f.message.format(what=what),
+        return Finding.at(str(root / name), 1, 1, "error", f.code, f.message.format(what=what),
                        f.hint.format(path=root / name))
 
     if not root.is_dir():
@@ -247,14 +247,14 @@ def _validate(root: Path, today: dt.date | None, max_file_bytes: int, max_files:
     files = _team_files(root)
     if len(files) > max_files:
         f = M.TOO_MANY_FILES
-        return ValidationResult(None, [Finding(str(root / "teams"), 1, 1, "error", f.code,
+        return ValidationResult(None, [Finding.at(str(root / "teams"), 1, 1, "error", f.code,
                                                f.message.format(count=len(files), limit=max_files),
                                                f.hint)])
     try:
         schemas = load_schemas(schema_dir)
     except SchemaBroken as exc:
         f = M.SCHEMA_BROKEN
-        return ValidationResult(None, [Finding(exc.name, 1, 1, "error", f.code,
+        return ValidationResult(None, [Finding.at(exc.name, 1, 1, "error", f.code,
                                                f.message.format(name=exc.name, message=exc.message),
                                                f.hint)])
     docs: dict[str, Document] = {}
