@@ -220,6 +220,8 @@ def apply_plan(
     if before is not None and after_fetch is not None and after_fetch > before:
         limiter.acquire(requests=after_fetch - before)
     check_live(plan, live, policy=policy, now=now())
+    for change in plan.changes:  # every kind performable by this provider, before any write
+        handler_for(change, provider)
 
     eta = limiter.eta(plan.changes)
     audit.event("apply_start", changes=len(plan.changes), eta_s=round(eta, 1),

@@ -174,7 +174,10 @@ def _declared_call(change: Change) -> Handler:
     call = kind_spec(change.kind).call
 
     def perform(p: Provider, c: Change, ctx: ApplyContext) -> WriteResult:
-        method: Callable[..., WriteResult] = getattr(p, call)
+        method: Callable[..., WriteResult] | None = getattr(p, call, None)
+        if method is None:
+            raise PlanError(f"{c.kind} {c.target}: the provider has no {call}()",
+                            hint="apply this plan with a provider that performs it")
         return method(**dict(c.data))
 
     return perform

@@ -23,6 +23,7 @@ from reconciler.apply.audit import AuditLog
 from reconciler.apply.executor import apply_plan
 from reconciler.apply.limiter import PacingClock
 from reconciler.apply.lock import acquire, lock_path
+from reconciler.errors import PlanError
 from reconciler.gitops.drift import drift_from_live
 from reconciler.model import OrgState, Policy
 from reconciler.plan import Plan, build_plan
@@ -114,3 +115,22 @@ def test_a_kind_declared_in_the_table_is_planned_guarded_applied_and_drifted(
     after = org.provider.fetch()
     assert "archived-legacy-tools" in after.groups and "legacy-tools" not in after.groups
     assert _plan(policy, after).changes == ()
+
+
+def test_a_kind_the_provider_cannot_perform_is_refused_before_any_write(
+    new_kind: None, tmp_path: pathlib.Path
+) -> None:
+    org = _org()
+    policy = generated_policy(12, 2)
+    plan = _plan(policy, org.provider.fetch())
+    plain = AnthropicProvider(  # the same org without the new provider call
+        sandbox_client(org.app, max_retries=0), org_type=org.provider.org_type,
+        key_env_name=KEY_ENV, retry=FAST_RETRY, deadline_s=FAST_RETRY.request_deadline_s)
+    writes = org.writes()
+    audit = AuditLog(tmp_path / "audit.jsonl", context={"actor": "tester"})
+    with acquire(lock_path(policy.org_name, tmp_path), org=policy.org_name, owner="tester",
+                 run_id="run-1") as held, pytest.raises(PlanError, match="archive_group"):
+        apply_plan(plan, plain, policy=policy, audit=audit, limiter=org.limiter, lock=held,
+                   now=lambda: NOW)
+    assert org.writes() == writes
+    assert "legacy-tools" in plain.fetch().groups
