@@ -7,7 +7,6 @@ points: ``build_plan`` (the orchestrator), ``diff``, ``fingerprint``,
 
 from reconciler.plan.build import build_plan
 from reconciler.plan.changes import (
-    KIND_SPECS,
     Change,
     ChangeKind,
     KindSpec,
@@ -24,7 +23,6 @@ from reconciler.plan.simulate import SimulationError, accept_invites, apply_to_s
 
 __all__ = [
     "KINDS",
-    "KIND_SPECS",
     "Change",
     "ChangeKind",
     "Finding",

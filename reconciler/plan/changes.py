@@ -21,10 +21,7 @@ from reconciler.plan.kinds import KINDS, ChangeKind, KindSpec, Symbol, kind_spec
 #: A JSON value as carried by ``before``/``after``/``data``: frozen (tuples, read-only maps).
 JsonValue = object
 
-#: Re-exported: the kind table lives in ``plan.kinds``.
-KIND_SPECS = KINDS
-
-__all__ = ["KIND_SPECS", "Change", "ChangeKind", "JsonValue", "KindSpec", "Symbol", "freeze",
+__all__ = ["KINDS", "Change", "ChangeKind", "JsonValue", "KindSpec", "Symbol", "freeze",
            "kind_spec", "make_change", "order_changes", "sort_key", "thaw"]
 
 

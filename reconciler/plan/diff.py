@@ -9,9 +9,8 @@ What it plans (and what it deliberately leaves to the guards to report):
   (delete + invite), change a role — never for a live ``PROTECTED_ROLES`` holder,
   which the API cannot change — and remove people whose expiry date has passed or,
   only with ``safety.unmanaged: remove``, people the policy does not list;
-- pending invites for people the policy does not want are withdrawn when their
-  policy entry expired or, only with ``safety.unmanaged: remove``, when the policy
-  does not list them (under ``report`` they are reported, like unlisted members);
+- pending invites are withdrawn like members are removed: entry expired, or unlisted
+  with ``safety.unmanaged: remove`` (under ``report`` the guards report them);
 - groups: create the missing, add/remove live members, and delete unlisted direct
   groups only with ``unmanaged: remove``; SCIM groups are never written;
 - spend limits: set or delete, for live members and existing groups only;
@@ -26,9 +25,9 @@ at apply time, so one request puts the person in every group on acceptance.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-from reconciler.model import PROTECTED_ROLES, Invite, OrgState, Policy, SpendLimit
+from reconciler.model import PROTECTED_ROLES, Invite, OrgState, Policy
 from reconciler.plan.changes import Change, ChangeKind, make_change, order_changes
 from reconciler.plan.desired import (
     DesiredAt,
@@ -38,6 +37,7 @@ from reconciler.plan.desired import (
     member_source,
     where,
 )
+from reconciler.plan.spend_limits import spend_limit_rule
 from reconciler.settings.diff import settings_changes
 
 
@@ -46,21 +46,17 @@ def diff(policy: Policy, live: OrgState, at: dt.date) -> list[Change]:
     return diff_desired(policy, desired_at(policy, at), live)
 
 
-#: One diff rule: appends the changes of its area to ``out``. ``removed`` holds the
-#: emails leaving the organization (filled by the member rule, which runs first), so the
-#: later rules do not plan group, limit or workspace removals for them.
+#: One diff rule: appends its area's changes to ``out``. ``removed`` holds the emails
+#: leaving the org (filled by the member rule, first), whose other removals are implied.
 DiffRule = Callable[[Policy, DesiredAt, OrgState, set[str], list[Change]], None]
 
 
-def diff_desired(policy: Policy, want: DesiredAt, live: OrgState,
-                 rules: Sequence[DiffRule] | None = None) -> list[Change]:
-    """``diff`` for a desired state already evaluated at its date (``desired_at``).
-
-    ``rules`` defaults to ``DIFF_RULES``; a new change kind adds its rule there.
-    """
+def diff_desired(policy: Policy, want: DesiredAt, live: OrgState) -> list[Change]:
+    """``diff`` for a desired state already evaluated at its date (``desired_at``): every
+    rule of ``DIFF_RULES`` (a new change kind adds its rule there), in the one order."""
     changes: list[Change] = []
     removed: set[str] = set()
-    for rule in DIFF_RULES if rules is None else rules:
+    for rule in DIFF_RULES:
         rule(policy, want, live, removed, changes)
     return list(order_changes(changes))
 
@@ -245,64 +241,6 @@ def _groups(
         )
 
 
-def _spend_limits(
-    policy: Policy, want: DesiredAt, live: OrgState, removed: set[str], out: list[Change]
-) -> None:
-    """Set missing or different limits; delete limits on subjects the policy manages."""
-    desired = want.state
-    creatable = set(live.groups) | set(desired.groups)
-    for key, limit in desired.spend_limits.items():
-        current = live.spend_limits.get(key)
-        if current is not None and (current.amount_cents, current.currency) == (
-            limit.amount_cents,
-            limit.currency,
-        ):
-            continue
-        if key.scope == "user":
-            member = live.members.get(key.key)
-            if member is None:
-                continue  # set once the invite is accepted (a limit needs a user id)
-            target_id = member.id
-            src = member_source(policy, key.key)
-        elif key.scope == "rbac_group":
-            if key.key not in creatable:
-                continue
-            group = live.groups.get(key.key)
-            target_id = group.id if group is not None else None
-            src = None
-        else:
-            target_id, src = None, None
-        out.append(
-            make_change(
-                ChangeKind.SET_SPEND_LIMIT,
-                _limit_target(limit),
-                before=_limit_view(current) if current is not None else None,
-                after=_limit_view(limit),
-                reason=f"{_limit_why(policy, key.key)}: {where(src)}" if src else "in policy",
-                source=src,
-                data=_limit_data(limit, target_id, current),
-            )
-        )
-    managed_groups = desired.groups.keys()
-    for key, current in live.spend_limits.items():
-        if key in desired.spend_limits:
-            continue
-        managed = (key.scope == "user" and key.key in desired.members) or (
-            key.scope == "rbac_group" and key.key in managed_groups
-        )
-        if not managed or key.key in removed:
-            continue
-        out.append(
-            make_change(
-                ChangeKind.DELETE_SPEND_LIMIT,
-                _limit_target(current),
-                before=_limit_view(current),
-                reason="policy sets no spend cap here",
-                data=_limit_data(current, None, current),
-            )
-        )
-
-
 def _workspaces(
     policy: Policy, want: DesiredAt, live: OrgState, removed: set[str], out: list[Change]
 ) -> None:
@@ -376,43 +314,12 @@ def _invite_view(invite: Invite) -> dict[str, object]:
     return {"role": invite.role, "status": invite.status}
 
 
-def _limit_target(limit: SpendLimit) -> str:
-    key = limit.scope
-    return f"{key.scope}:{key.key}/{key.period}" if key.key else f"{key.scope}/{key.period}"
-
-
-def _limit_view(limit: SpendLimit) -> dict[str, object]:
-    return {"amount_cents": limit.amount_cents, "currency": limit.currency}
-
-
-def _limit_data(
-    limit: SpendLimit, target_id: str | None, current: SpendLimit | None
-) -> dict[str, object]:
-    return {
-        "scope": limit.scope.scope,
-        "key": limit.scope.key,
-        "period": limit.scope.period,
-        "amount_cents": limit.amount_cents,
-        "currency": limit.currency,
-        "target_id": target_id,
-        "spend_limit_id": current.id if current is not None else None,
-    }
-
-
-def _limit_why(policy: Policy, email: str) -> str:
-    assignment = policy.assignments.get(email)
-    return f"role {assignment.role} spend cap" if assignment is not None else "spend cap"
-
-
-
-def _managed_settings(
-    policy: Policy, want: DesiredAt, live: OrgState, removed: set[str], out: list[Change]
-) -> None:
-    """Claude Code managed settings per role group (``settings.diff``; Enterprise only,
-    and only when the provider read the live settings)."""
+def _managed_settings(policy: Policy, want: DesiredAt, live: OrgState, removed: set[str],
+                      out: list[Change]) -> None:
+    """Claude Code settings per role group (``settings.diff``: Enterprise, when read)."""
     out.extend(settings_changes(policy, live))
 
 
 #: The diff rules, in the order they run (members first: it fills ``removed``).
-DIFF_RULES: tuple[DiffRule, ...] = (_members, _groups, _spend_limits, _workspaces,
+DIFF_RULES: tuple[DiffRule, ...] = (_members, _groups, spend_limit_rule, _workspaces,
                                     _managed_settings)

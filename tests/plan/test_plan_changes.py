@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.plan.changes import (
-    KIND_SPECS,
+    KINDS,
     ChangeKind,
     KindSpec,
     kind_spec,
@@ -52,8 +52,8 @@ def test_every_kind_names_a_provider_call_the_protocol_declares() -> None:
 
 def test_grants_come_before_revocations() -> None:
     # managed settings keep their own §17.6 order inside phase 3 (not seats or members)
-    kinds = [k for k in ChangeKind if KIND_SPECS[k].modelled]
-    grant_phases = {KIND_SPECS[k.value].phase for k in kinds if not KIND_SPECS[k].revokes}
+    kinds = [k for k in ChangeKind if KINDS[k].modelled]
+    grant_phases = {KINDS[k.value].phase for k in kinds if not KINDS[k].revokes}
     late = {c.phase for c in (make_change(k, "x") for k in kinds) if c.spec.revokes}
     assert max(grant_phases) < min(late)
 
@@ -94,7 +94,7 @@ def test_sort_key_is_phase_then_kind_rank_then_target() -> None:
 
 
 def test_a_kind_added_to_the_table_sorts_in_its_phase(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(KIND_SPECS, "test_set_widget",
+    monkeypatch.setitem(KINDS, "test_set_widget",
                         KindSpec("test_set_widget", 3, 50, "~", "Set widgets", "set_widget"))
     ordered = order_changes([make_change("remove_member", "a"), make_change("test_set_widget", "w"),
                              make_change("add_group_member", "g/a")])
