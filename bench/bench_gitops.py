@@ -16,12 +16,12 @@ MEMBERS, GROUPS = 10_000, 500
 
 
 def run() -> list[Result]:
+    from reconciler.connect import open_provider
     from reconciler.gitops.drift import classify_drift
     from reconciler.gitops.importer import import_policy
     from reconciler.gitops.state import load_last_apply, record_last_apply
     from reconciler.plan import build_plan
     from reconciler.policy import load_policy, write_policy
-    from reconciler.providers.factory import open_provider
     from reconciler.sandbox.demo import seed_generated
     from reconciler.sandbox.store import SandboxStore
 

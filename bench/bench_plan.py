@@ -5,15 +5,15 @@ parses in-process):
 
 - the whole command minus the live read, as one timed call and as ``seatctl plan``
   runs it (the cyclic GC paused, ``reconciler.heap``): load + validate the policy,
-  ``plan_policy`` (diff, org model, guards, summary, fingerprints, checksum), and
+  ``build_plan`` (diff, org model, guards, summary, fingerprints, checksum), and
   render it as text, Markdown and JSON — target ≤ 1.5 s median, peak memory ≤ 600 MB
   (Python heap by tracemalloc, and the process's peak RSS); the same pipeline with
   the collector running, for comparison;
-- each stage alone (load, ``plan_policy``, render), so the parts can be checked
+- each stage alone (load, ``build_plan``, render), so the parts can be checked
   against the total;
 - the baseline, in the same run: deepdiff(ignore_order) over the whole nested desired
   vs live state (what the planner avoids). It takes ≈ 10 s, so it runs once; the
-  ratio is against our ``diff`` and ``plan_policy`` on the same 100k state.
+  ratio is against our ``diff`` and ``build_plan`` on the same 100k state.
 
 The live state is built in memory from the compiled policy (the provider's fetch is
 measured by ``bench_fetch``): 1 % of members drift — a quarter missing (invites), a
@@ -118,8 +118,7 @@ def run() -> list[Result]:
 
     from bench.bench_validate import make_policy_repo
     from reconciler.heap import gc_paused
-    from reconciler.plan import diff
-    from reconciler.planning import plan_policy
+    from reconciler.plan import build_plan, diff
     from reconciler.policy import load_policy
     from reconciler.render import build_view, render_json, render_markdown, render_text
 
@@ -133,7 +132,7 @@ def run() -> list[Result]:
             live = live_with_drift(load_policy(root))
 
             def plan_of(p: Policy):  # type: ignore[no-untyped-def]
-                return plan_policy(p, live, at=AT, now=NOW, commit=None)
+                return build_plan(p, live, at=AT, created_at=NOW, commit=None)
 
             def render_all(plan) -> int:  # type: ignore[no-untyped-def]
                 view = build_view(plan)
@@ -177,7 +176,7 @@ def run() -> list[Result]:
                 whole, whole_without_yaml_rs, runs=5)
             mem = peak_memory_mb(whole)
             rss = _peak_rss_mb()  # before the deepdiff baseline, which needs far more
-            # plan_policy alone, on a policy loaded apart from the one ``live`` was built
+            # build_plan alone, on a policy loaded apart from the one ``live`` was built
             # from (as in the pipeline: no email or role string object shared with live)
             policy = load_policy(root)
             plan = plan_of(policy)
@@ -199,9 +198,9 @@ def run() -> list[Result]:
         f"(min {t_whole.min_s:.2f} s), cyclic GC paused as in `seatctl plan` "
         f"(with it running: {t_gc.median_s:.2f} s); {n_changes} changes, "
         f"{len(plan.findings)} findings. "
-        f"Stage medians inside those runs: load_policy {t_load:.2f} s + plan_policy "
+        f"Stage medians inside those runs: load_policy {t_load:.2f} s + build_plan "
         f"{t_plan:.3f} s + render text+md+json {t_render:.3f} s = {parts:.2f} s; "
-        f"alone: plan_policy {t_plan_alone.median_s:.3f} s (diff {t_diff.median_s:.3f} s), "
+        f"alone: build_plan {t_plan_alone.median_s:.3f} s (diff {t_diff.median_s:.3f} s), "
         f"render {t_render_alone.median_s:.3f} s"))
     out.append(Result(
         "plan: the same pipeline without yaml-rs (fastyaml.ENABLED off), 1 core",
@@ -219,7 +218,7 @@ def run() -> list[Result]:
         f"{t_diff.median_s * 1000:.0f} ms", "",
         f"deepdiff(ignore_order) over the nested desired vs live state: "
         f"{base.median_s:.1f} s, one run, same process ({base.median_s / t_diff.median_s:.0f}x "
-        f"our diff; {base.median_s / t_plan_alone.median_s:.0f}x all of plan_policy)"))
+        f"our diff; {base.median_s / t_plan_alone.median_s:.0f}x all of build_plan)"))
     return out
 
 

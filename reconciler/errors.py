@@ -8,10 +8,14 @@
     │   ├── RateLimitedError         429 that could not be waited out in the deadline
     │   ├── TransientError           5xx, timeouts, dropped connections after retries
     │   ├── LiveReadError            incomplete, inconsistent or suspiciously empty read
-    │   └── ApiRejectedError         a 4xx with a stable error_code (domain, seats...)
+    │   │   └── LiveReadInconsistent a listing changed while it was read
+    │   ├── ApiRejectedError         a 4xx with a stable error_code (domain, seats...)
+    │   ├── OrderConflict            409: the managed-settings order moved; re-plan
+    │   └── ReadOnlyViolation        a write through a read-only provider (drift)
     ├── PlanError                    a plan that must not be applied (stale, guards...)
     ├── LockError                    another apply holds the org lock
     ├── AuditError                   the audit log cannot be written or does not verify
+    ├── NotifyError                  a notification could not be delivered (never fatal)
     └── ApplyIncompleteError (3)     some changes done, some failed or not started
 
 Messages are for people: one line saying what happened, then what to do. They never
@@ -77,8 +81,20 @@ class LiveReadError(ProviderError):
     pass
 
 
+class LiveReadInconsistent(LiveReadError):
+    """The listing changed while it was read (an id twice, a reference to nobody)."""
+
+
 class ApiRejectedError(ProviderError):
     pass
+
+
+class OrderConflict(ProviderError):
+    """409: the order version is stale (or the order moved while listing): re-read, re-plan."""
+
+
+class ReadOnlyViolation(ProviderError):
+    """A write attempted through a read-only provider (drift runs, S17/F23)."""
 
 
 class PlanError(SeatctlError):
@@ -91,6 +107,10 @@ class LockError(SeatctlError):
 
 class AuditError(SeatctlError):
     pass
+
+
+class NotifyError(SeatctlError):
+    """A notification could not be delivered; reported, never fatal to the run."""
 
 
 class ApplyIncompleteError(SeatctlError):

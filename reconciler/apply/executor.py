@@ -13,7 +13,7 @@ Steps, in order:
    equals it and every guard passes with the overrides of *this* run
    (``rederive.check_rederived``): a saved plan is a claim, never trusted as a file.
 4. Execute in plan order, one *step* per ``(phase, kind rank)``: changes inside a step
-   are independent and run on up to ``concurrency`` threads (except kinds registered
+   are independent and run on up to ``concurrency`` threads (except kinds declared
    sequential — managed settings — which run one at a time in plan order); a step
    starts only when the previous one has finished, so grants precede revocations and
    a replaced invite is deleted before its replacement is sent. Every change: limiter slot → intent
@@ -39,7 +39,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from reconciler.apply import settings_handlers  # noqa: F401  (registers settings kinds)
 from reconciler.apply.audit import AuditLog
 from reconciler.apply.handlers import ApplyContext, handler_for, is_sequential
 from reconciler.apply.limiter import RateLimiter
@@ -133,8 +132,7 @@ def steps_of(changes: Iterable[Change]) -> list[list[Change]]:
 
 
 def _requests(provider: Provider) -> int | None:
-    stats = getattr(provider, "stats", None)
-    value = getattr(stats, "requests", None)
+    value = provider.stats.requests
     return value if isinstance(value, int) else None
 
 
@@ -228,6 +226,8 @@ def apply_plan(
         limiter.acquire(requests=after_fetch - before)
     check_live(plan, live, policy=policy, now=now())
     check_rederived(plan, policy, live, grant)
+    for change in plan.changes:  # every kind performable by this provider, before any write
+        handler_for(change, provider)
 
     eta = limiter.eta(plan.changes)
     audit.event("apply_start", changes=len(plan.changes), eta_s=round(eta, 1),

@@ -1,9 +1,12 @@
 """Change kind → provider call: turn a planned ``Change`` into exactly one provider write.
 
 Why a table: apply decides from ``kind`` and ``data`` only (never the reason text),
-and every kind must have exactly one way to be performed. Kinds registered by other
-modules (managed settings) register their handler here with ``register_handler``;
-a plan holding a kind without a handler is refused before anything is written.
+and every kind must have exactly one way to be performed. The kind's row in
+``plan.kinds.KINDS`` names the provider call (``call``) and whether its changes run
+one at a time (``sequential``); a handler here adapts ``data`` to that call's
+arguments. A kind with no adapter is performed by calling its declared provider
+method with ``data`` as keyword arguments; a plan holding a kind the provider
+cannot perform is refused before anything is written.
 
 Objects are taken from the fresh live state apply just read (its fingerprint matched
 the plan's, so ids are current); groups created earlier in the same apply are looked
@@ -13,45 +16,19 @@ request instead of two).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.apply.context import ApplyContext
+from reconciler.apply.settings_handlers import apply_settings
 from reconciler.errors import PlanError
-from reconciler.model import Group, Invite, Member, OrgState, SpendLimit, SpendLimitKey
+from reconciler.model import Group, Invite, SpendLimit, SpendLimitKey
 from reconciler.plan.changes import Change
+from reconciler.plan.kinds import KINDS, ChangeKind, kind_spec
 from reconciler.providers.base import Provider, WriteResult
 
-
-@dataclass
-class ApplyContext:
-    """What handlers share during one apply: the live state and what apply created."""
-
-    live: OrgState
-    created_groups: dict[str, Group] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    #: Group name → id re-read during this apply (groups created since the live read).
-    group_ids: dict[str, str] = field(default_factory=dict)
-
-    def group(self, name: str, group_id: str | None = None) -> Group:
-        with self.lock:
-            created = self.created_groups.get(name)
-        if created is not None:
-            return created
-        live = self.live.groups.get(name)
-        if live is not None:
-            return live
-        if group_id:
-            return Group(name=name, id=group_id)
-        raise PlanError(f"group {name!r} is neither live nor created by this apply",
-                        hint="its creation failed or was not planned; re-plan")
-
-    def member(self, email: str, user_id: str | None = None) -> Member:
-        live = self.live.members.get(email)
-        if live is not None:
-            return live
-        return Member(email=email, role="", id=user_id)
+__all__ = ["HANDLERS", "SEQUENTIAL_KINDS", "ApplyContext", "Handler", "handler_for",
+           "is_sequential"]
 
 
 Handler = Callable[[Provider, Change, ApplyContext], WriteResult]
@@ -162,49 +139,59 @@ def _delete_spend_limit(p: Provider, c: Change, ctx: ApplyContext) -> WriteResul
     return p.delete_spend_limit(_limit(c))
 
 
+_K = ChangeKind
+
+#: Adapters from a change's ``data`` to its provider call, by kind.
 HANDLERS: dict[str, Handler] = {
-    "create_group": _create_group,
-    "delete_invite": _delete_invite,
-    "invite": _invite,
-    "update_role": _update_role,
-    "add_group_member": _add_group_member,
-    "add_workspace_member": _add_ws_member,
-    "update_workspace_member": _update_ws_member,
-    "set_spend_limit": _set_spend_limit,
-    "remove_group_member": _remove_group_member,
-    "remove_workspace_member": _remove_ws_member,
-    "delete_spend_limit": _delete_spend_limit,
-    "remove_member": _remove_member,
-    "delete_group": _delete_group,
+    _K.CREATE_GROUP: _create_group,
+    _K.DELETE_INVITE: _delete_invite,
+    _K.INVITE: _invite,
+    _K.UPDATE_ROLE: _update_role,
+    _K.ADD_GROUP_MEMBER: _add_group_member,
+    _K.ADD_WORKSPACE_MEMBER: _add_ws_member,
+    _K.UPDATE_WORKSPACE_MEMBER: _update_ws_member,
+    _K.SET_SPEND_LIMIT: _set_spend_limit,
+    _K.REMOVE_GROUP_MEMBER: _remove_group_member,
+    _K.REMOVE_WORKSPACE_MEMBER: _remove_ws_member,
+    _K.DELETE_SPEND_LIMIT: _delete_spend_limit,
+    _K.REMOVE_MEMBER: _remove_member,
+    _K.DELETE_GROUP: _delete_group,
+    **{k: apply_settings for k, spec in KINDS.items() if spec.call == "managed_settings_api"},
 }
 
-
-#: Kinds whose changes never run in parallel, even inside one step (managed settings:
-#: each write depends on the state the previous one left, §17.6).
-SEQUENTIAL_KINDS: set[str] = set()
-
-
-def register_handler(kind: str, handler: Handler, *, sequential: bool = False) -> None:
-    """Let a module that registers its own change kind say how apply performs it.
-
-    ``sequential`` kinds run one change at a time, in plan order.
-    """
-    existing = HANDLERS.get(kind)
-    if existing is not None and existing is not handler:
-        raise ValueError(f"change kind {kind!r} already has an apply handler")
-    HANDLERS[kind] = handler
-    if sequential:
-        SEQUENTIAL_KINDS.add(kind)
+#: Kinds whose changes never run in parallel, even inside one step (the table's
+#: ``sequential``: managed settings, where each write depends on the state the
+#: previous one left, §17.6).
+SEQUENTIAL_KINDS: frozenset[str] = frozenset(k for k, s in KINDS.items() if s.sequential)
 
 
 def is_sequential(change: Change) -> bool:
-    return change.kind in SEQUENTIAL_KINDS
+    return kind_spec(change.kind).sequential
 
 
-def handler_for(change: Change) -> Handler:
-    try:
-        return HANDLERS[change.kind]
-    except KeyError:
-        raise PlanError(f"this seatctl cannot apply change kind {change.kind!r} "
-                        f"({change.target})",
-                        hint="upgrade seatctl or re-plan without that change") from None
+def _declared_call(change: Change) -> Handler:
+    """A kind without an adapter: its declared provider method, ``data`` as keywords."""
+    call = kind_spec(change.kind).call
+
+    def perform(p: Provider, c: Change, ctx: ApplyContext) -> WriteResult:
+        method: Callable[..., WriteResult] | None = getattr(p, call, None)
+        if method is None:
+            raise PlanError(f"{c.kind} {c.target}: the provider has no {call}()",
+                            hint="apply this plan with a provider that performs it")
+        return method(**dict(c.data))
+
+    return perform
+
+
+def handler_for(change: Change, provider: Provider | None = None) -> Handler:
+    """The handler of ``change``'s kind; unknown kinds, and kinds whose declared call
+    ``provider`` lacks, are refused (a ``PlanError`` before anything is written)."""
+    handler = HANDLERS.get(change.kind)
+    if handler is not None:
+        return handler
+    spec = KINDS.get(change.kind)
+    if spec is not None and (provider is None or callable(getattr(provider, spec.call, None))):
+        return _declared_call(change)
+    raise PlanError(f"this seatctl cannot apply change kind {change.kind!r} "
+                    f"({change.target})",
+                    hint="upgrade seatctl or re-plan without that change")

@@ -21,8 +21,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-#: Change kinds that consume the separate invite-creation budget.
-INVITE_KINDS = frozenset({"invite"})
+from reconciler.plan.kinds import KINDS
+
+#: Change kinds that consume the separate invite-creation budget (``plan.kinds``).
+INVITE_KINDS = frozenset(k for k, spec in KINDS.items() if spec.sends_invite)
 
 
 class LimiterClock(Protocol):

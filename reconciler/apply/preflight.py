@@ -17,13 +17,12 @@ from reconciler.errors import PlanError
 from reconciler.escape import terminal
 from reconciler.model import OrgState, Policy
 from reconciler.plan import Plan, fingerprint, fingerprints_match
-from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.build import build_plan
+from reconciler.plan.changes import Change
 from reconciler.plan.desired import desired_at
 from reconciler.plan.fingerprint import policy_fingerprint
-from reconciler.planning import plan_policy
 
 REPLAN = "run `seatctl plan --out plan.json` again, review it, and apply the new plan"
-_MODELLED = frozenset(k.value for k in ChangeKind)
 
 
 def check_offline(plan: Plan, *, policy: Policy | None, now: dt.datetime,
@@ -93,12 +92,12 @@ def check_live(plan: Plan, live: OrgState, *, policy: Policy | None,
 def what_moved(plan: Plan, policy: Policy, live: OrgState, now: dt.datetime,
                limit: int = 8) -> list[str]:
     """The changes a fresh plan would add or drop, compared with the reviewed one."""
-    fresh = plan_policy(policy, live, at=plan.evaluated_on, now=now,
-                        commit=plan.policy_commit, overrides=plan.overrides,
-                        approve_overflow=plan.approve_overflow)
+    fresh = build_plan(policy, live, at=plan.evaluated_on, created_at=now,
+                       commit=plan.policy_commit, overrides=plan.overrides,
+                       approve_overflow=plan.approve_overflow)
 
     def keyed(changes: tuple[Change, ...]) -> set[tuple[str, str]]:
-        return {(c.kind, c.target) for c in changes if c.kind in _MODELLED}
+        return {(c.kind, c.target) for c in changes if c.spec.modelled}
 
     old, new = keyed(plan.changes), keyed(fresh.changes)
     lines = [f"now also needed: {k} {terminal(t)}" for (k, t) in sorted(new - old)]

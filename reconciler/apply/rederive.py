@@ -31,8 +31,8 @@ from reconciler.errors import PlanError
 from reconciler.escape import terminal
 from reconciler.model import OrgState, Policy
 from reconciler.plan import Overrides, Plan
+from reconciler.plan.build import build_plan
 from reconciler.plan.fingerprint import fast_canonical_json
-from reconciler.planning import plan_policy
 
 REPLAN = "run `seatctl plan --out plan.json` again, review it, and apply the new plan"
 #: Fields of the plan document that are inputs or metadata, not derivable results.
@@ -67,7 +67,7 @@ NO_GRANT = Grant()
 def derive(plan: Plan, policy: Policy, live: OrgState, *, overrides: Overrides,
            approve_overflow: bool) -> Plan:
     """The plan the policy and ``live`` give on the plan's evaluation day."""
-    return plan_policy(policy, live, at=plan.evaluated_on, now=plan.created_at,
+    return build_plan(policy, live, at=plan.evaluated_on, created_at=plan.created_at,
                        commit=policy.commit, overrides=overrides,
                        approve_overflow=approve_overflow)
 

@@ -59,7 +59,7 @@ def open_paced_provider(policy: Policy, limiter: RateLimiter, *,
                         sandbox: str | None = None) -> AnthropicProvider:
     """The policy's provider with every wait (retry-after, backoff, settle) paced by
     ``limiter``: its clock is a ``PacingClock``, given at construction."""
-    from reconciler.providers.factory import open_provider
+    from reconciler.connect import open_provider
 
     return open_provider(policy, sandbox=sandbox, clock=PacingClock(limiter))
 

@@ -1,6 +1,7 @@
 """Apply handlers for the four Claude Code managed-settings change kinds.
 
-Why here: the executor performs every change through ``handlers.HANDLERS`` so each
+Why here: the executor performs every change through ``handlers.HANDLERS`` (which
+lists ``apply_settings`` for the kinds ``plan.kinds`` declares as managed settings) so each
 settings write gets its limiter slot, intent and outcome records in the audit log and
 the same stop-on-first-failure rule as any other change. This module only adapts:
 
@@ -12,7 +13,7 @@ the same stop-on-first-failure rule as any other change. This module only adapts
 - a 409 on the configuration write means the order moved since the plan: the change
   fails with ``ORDER_CHANGED`` and the apply stops; re-planning reads the new version.
 
-The settings kinds are registered *sequential*: their order is the safe order of
+The settings kinds are declared *sequential* in ``plan.kinds``: their order is the safe order of
 ADMIN_API.md §17.6 (default → group documents → deletes → order and mode), and the
 configuration write reads the order version after the group writes, so none of them
 may run in parallel.
@@ -21,15 +22,13 @@ may run in parallel.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from reconciler.apply.handlers import ApplyContext, register_handler
-from reconciler.errors import PlanError
+from reconciler.apply.context import ApplyContext
 from reconciler.plan.changes import Change
 from reconciler.providers.anthropic_settings import OrderConflict
 from reconciler.providers.base import Provider, WriteResult
 from reconciler.settings.apply import apply_settings_change
-from reconciler.settings.diff import CONFIGURE, SETTINGS_KINDS
+from reconciler.settings.diff import CONFIGURE
 
 ORDER_CHANGED = "managed settings order changed since the plan; run `seatctl plan` again"
 
@@ -53,27 +52,18 @@ def group_ids_for(provider: Provider, change: Change, ctx: ApplyContext) -> dict
         ids.update(ctx.group_ids)
     missing = [n for n in _names_needed(change) if n not in ids]
     if missing:
-        reread = getattr(provider, "read_group_ids", None)
-        if reread is not None:
-            fresh: dict[str, str] = reread()
-            with ctx.lock:
-                ctx.group_ids.update(fresh)
-            ids.update(fresh)
+        fresh = provider.read_group_ids()
+        with ctx.lock:
+            ctx.group_ids.update(fresh)
+        ids.update(fresh)
     return ids
 
 
 def apply_settings(provider: Provider, change: Change, ctx: ApplyContext) -> WriteResult:
     """One settings change through the provider's managed-settings client."""
-    api_of: Any = getattr(provider, "managed_settings_api", None)
-    if api_of is None:
-        raise PlanError(
-            f"{change.kind} {change.target}: this provider cannot write Claude Code "
-            "managed settings",
-            hint="apply settings changes with the anthropic or sandbox provider",
-        )
     ids = group_ids_for(provider, change, ctx)
     try:
-        result: WriteResult = apply_settings_change(api_of(), change, ids)
+        result: WriteResult = apply_settings_change(provider.managed_settings_api(), change, ids)
     except OrderConflict as exc:
         raise OrderConflict(
             ORDER_CHANGED,
@@ -84,6 +74,3 @@ def apply_settings(provider: Provider, change: Change, ctx: ApplyContext) -> Wri
         ) from None
     return result
 
-
-for _kind in SETTINGS_KINDS:
-    register_handler(_kind, apply_settings, sequential=True)

@@ -21,7 +21,7 @@ from reconciler.model import OrgType, Policy
 from reconciler.sandbox.demo import DEMO_DATE, DemoManagedSettings, seed_demo
 from reconciler.sandbox.store import SandboxStore
 
-#: ``providers.factory.DEFAULT_SANDBOX_DB``, restated so reading a clock needs no SDK
+#: ``connect.DEFAULT_SANDBOX_DB``, restated so reading a clock needs no SDK
 DEFAULT_SANDBOX_DB = "sandbox.db"
 
 

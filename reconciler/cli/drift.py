@@ -48,7 +48,7 @@ def read_only_provider(policy: Policy, sandbox: str | None, demo: bool,
                        today: dt.date) -> Iterator[Provider]:
     """The live org, read-only: the real API, a sandbox database, or a seeded demo."""
     from reconciler.cli.demo import sandbox_path
-    from reconciler.providers.factory import open_provider
+    from reconciler.connect import open_provider
 
     with sandbox_path(sandbox, demo, today, policy=policy) as path:
         yield ReadOnlyProvider(open_provider(policy, sandbox=path))
@@ -109,7 +109,7 @@ def drift(policy_dir: pathlib.Path, fmt: str, notify_request: NotifyRequest,
     last = load_last_apply(state_path or DEFAULT_PATH)
     with read_only_provider(policy, sandbox, demo, now.date()) as provider:
         report = detect_drift(policy, provider, at=at or now.date(), now=now, last=last)
-        notes = list(getattr(provider, "notes", []))
+        notes = list(provider.notes)
     for note in notes:
         click.echo(f"info: {escape.terminal(note)}", err=True)
     click.echo(render_drift(report, fmt), nl=False)

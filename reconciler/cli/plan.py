@@ -1,7 +1,7 @@
 """``seatctl plan``: what would change in the organization if this policy were applied.
 
 Thin: load the policy, read the live org (real API, a sandbox file, or the seeded
-demo), call ``planning.plan_policy``, render, optionally save the JSON for ``apply``, and
+demo), call ``plan.build_plan``, render, optionally save the JSON for ``apply``, and
 return Terraform's detailed exit code: 0 no changes, 2 changes, 1 error or a
 blocking guard.
 """
@@ -21,8 +21,7 @@ from reconciler.cli.options import at_option, policy_dir_argument, sandbox_optio
 from reconciler.errors import ConfigError
 from reconciler.heap import gc_paused
 from reconciler.model import OrgState, Policy
-from reconciler.plan import Overrides, Plan
-from reconciler.planning import plan_policy
+from reconciler.plan import Overrides, Plan, build_plan
 from reconciler.render import render, use_color
 
 EXIT_NO_CHANGES, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -41,11 +40,11 @@ def read_live(policy: Policy, sandbox: str | None,
               on_note: Callable[[str], None] | None = None) -> OrgState:
     """One live read; what the provider noticed along the way (e.g. no settings API)
     goes to ``on_note``."""
-    from reconciler.providers.factory import open_provider
+    from reconciler.connect import open_provider
 
     provider = open_provider(policy, sandbox=sandbox)
     live = provider.fetch()
-    for note in getattr(provider, "notes", ()):
+    for note in provider.notes:
         if on_note is not None:
             on_note(note)
     return live
@@ -78,8 +77,8 @@ def make_plan(
     with sandbox_path(sandbox, demo, now.date(), policy=policy) as path:
         live = read_live(policy, path, on_note)
     commit = policy.commit or policy_commit(root)
-    return plan_policy(policy, live, at=day, now=now, commit=commit,
-                       approve_overflow=approve_overflow, overrides=overrides)
+    return build_plan(policy, live, at=day, created_at=now, commit=commit,
+                      approve_overflow=approve_overflow, overrides=overrides)
 
 
 @click.command("plan")

@@ -6,7 +6,6 @@ exit code (0 ok, 1 errors found).
 
 from __future__ import annotations
 
-import importlib
 import json
 import pathlib
 from typing import Any
@@ -26,17 +25,10 @@ POLICY_OPTION = policy_dir_argument("policy_root", aliases=("--policy",))
 
 
 def _load(root: pathlib.Path) -> Policy:
-    """The compiled policy, through the policy package's loader."""
-    module = importlib.import_module("reconciler.policy")
-    load = getattr(module, "load_policy", None)
-    if load is None:
-        raise ConfigError(
-            "this build has no policy loader (reconciler.policy.load_policy)",
-            hint="update seatctl; `seatctl settings check` works without it",
-        )
-    policy = load(root)
-    assert isinstance(policy, Policy)
-    return policy
+    """The compiled policy, through the policy package's loader (imported when used)."""
+    from reconciler.policy import load_policy
+
+    return load_policy(root)
 
 
 @click.group("settings")

@@ -92,7 +92,7 @@ def sync_cmd(
     Example:
       seatctl usage sync policies --since 2026-11-01
     """
-    from reconciler.providers.factory import open_provider
+    from reconciler.connect import open_provider
     from reconciler.providers.readonly import ReadOnlyProvider
     from reconciler.usage.sync import sync_usage
 

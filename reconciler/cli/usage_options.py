@@ -89,7 +89,7 @@ def live_state(policy: Policy, sandbox: str | None, read_live: bool) -> OrgState
     """Live state (added dates, unlisted members) when asked for or a sandbox is used."""
     if sandbox is None and not read_live:
         return None
-    from reconciler.providers.factory import open_provider
+    from reconciler.connect import open_provider
     from reconciler.providers.readonly import ReadOnlyProvider
 
     return ReadOnlyProvider(open_provider(policy, sandbox=sandbox)).fetch()

@@ -30,8 +30,8 @@ from typing import Literal
 from reconciler.errors import LiveReadError
 from reconciler.gitops.state import LastApply, state_entities
 from reconciler.model import OrgState, Policy
-from reconciler.plan import Change, Plan
-from reconciler.planning import plan_policy
+from reconciler.plan import Change, Plan, build_plan
+from reconciler.plan.kinds import entities
 from reconciler.providers.base import Provider
 from reconciler.providers.readonly import ReadOnlyProvider
 
@@ -85,21 +85,9 @@ class DriftReport:
 
 
 def change_entities(change: Change) -> tuple[str, ...]:
-    """The ``state_entities`` keys one planned change is about."""
-    d = change.data
-    email, group = d.get("email"), d.get("group") or d.get("name")
-    kind = change.kind
-    if kind in ("invite", "delete_invite", "update_role", "remove_member"):
-        return (f"member:{email}", f"invite:{email}")
-    if kind in ("add_group_member", "remove_group_member"):
-        return (f"group_member:{group}:{email}",)
-    if kind in ("create_group", "delete_group"):
-        return (f"group:{group}",)
-    if kind in ("set_spend_limit", "delete_spend_limit"):
-        return (f"spend:{d.get('scope')}:{d.get('key')}:{d.get('period')}",)
-    if "workspace" in kind:
-        return (f"workspace_member:{d.get('workspace')}:{email}",)
-    return ()
+    """The ``state_entities`` keys one planned change is about (its kind's row in
+    ``plan.kinds.KINDS`` names them)."""
+    return entities(change)
 
 
 def _describe(change: Change) -> str:
@@ -110,6 +98,11 @@ def _describe(change: Change) -> str:
 
     text = f"{change.kind.replace('_', ' ')}: {show(change.before)} → {show(change.after)}"
     return f"{text} ({change.reason})" if change.reason else text
+
+
+#: Unlisted-item findings and the ``state_entities`` prefix of what they are about.
+_UNLISTED = {"unlisted_member": "member", "unlisted_invite": "invite",
+             "unlisted_group": "group"}
 
 
 def classify_drift(plan: Plan, live: OrgState, last: LastApply | None, *,
@@ -132,8 +125,8 @@ def classify_drift(plan: Plan, live: OrgState, last: LastApply | None, *,
         target = f.target or ""
         if f.code == "scim_group_drift":
             items.append(DriftItem("identity_provider", "scim_group", target, f.message))
-        elif f.code in ("unlisted_member", "unlisted_group"):
-            key = f"member:{target}" if f.code == "unlisted_member" else f"group:{target}"
+        elif f.code in _UNLISTED:
+            key = f"{_UNLISTED[f.code]}:{target}"
             new = last is not None and key not in last.entities
             items.append(DriftItem("changed_outside" if new else "unmanaged", f.code, target,
                                    f.message + (" (added since the last apply)" if new else "")))
@@ -171,7 +164,7 @@ def read_live(provider: Provider) -> OrgState:
 def drift_from_live(policy: Policy, live: OrgState, *, at: dt.date, now: dt.datetime,
                     last: LastApply | None) -> DriftReport:
     """Plan main's policy against ``live`` and classify every difference. Pure."""
-    plan = plan_policy(policy, live, at=at, now=now, commit=policy.commit)
+    plan = build_plan(policy, live, at=at, created_at=now, commit=policy.commit)
     if not plan.live_fingerprint:
         raise LiveReadError("the live state has no fingerprint; drift cannot be judged")
     return classify_drift(plan, live, last, checked_at=now)

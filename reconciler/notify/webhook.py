@@ -14,7 +14,7 @@ from typing import Any
 import httpx2
 
 from reconciler import escape
-from reconciler.errors import SeatctlError
+from reconciler.errors import NotifyError as NotifyError
 from reconciler.notify.message import Block, from_text, message_for
 
 #: Slack's limits: a section's text is at most 3,000 characters, 50 blocks a message,
@@ -26,8 +26,6 @@ HEADER_LIMIT = 150
 TEXT_LIMIT = 40_000
 
 
-class NotifyError(SeatctlError):
-    """A notification could not be delivered; reported, never fatal to the run."""
 
 
 def redact_url(url: str) -> str:

@@ -7,23 +7,22 @@ points: ``build_plan`` (the orchestrator), ``diff``, ``fingerprint``,
 
 from reconciler.plan.build import build_plan
 from reconciler.plan.changes import (
-    KIND_SPECS,
     Change,
     ChangeKind,
     KindSpec,
     make_change,
     order_changes,
-    register_kind,
     sort_key,
 )
 from reconciler.plan.diff import diff
 from reconciler.plan.fingerprint import fingerprint, fingerprints_match
 from reconciler.plan.guards import Finding, Overrides
+from reconciler.plan.kinds import KINDS, reduces_access
 from reconciler.plan.model import Plan
 from reconciler.plan.simulate import SimulationError, accept_invites, apply_to_state
 
 __all__ = [
-    "KIND_SPECS",
+    "KINDS",
     "Change",
     "ChangeKind",
     "Finding",
@@ -39,6 +38,6 @@ __all__ = [
     "fingerprints_match",
     "make_change",
     "order_changes",
-    "register_kind",
+    "reduces_access",
     "sort_key",
 ]

@@ -27,11 +27,6 @@ class DesiredAt:
     at: dt.date
 
 
-def is_expired(expires_on: dt.date | None, at: dt.date) -> bool:
-    """A member is kept through their expiry date and due for removal the day after."""
-    return expires_on is not None and expires_on < at
-
-
 def desired_at(policy: Policy, at: dt.date) -> DesiredAt:
     """Drop members whose expiry date is before ``at`` from every part of the desired state."""
     desired = policy.desired

@@ -9,11 +9,13 @@ What it plans (and what it deliberately leaves to the guards to report):
   (delete + invite), change a role — never for a live ``PROTECTED_ROLES`` holder,
   which the API cannot change — and remove people whose expiry date has passed or,
   only with ``safety.unmanaged: remove``, people the policy does not list;
-- pending invites for people the policy does not want are withdrawn;
+- pending invites are withdrawn like members are removed: entry expired, or unlisted
+  with ``safety.unmanaged: remove`` (under ``report`` the guards report them);
 - groups: create the missing, add/remove live members, and delete unlisted direct
   groups only with ``unmanaged: remove``; SCIM groups are never written;
 - spend limits: set or delete, for live members and existing groups only;
-- workspaces (Console): add, re-role or remove live members of declared workspaces.
+- workspaces (Console): add, re-role or remove live members of declared workspaces;
+- Claude Code managed settings of role groups (``settings.diff``).
 
 Invites carry group *names* in ``data["groups"]`` and the ids known now in
 ``data["group_ids"]``; a group created earlier in the same plan is resolved by name
@@ -23,9 +25,9 @@ at apply time, so one request puts the person in every group on acceptance.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable
 
-from reconciler.model import PROTECTED_ROLES, Invite, OrgState, Policy, SpendLimit
+from reconciler.model import PROTECTED_ROLES, Invite, OrgState, Policy
 from reconciler.plan.changes import Change, ChangeKind, make_change, order_changes
 from reconciler.plan.desired import (
     DesiredAt,
@@ -35,6 +37,8 @@ from reconciler.plan.desired import (
     member_source,
     where,
 )
+from reconciler.plan.spend_limits import spend_limit_rule
+from reconciler.settings.diff import settings_changes
 
 
 def diff(policy: Policy, live: OrgState, at: dt.date) -> list[Change]:
@@ -42,13 +46,18 @@ def diff(policy: Policy, live: OrgState, at: dt.date) -> list[Change]:
     return diff_desired(policy, desired_at(policy, at), live)
 
 
+#: One diff rule: appends its area's changes to ``out``. ``removed`` holds the emails
+#: leaving the org (filled by the member rule, first), whose other removals are implied.
+DiffRule = Callable[[Policy, DesiredAt, OrgState, set[str], list[Change]], None]
+
+
 def diff_desired(policy: Policy, want: DesiredAt, live: OrgState) -> list[Change]:
-    """``diff`` for a desired state already evaluated at its date (``desired_at``)."""
+    """``diff`` for a desired state already evaluated at its date (``desired_at``): every
+    rule of ``DIFF_RULES`` (a new change kind adds its rule there), in the one order."""
     changes: list[Change] = []
-    removed = _members(policy, want, live, changes)
-    _groups(policy, want, live, removed, changes)
-    _spend_limits(policy, want, live, removed, changes)
-    _workspaces(policy, want, live, removed, changes)
+    removed: set[str] = set()
+    for rule in DIFF_RULES:
+        rule(policy, want, live, removed, changes)
     return list(order_changes(changes))
 
 
@@ -59,8 +68,9 @@ def removal_reason(policy: Policy, want: DesiredAt, email: str) -> str:
     return "not in policy"
 
 
-def _members(policy: Policy, want: DesiredAt, live: OrgState, out: list[Change]) -> set[str]:
-    """Invites, role changes, invite withdrawals and member removals; returns removed emails."""
+def _members(policy: Policy, want: DesiredAt, live: OrgState, removed: set[str],
+             out: list[Change]) -> None:
+    """Invites, role changes, invite withdrawals and member removals; fills ``removed``."""
     desired = want.state
     live_members = live.members
     missing = {e for e in desired.members if e not in live_members}
@@ -123,7 +133,6 @@ def _members(policy: Policy, want: DesiredAt, live: OrgState, out: list[Change])
             )
         )
 
-    removed: set[str] = set()
     remove_unlisted = policy.safety.unmanaged == "remove"
     for email, current in live.members.items():
         if email in desired.members or current.role in PROTECTED_ROLES:
@@ -144,6 +153,8 @@ def _members(policy: Policy, want: DesiredAt, live: OrgState, out: list[Change])
     for email, invite in live.invites.items():
         if invite.status != "pending" or email in desired.members:
             continue
+        if email not in want.expired and not remove_unlisted:
+            continue  # an unlisted invite is reported, like an unlisted member
         out.append(
             make_change(
                 ChangeKind.DELETE_INVITE,
@@ -154,7 +165,6 @@ def _members(policy: Policy, want: DesiredAt, live: OrgState, out: list[Change])
                 data={"email": email, "invite_id": invite.id, "replaced": False},
             )
         )
-    return removed
 
 
 def _groups(
@@ -227,64 +237,6 @@ def _groups(
                 before={"name": name, "members": len(current.members)},
                 reason="not in policy",
                 data={"name": name, "group_id": current.id},
-            )
-        )
-
-
-def _spend_limits(
-    policy: Policy, want: DesiredAt, live: OrgState, removed: set[str], out: list[Change]
-) -> None:
-    """Set missing or different limits; delete limits on subjects the policy manages."""
-    desired = want.state
-    creatable = set(live.groups) | set(desired.groups)
-    for key, limit in desired.spend_limits.items():
-        current = live.spend_limits.get(key)
-        if current is not None and (current.amount_cents, current.currency) == (
-            limit.amount_cents,
-            limit.currency,
-        ):
-            continue
-        if key.scope == "user":
-            member = live.members.get(key.key)
-            if member is None:
-                continue  # set once the invite is accepted (a limit needs a user id)
-            target_id = member.id
-            src = member_source(policy, key.key)
-        elif key.scope == "rbac_group":
-            if key.key not in creatable:
-                continue
-            group = live.groups.get(key.key)
-            target_id = group.id if group is not None else None
-            src = None
-        else:
-            target_id, src = None, None
-        out.append(
-            make_change(
-                ChangeKind.SET_SPEND_LIMIT,
-                _limit_target(limit),
-                before=_limit_view(current) if current is not None else None,
-                after=_limit_view(limit),
-                reason=f"{_limit_why(policy, key.key)}: {where(src)}" if src else "in policy",
-                source=src,
-                data=_limit_data(limit, target_id, current),
-            )
-        )
-    managed_groups = desired.groups.keys()
-    for key, current in live.spend_limits.items():
-        if key in desired.spend_limits:
-            continue
-        managed = (key.scope == "user" and key.key in desired.members) or (
-            key.scope == "rbac_group" and key.key in managed_groups
-        )
-        if not managed or key.key in removed:
-            continue
-        out.append(
-            make_change(
-                ChangeKind.DELETE_SPEND_LIMIT,
-                _limit_target(current),
-                before=_limit_view(current),
-                reason="policy sets no spend cap here",
-                data=_limit_data(current, None, current),
             )
         )
 
@@ -362,37 +314,12 @@ def _invite_view(invite: Invite) -> dict[str, object]:
     return {"role": invite.role, "status": invite.status}
 
 
-def _limit_target(limit: SpendLimit) -> str:
-    key = limit.scope
-    return f"{key.scope}:{key.key}/{key.period}" if key.key else f"{key.scope}/{key.period}"
+def _managed_settings(policy: Policy, want: DesiredAt, live: OrgState, removed: set[str],
+                      out: list[Change]) -> None:
+    """Claude Code settings per role group (``settings.diff``: Enterprise, when read)."""
+    out.extend(settings_changes(policy, live))
 
 
-def _limit_view(limit: SpendLimit) -> dict[str, object]:
-    return {"amount_cents": limit.amount_cents, "currency": limit.currency}
-
-
-def _limit_data(
-    limit: SpendLimit, target_id: str | None, current: SpendLimit | None
-) -> dict[str, object]:
-    return {
-        "scope": limit.scope.scope,
-        "key": limit.scope.key,
-        "period": limit.scope.period,
-        "amount_cents": limit.amount_cents,
-        "currency": limit.currency,
-        "target_id": target_id,
-        "spend_limit_id": current.id if current is not None else None,
-    }
-
-
-def _limit_why(policy: Policy, email: str) -> str:
-    assignment = policy.assignments.get(email)
-    return f"role {assignment.role} spend cap" if assignment is not None else "spend cap"
-
-
-def changed_kinds(changes: Iterable[Change]) -> dict[str, int]:
-    """Counts by kind, in the registry's order of first appearance."""
-    counts: dict[str, int] = {}
-    for change in changes:
-        counts[change.kind] = counts.get(change.kind, 0) + 1
-    return counts
+#: The diff rules, in the order they run (members first: it fills ``removed``).
+DIFF_RULES: tuple[DiffRule, ...] = (_members, _groups, spend_limit_rule, _workspaces,
+                                    _managed_settings)

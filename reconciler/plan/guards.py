@@ -15,27 +15,14 @@ from dataclasses import dataclass, field
 from itertools import compress
 from operator import attrgetter
 from types import MappingProxyType
-from typing import Literal
 
 from reconciler.model import ASSIGNABLE_ROLES, PROTECTED_ROLES, Member, OrgState, Policy
+from reconciler.model.findings import SEVERITIES, Severity
+from reconciler.model.findings import Finding as Finding
 from reconciler.plan.changes import Change
 from reconciler.plan.desired import DesiredAt
+from reconciler.plan.kinds import GuardFamily, in_family, reduces_access
 from reconciler.plan.simulate import seats_held
-
-Severity = Literal["error", "warning", "info"]
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One guard result: ``code`` is stable (for CI and tests), ``message`` and ``hint``
-    are for people, ``target`` names the member, group or team it is about."""
-
-    severity: Severity
-    code: str
-    message: str
-    hint: str = ""
-    target: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +60,9 @@ def _money(cents: int) -> str:
     return f"${cents / 100:,.2f}"
 
 
-def _of(changes: Sequence[Change], kind: str) -> list[Change]:
-    return [c for c in changes if c.kind == kind]
+def _of(changes: Sequence[Change], family: GuardFamily) -> list[Change]:
+    """The changes whose kind the guards of ``family`` look at (``plan.kinds``)."""
+    return [c for c in changes if in_family(c, family)]
 
 
 def _holding(members: Mapping[str, Member], roles: frozenset[str]) -> list[str]:
@@ -104,9 +92,8 @@ def guard_live_read(g: GuardInput) -> list[Finding]:
     return out
 
 
-def _cap(g: GuardInput, kind: str, limit: int, pct_limit: float, allowed: bool,
+def _cap(g: GuardInput, n: int, limit: int, pct_limit: float, allowed: bool,
          what: str, flag: str, code: str) -> list[Finding]:
-    n = len(_of(g.changes, kind))
     total = len(g.live.members)
     if n == 0:
         return []
@@ -126,15 +113,19 @@ def _cap(g: GuardInput, kind: str, limit: int, pct_limit: float, allowed: bool,
 
 
 def guard_removal_cap(g: GuardInput) -> list[Finding]:
+    """Every change that reduces access counts (``plan.kinds.reduces_access``): members,
+    group and workspace memberships, withdrawn invites, groups, lowered spend limits and
+    settings that take a permission away, so no kind of removal slips past the cap."""
     s = g.policy.safety
-    return _cap(g, "remove_member", s.max_removals, s.max_removals_pct,
+    n = sum(map(reduces_access, g.changes))
+    return _cap(g, n, s.max_removals, s.max_removals_pct,
                 g.overrides.allow_large_removal, "removals", "--allow-large-removal",
                 "removal_cap")
 
 
 def guard_role_change_cap(g: GuardInput) -> list[Finding]:
     s = g.policy.safety
-    return _cap(g, "update_role", s.max_role_changes, s.max_role_changes_pct,
+    return _cap(g, len(_of(g.changes, "role_change")), s.max_role_changes, s.max_role_changes_pct,
                 g.overrides.allow_many_role_changes, "role changes",
                 "--allow-many-role-changes", "role_change_cap")
 
@@ -144,12 +135,10 @@ def guard_protected(g: GuardInput) -> list[Finding]:
     removed or demoted; no flag overrides this."""
     protected = g.policy.safety.protected
     out: list[Finding] = []
-    for c in g.changes:
-        if c.kind not in ("remove_member", "update_role"):
-            continue
+    for c in _of(g.changes, "protected"):
         live = g.live.members.get(c.target)
         if c.target in protected or (live is not None and live.role in PROTECTED_ROLES):
-            verb = "removed" if c.kind == "remove_member" else "given another role"
+            verb = "removed" if reduces_access(c) else "given another role"
             out.append(Finding("error", "protected_member",
                                f"protected member {c.target} would be {verb} ({c.reason})",
                                "keep them in the policy with their role; protection is "
@@ -167,12 +156,15 @@ def guard_protected(g: GuardInput) -> list[Finding]:
 
 
 def guard_scim_groups(g: GuardInput) -> list[Finding]:
-    """SCIM groups belong to the identity provider: never written, differences reported."""
+    """SCIM groups belong to the identity provider: never written, differences reported.
+
+    Only kinds that write the group itself (family ``group_write``) count: attaching
+    managed settings to a SCIM group is allowed (ADMIN_API.md §17.6)."""
     out: list[Finding] = []
-    for c in g.changes:
+    for c in _of(g.changes, "group_write"):
         name = c.data.get("group") or c.data.get("name")
         group = g.live.groups.get(str(name)) if name else None
-        if group is not None and group.source == "scim" and "group" in c.kind:
+        if group is not None and group.source == "scim":
             out.append(Finding("error", "scim_write", f"plan would write SCIM group {name}",
                                "SCIM groups are changed in the identity provider", str(name)))
     for name, want in g.want.state.groups.items():
@@ -188,7 +180,8 @@ def guard_scim_groups(g: GuardInput) -> list[Finding]:
 
 
 def guard_unlisted(g: GuardInput) -> list[Finding]:
-    """People and groups the policy does not list are reported, not removed (by default)."""
+    """People, pending invites and groups the policy does not list are reported, not
+    removed (by default)."""
     if g.policy.safety.unmanaged == "remove":
         return []
     out: list[Finding] = []
@@ -200,6 +193,13 @@ def guard_unlisted(g: GuardInput) -> list[Finding]:
         out.append(Finding(severity, "unlisted_member",
                            f"{email} ({member.role}) is a member but not in the policy",
                            "add them to a team file, or set safety.unmanaged: remove", email))
+    for email, invite in sorted(g.live.invites.items()):
+        if (invite.status == "pending" and email not in desired.members
+                and email not in g.want.expired):
+            out.append(Finding("warning", "unlisted_invite",
+                               f"{email} has a pending invite ({invite.role}) but is not in "
+                               "the policy", "add them to a team file, withdraw the invite, "
+                               "or set safety.unmanaged: remove", email))
     for name, group in sorted(g.live.groups.items()):
         if name not in desired.groups and group.source != "scim":
             out.append(Finding("warning", "unlisted_group",
@@ -215,8 +215,8 @@ def guard_roles_assignable(g: GuardInput) -> list[Finding]:
         Finding("error", "role_not_assignable",
                 f"{c.target}: role {c.data.get('role')} cannot be set through the Admin API",
                 f"use one of: {', '.join(sorted(allowed))}", c.target)
-        for c in g.changes
-        if c.kind in ("invite", "update_role") and c.data.get("role") not in allowed
+        for c in _of(g.changes, "role")
+        if c.data.get("role") not in allowed
     ]
 
 
@@ -229,7 +229,7 @@ def guard_domains(g: GuardInput) -> list[Finding]:
         Finding("error", "domain_not_allowed",
                 f"invite to {c.target} is outside the allowed domains",
                 f"allowed: {', '.join(sorted(domains))}", c.target)
-        for c in _of(g.changes, "invite")
+        for c in _of(g.changes, "domain")
         if c.target.rsplit("@", 1)[-1] not in domains
     ]
 

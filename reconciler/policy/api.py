@@ -110,7 +110,7 @@ def _within(path: Path, root: Path) -> bool:
 
 
 def _file_finding(path: str | Path, msg: M.Msg, **fields: Any) -> Finding:
-    return Finding(str(path), 1, 1, "error", msg.code, msg.message.format(**fields),
+    return Finding.at(str(path), 1, 1, "error", msg.code, msg.message.format(**fields),
                    msg.hint.format(**fields))
 
 
@@ -220,7 +220,7 @@ def _validate(root: Path, today: dt.date | None, max_file_bytes: int, max_files:
 
     def missing(name: str, what: str) -> Finding:
         f = M.FILE_MISSING
-        return Finding(str(root / name), 1, 1, "error", f.code, f.message.format(what=what),
+        return Finding.at(str(root / name), 1, 1, "error", f.code, f.message.format(what=what),
                        f.hint.format(path=root / name))
 
     if not root.is_dir():
@@ -229,14 +229,14 @@ def _validate(root: Path, today: dt.date | None, max_file_bytes: int, max_files:
     findings += file_findings
     if len(files) > max_files:
         f = M.TOO_MANY_FILES
-        return ValidationResult(None, [Finding(str(root / "teams"), 1, 1, "error", f.code,
+        return ValidationResult(None, [Finding.at(str(root / "teams"), 1, 1, "error", f.code,
                                                f.message.format(count=len(files), limit=max_files),
                                                f.hint)])
     try:
         schemas = load_schemas(schema_dir)
     except SchemaBroken as exc:
         f = M.SCHEMA_BROKEN
-        return ValidationResult(None, [Finding(exc.name, 1, 1, "error", f.code,
+        return ValidationResult(None, [Finding.at(exc.name, 1, 1, "error", f.code,
                                                f.message.format(name=exc.name, message=exc.message),
                                                f.hint)])
     docs: dict[str, Document] = {}
@@ -320,7 +320,7 @@ def _check_and_compile(root: Path, org_doc: Document, org: OrgSettings,
     assignments, names = index.assignments, index.names
     if not assignments and not broken:
         f = M.NO_MEMBERS
-        findings.append(Finding(str(root / "teams"), 1, 1, "error", f.code, f.message,
+        findings.append(Finding.at(str(root / "teams"), 1, 1, "error", f.code, f.message,
                                 f.hint.format(teams=root / "teams")))
     findings += rules.check_seats(teams, org, len(assignments), by_path, org_doc, today)
     if roles is None or any(f.severity == "error" for f in findings):

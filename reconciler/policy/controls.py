@@ -58,5 +58,5 @@ def _finding(doc: str, path: list[Any], char: str) -> Finding:
     f = M.CONTROL_ESCAPE
     pointer = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
     fields = {"where": where(path), "char": f"U+{ord(char):04X}"}
-    return Finding(doc, 0, 0, "error", f.code, f.message.format(**fields),
+    return Finding.at(doc, 0, 0, "error", f.code, f.message.format(**fields),
                    f.hint.format(**fields), pointer)

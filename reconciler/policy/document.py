@@ -45,5 +45,5 @@ class Document:
 
 def at(doc: Document, pointer: str, msg: M.Msg, severity: str = "error", **fields: Any) -> Finding:
     """A finding located later (line 0) by re-reading ``doc`` at ``pointer``."""
-    return Finding(doc.path, 0, 0, severity, msg.code,  # type: ignore[arg-type]
+    return Finding.at(doc.path, 0, 0, severity, msg.code,  # type: ignore[arg-type]
                    msg.message.format(**fields), msg.hint.format(**fields), pointer)

@@ -119,7 +119,7 @@ class _Reject(Exception):
 def _finding(doc: str, msg: M.Msg, line: int, col: int, pointer: str = "", **kw: Any) -> Finding:
     if isinstance(kw.get("tag"), str) and kw["tag"].startswith(T):
         kw["tag"] = "!!" + kw["tag"][len(T):]
-    return Finding(
+    return Finding.at(
         doc, line, col, "error", msg.code, msg.message.format(**kw), msg.hint.format(**kw), pointer
     )
 

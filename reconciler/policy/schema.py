@@ -229,6 +229,6 @@ def schema_findings(schema: Schema, data: Any, file: str,
             if (raw.pointer, message) in seen:
                 continue
             seen.add((raw.pointer, message))
-            found.append(Finding(file, line, col, "error", raw.msg.code, message,
+            found.append(Finding.at(file, line, col, "error", raw.msg.code, message,
                                  raw.msg.hint.format(**fields), raw.pointer))
     return found

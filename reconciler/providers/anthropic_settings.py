@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import anthropic
 
 from reconciler.errors import LiveReadError, ProviderError
+from reconciler.errors import OrderConflict as OrderConflict
 from reconciler.model import GroupSettings, ManagedSettingsState
 from reconciler.providers.base import WriteResult
 from reconciler.providers.calls import CallStats
@@ -38,8 +39,6 @@ NOT_FOUND = "rbac_group_managed_settings_not_found"
 T = TypeVar("T")
 
 
-class OrderConflict(ProviderError):
-    """409: the order version is stale (or the order moved while listing): re-read, re-plan."""
 
 
 class ManagedSettingsApi:

@@ -24,9 +24,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from reconciler.model import Group, Invite, Member, OrgState, SpendLimit, UserActivity
+
+if TYPE_CHECKING:
+    from reconciler.providers.anthropic_settings import ManagedSettingsApi
+    from reconciler.providers.calls import CallStats
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +52,29 @@ class WriteResult:
 
 
 class Provider(Protocol):
+    """Every call and attribute seatctl's callers use (no caller probes with ``getattr``).
+
+    The write methods are the ``call`` names of ``plan.kinds.KINDS`` (a test pins them).
+    """
+
     capabilities: Capabilities
 
     def fetch(self) -> OrgState: ...
     def org_name(self) -> str: ...
+
+    @property
+    def notes(self) -> list[str]:
+        """Informational lines from the last read (e.g. managed settings unavailable)."""
+        ...
+
+    @property
+    def stats(self) -> CallStats:
+        """Requests made so far (the apply report counts its writes from it)."""
+        ...
+
+    # Claude Code managed settings (Enterprise)
+    def managed_settings_api(self) -> ManagedSettingsApi: ...
+    def read_group_ids(self) -> dict[str, str]: ...
 
     # members and invites
     def invite(self, email: str, role: str, group_ids: frozenset[str]) -> WriteResult: ...
@@ -61,7 +84,6 @@ class Provider(Protocol):
 
     # RBAC groups (Enterprise)
     def create_group(self, name: str) -> WriteResult: ...
-    def rename_group(self, group: Group, name: str) -> WriteResult: ...
     def delete_group(self, group: Group) -> WriteResult: ...
     def add_group_member(self, group: Group, member: Member) -> WriteResult: ...
     def remove_group_member(self, group: Group, member: Member) -> WriteResult: ...

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import re
 import urllib.parse
-from collections.abc import Iterable
 
 import anthropic
 
@@ -25,14 +24,13 @@ from reconciler.errors import (
     RateLimitedError,
     TransientError,
 )
+from reconciler.errors import ReadOnlyViolation as ReadOnlyViolation
 
 #: Anything shaped like an Anthropic key, whether or not it is ours.
 _KEY_SHAPE = re.compile(r"sk-ant-[A-Za-z0-9_\-]{4,}")
 REDACTED = "[redacted]"
 
 
-class ReadOnlyViolation(ProviderError):
-    """A write attempted through a read-only provider (drift runs, S17/F23)."""
 
 
 class Scrubber:
@@ -232,9 +230,3 @@ def map_connection_error(exc: anthropic.APIConnectionError, *, endpoint: str) ->
         f"{endpoint} {kind} after retries",
         hint="check the network and base_url in org.yaml, then run again",
     )
-
-
-def join_names(items: Iterable[str], limit: int = 5) -> str:
-    names = sorted(items)
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

@@ -1,11 +1,12 @@
-"""Open the provider a policy asks for: the real Admin API or a sandbox organization.
+"""Build the provider for the real Admin API, or on an SDK client someone else built.
 
-The CLI calls ``open_provider(policy, sandbox=..., base_url=...)`` and never builds
-SDK clients itself. The admin key is read here, from the environment variable that
-``org.yaml`` names (``policy.admin_key_env``), handed to the SDK, and kept nowhere
-else: it is not stored on the provider, not in any message (``errors.Scrubber``).
-A sandbox needs no real key: it gets the sandbox's fixed key, so a real key in the
-environment never travels to a local server.
+``open_admin_api(policy, base_url=...)`` is the Admin API. The admin key is read here,
+from the environment variable that ``org.yaml`` names (``policy.admin_key_env``),
+handed to the SDK, and kept nowhere else: it is not stored on the provider, not in any
+message (``errors.Scrubber``). ``provider_on(client, policy)`` wraps any SDK client —
+``reconciler.connect`` uses it for a sandbox, whose in-process client it builds itself,
+because ``providers/`` never imports the sandbox: the provider reaches it only through
+the SDK, with the same requests it sends the real service.
 
 Claude Code managed settings are read with the rest of the org when the policy is
 for an Enterprise organization and any role carries settings (``carries_settings``).
@@ -25,12 +26,7 @@ from reconciler.providers.anthropic import AnthropicProvider, capabilities_for
 from reconciler.providers.base import Capabilities
 from reconciler.providers.retry import Clock, RetryPolicy
 
-#: Where ``provider: sandbox`` keeps its organization when no path is given.
-DEFAULT_SANDBOX_DB = "sandbox.db"
-
-__all__ = [
-    "DEFAULT_SANDBOX_DB", "capabilities", "open_provider", "reads_managed_settings",
-]
+__all__ = ["capabilities", "open_admin_api", "provider_on", "reads_managed_settings"]
 
 
 def capabilities(org_type: OrgType | str) -> Capabilities:
@@ -38,27 +34,20 @@ def capabilities(org_type: OrgType | str) -> Capabilities:
     return capabilities_for(OrgType(org_type))
 
 
-def open_provider(
+def open_admin_api(
     policy: Policy,
     *,
-    sandbox: str | None = None,
     base_url: str | None = None,
     env: Mapping[str, str] = os.environ,
     retry: RetryPolicy | None = None,
     clock: Clock | None = None,
 ) -> AnthropicProvider:
-    """The live organization of ``policy``.
+    """The live organization of ``policy`` on the real Admin API.
 
-    ``sandbox`` is a sandbox database path (``":memory:"`` works too): the SDK then
-    talks to the sandbox app in-process. Otherwise the real Admin API at
-    ``base_url``, else ``org.yaml``'s ``base_url``, else the SDK's default (which
+    At ``base_url``, else ``org.yaml``'s ``base_url``, else the SDK's default (which
     honours ``ANTHROPIC_BASE_URL``), with the key from ``policy.admin_key_env``.
     ``clock`` is the provider's clock for retry waits (apply passes its pacing clock).
     """
-    if sandbox is None and policy.provider == "sandbox":
-        sandbox = DEFAULT_SANDBOX_DB
-    if sandbox is not None:
-        return _open_sandbox(policy, sandbox, retry, clock)
     if policy.provider not in ("anthropic", "sandbox"):
         raise ConfigError(
             f"org.yaml: unknown provider {policy.provider!r}",
@@ -72,14 +61,20 @@ def open_provider(
             hint=f"export {key_env}=<admin key> (org.yaml `admin_key_env` names the variable), "
             "or run against a sandbox with --sandbox",
         )
-    url = base_url or getattr(policy, "base_url", None) or None
+    url = base_url or policy.base_url or None
     if url is not None and (why := base_url_problem(url)):
         # validation refuses this in org.yaml already; a second check where the key leaves
         raise ConfigError(f"refusing to send the admin key {why} (base_url {url!r})",
                           hint="use https://, or http:// only to a loopback address")
     client = anthropic.Anthropic(api_key=key, base_url=url, max_retries=0)
+    return provider_on(client, policy, retry=retry, clock=clock)
+
+
+def provider_on(client: anthropic.Anthropic, policy: Policy, *,
+                retry: RetryPolicy | None = None, clock: Clock | None = None) -> AnthropicProvider:
+    """The provider for ``policy`` over an SDK client (the Admin API's or a sandbox's)."""
     return AnthropicProvider(
-        client, org_type=policy.org_type, key_env_name=key_env, retry=retry,
+        client, org_type=policy.org_type, key_env_name=policy.admin_key_env, retry=retry,
         deadline_s=_deadline(retry), clock=clock,
         read_managed_settings=reads_managed_settings(policy),
     )
@@ -100,23 +95,3 @@ def reads_managed_settings(policy: Policy) -> bool:
 
 def _deadline(retry: RetryPolicy | None) -> float:
     return retry.request_deadline_s if retry else RetryPolicy().request_deadline_s
-
-
-def _open_sandbox(policy: Policy, path: str, retry: RetryPolicy | None,
-                  clock: Clock | None) -> AnthropicProvider:
-    from reconciler.sandbox.client import sandbox_client
-    from reconciler.sandbox.store import SandboxStore
-
-    store = SandboxStore(path)
-    if store.org_type != policy.org_type.value:
-        raise ConfigError(
-            f"the sandbox at {path} is a {store.org_type} organization but org.yaml says "
-            f"org_type: {policy.org_type.value}",
-            hint="re-seed the sandbox (`seatctl sandbox reset`/`seed`) or fix org_type",
-        )
-    client = sandbox_client(store, max_retries=0)
-    return AnthropicProvider(
-        client, org_type=policy.org_type, key_env_name=policy.admin_key_env, retry=retry,
-        deadline_s=_deadline(retry), clock=clock,
-        read_managed_settings=reads_managed_settings(policy),
-    )

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from reconciler.errors import LiveReadError
+from reconciler.errors import LiveReadInconsistent as LiveReadInconsistent
 from reconciler.providers.calls import Caller
 
 #: No organization needs more pages than this (10 million rows at 1,000 a page).
@@ -40,8 +41,6 @@ def _bind(fetch: Callable[[str | None], Any], cursor: str | None) -> Callable[[]
     return call
 
 
-class LiveReadInconsistent(LiveReadError):
-    """The listing changed while it was read (an id twice, a reference to nobody)."""
 
 
 def _envelope_error(endpoint: str, page: int, what: str) -> LiveReadError:

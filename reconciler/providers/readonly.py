@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from typing import NoReturn
 
 from reconciler.model import Group, Invite, Member, OrgState, SpendLimit, UserActivity
+from reconciler.providers.anthropic_settings import ManagedSettingsApi
 from reconciler.providers.base import Capabilities, Provider, WriteResult
+from reconciler.providers.calls import CallStats
 from reconciler.providers.errors import ReadOnlyViolation
 
 #: The Provider methods that change the organization.
@@ -22,7 +24,6 @@ WRITE_METHODS = (
     "update_role",
     "remove_member",
     "create_group",
-    "rename_group",
     "delete_group",
     "add_group_member",
     "remove_group_member",
@@ -31,6 +32,7 @@ WRITE_METHODS = (
     "remove_workspace_member",
     "set_spend_limit",
     "delete_spend_limit",
+    "managed_settings_api",
 )
 
 
@@ -53,8 +55,18 @@ class ReadOnlyProvider:
     @property
     def notes(self) -> list[str]:
         """The wrapped provider's informational lines (e.g. managed settings unavailable)."""
-        notes = getattr(self._provider, "notes", None)
-        return list(notes) if isinstance(notes, list) else []
+        return list(self._provider.notes)
+
+    @property
+    def stats(self) -> CallStats:
+        return self._provider.stats
+
+    def read_group_ids(self) -> dict[str, str]:
+        return self._provider.read_group_ids()
+
+    def managed_settings_api(self) -> ManagedSettingsApi:
+        """The settings client writes, so a read-only provider has none to hand out."""
+        self._refuse("managed_settings_api")
 
     def fetch_user_activity(self, start: dt.date, end: dt.date) -> Iterator[UserActivity]:
         return self._provider.fetch_user_activity(start, end)
@@ -80,9 +92,6 @@ class ReadOnlyProvider:
 
     def create_group(self, name: str) -> WriteResult:
         self._refuse("create_group")
-
-    def rename_group(self, group: Group, name: str) -> WriteResult:
-        self._refuse("rename_group")
 
     def delete_group(self, group: Group) -> WriteResult:
         self._refuse("delete_group")

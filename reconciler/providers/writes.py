@@ -283,20 +283,6 @@ class WriteOps:
                                   request_id=a.request_id),
         )
 
-    def rename_group(self, group: Group, name: str) -> WriteResult:
-        p = self._p()
-        self._enterprise_only(f"rename RBAC group {group.name!r}")
-        self._writable(group)
-        group_id = self._need_id(group.id, f"RBAC group {group.name!r}")
-        endpoint = f"POST /v1/organizations/rbac_groups/{group_id}"
-        answer = p._caller.write(
-            endpoint,
-            lambda: p._api.organization.rbac_groups.with_raw_response.update(group_id, name=name),
-            idempotent=True,
-        )
-        renamed = group_from(Item(answer.body, endpoint, "answer"))
-        return WriteResult(renamed, already_done=group.name == name, request_id=answer.request_id)
-
     def delete_group(self, group: Group) -> WriteResult:
         p = self._p()
         self._enterprise_only(f"delete RBAC group {group.name!r}")

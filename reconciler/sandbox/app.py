@@ -1,16 +1,13 @@
-"""The sandbox org's HTTP app: every Admin API route, admin endpoints, plugins.
+"""The sandbox org's HTTP app: every Admin API route and the admin endpoints.
 
 ``create_app(store)`` returns one ASGI app with two ways in: in-process through
 ``client.sandbox_client`` (the unchanged SDK over an httpx2 transport), or served
 on 127.0.0.1 by ``server.running_server`` / ``seatctl sandbox serve``.
 
-Plugin hook: a module contributes routes through ``create_app(...,
-extra_routes=[fn])`` where ``fn(store) -> list[Route]``, and the module
-``reconciler.sandbox.managed_settings`` is picked up automatically when it exists:
-its optional ``install(store)`` runs first (create tables with
-``store.register_schema(ddl, tables)``), then its ``routes(store)`` are mounted.
-Build plugin routes with ``routing.api_route`` so they share auth, scopes, request
-IDs, faults and the error envelope.
+Claude Code managed settings (``managed_settings``) are mounted like every other
+resource: ``install(store)`` creates its tables, then its ``routes(store)``. Build
+routes with ``routing.api_route`` so they share auth, scopes, request IDs, faults and
+the error envelope.
 
 Sandbox-only admin endpoints, under ``/_sandbox/`` (no key needed; the server
 listens on 127.0.0.1 only) — the real API has none of these:
@@ -27,8 +24,6 @@ listens on 127.0.0.1 only) — the real API has none of these:
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -37,7 +32,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from reconciler.sandbox import analytics, groups, invites, spend_limits, users, workspaces
+from reconciler.sandbox import (
+    analytics,
+    groups,
+    invites,
+    managed_settings,
+    spend_limits,
+    users,
+    workspaces,
+)
 from reconciler.sandbox.faults import (
     FaultConfig,
     FaultState,
@@ -51,9 +54,6 @@ from reconciler.sandbox.faults import (
 from reconciler.sandbox.routing import SANDBOX_KEY, Ctx, Keys, api_route, request_id
 from reconciler.sandbox.store import SandboxStore
 from reconciler.sandbox.wire import ApiError, error_response, json_response, read_json
-
-RouteFactory = Callable[[SandboxStore], Sequence[BaseRoute]]
-PLUGIN_MODULES = ("reconciler.sandbox.managed_settings",)
 
 
 class SandboxApp:
@@ -84,21 +84,6 @@ async def get_me(ctx: Ctx) -> object:
         "name": ctx.store.get_meta("org_name"),
         "type": "organization",
     }
-
-
-def _plugin_routes(store: SandboxStore) -> list[BaseRoute]:
-    found: list[BaseRoute] = []
-    for name in PLUGIN_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        if hasattr(module, "install"):
-            module.install(store)
-        found.extend(module.routes(store))
-    return found
 
 
 def _admin_routes(store: SandboxStore) -> list[BaseRoute]:
@@ -199,7 +184,6 @@ def create_app(
     faults: FaultConfig | None = None,
     rate_limits: RateLimits | None = None,
     keys: Keys | None = None,
-    extra_routes: Sequence[RouteFactory] = (),
 ) -> SandboxApp:
     """The sandbox Admin API over ``store``.
 
@@ -219,9 +203,8 @@ def create_app(
         *analytics.routes(),
         *_admin_routes(store),
     ]
-    for factory in extra_routes:
-        routes.extend(factory(store))
-    routes.extend(_plugin_routes(store))
+    managed_settings.install(store)
+    routes.extend(managed_settings.routes(store))
     handlers: dict[Any, Any] = {
         ApiError: _api_error,
         HTTPException: _http_error,

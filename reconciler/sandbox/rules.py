@@ -107,12 +107,3 @@ def allocate_seat(store: SandboxStore) -> str | None:
         "Free a seat (remove a member or withdraw an invite) or buy more seats.",
         "org_member_limit_exceeded",
     )
-
-
-def require_org_type(store: SandboxStore, org_type: str, what: str) -> None:
-    if store.org_type != org_type:
-        raise ApiError(
-            400,
-            f"{what} are available only to Claude {org_type} organizations.",
-            "organization_type_not_supported",
-        )

@@ -1,35 +1,22 @@
-"""Apply managed-settings changes: one change → one write, plus a re-plan loop on 409.
+"""Apply one managed-settings change: one change → one write.
 
-Why here and not only in the general executor: the configuration write needs the
-order *version* from a read made just before it, and a stale version (409) means
-someone changed the order since the plan was made, so the right reaction is to
-re-read and plan again (ADMIN_API.md §17.6), not to retry the same write.
-
-``apply_settings_change`` is what an executor calls for one change of a settings
-kind; ``converge_settings`` runs read → diff → apply until nothing is left, re-planning
-after an ``OrderConflict`` at most ``max_replans`` times.
+Why its own function: the configuration write needs the order *version* from a read
+made just before it, and a stale version (409, ``OrderConflict``) means someone
+changed the order since the plan was made, so the right reaction is to stop and plan
+again (ADMIN_API.md §17.6), not to retry the same write. The executor calls
+``apply_settings_change`` (through ``apply.settings_handlers``) for every change of a
+settings kind, with the same audit records and stop-on-failure rule as any change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 
-from reconciler.errors import ApplyIncompleteError, PlanError, ProviderError
-from reconciler.model import ManagedSettingsState
+from reconciler.errors import PlanError, ProviderError
 from reconciler.plan.changes import Change, thaw
-from reconciler.providers.anthropic_settings import ManagedSettingsApi, OrderConflict
+from reconciler.providers.anthropic_settings import ManagedSettingsApi
 from reconciler.providers.base import WriteResult
-from reconciler.settings.diff import CONFIGURE, DELETE_GROUP, SET_DEFAULT, SET_GROUP, diff_settings
-
-
-@dataclass(frozen=True, slots=True)
-class SettingsApplyReport:
-    """What a converge run did: changes applied, writes made, re-plans after a 409."""
-
-    applied: tuple[Change, ...]
-    writes: int
-    replans: int
+from reconciler.settings.diff import CONFIGURE, DELETE_GROUP, SET_DEFAULT, SET_GROUP
 
 
 def _group_id(change: Change, group_ids: Mapping[str, str]) -> str:
@@ -83,38 +70,3 @@ def apply_settings_change(
             want_order, version = list(current), version
         return api.configure(mode=want_mode, order=want_order, version=version)
     raise PlanError(f"{change.kind} is not a managed-settings change")
-
-
-def converge_settings(
-    api: ManagedSettingsApi,
-    desired: ManagedSettingsState,
-    group_ids: Mapping[str, str],
-    *,
-    max_replans: int = 2,
-    on_change: Callable[[Change, WriteResult], None] | None = None,
-) -> SettingsApplyReport:
-    """Read, diff, apply; after a 409 read again and apply the fresh plan.
-
-    Raises ``ApplyIncompleteError`` when the order keeps moving (some changes may be
-    done; the next run finishes them).
-    """
-    names = {gid: name for name, gid in group_ids.items()}
-    applied: list[Change] = []
-    writes = 0
-    for replans in range(max_replans + 1):
-        live = api.read(names)
-        changes = diff_settings(desired, live, group_ids)
-        try:
-            for change in changes:
-                result = apply_settings_change(api, change, group_ids)
-                writes += 0 if result.already_done else 1
-                applied.append(change)
-                if on_change is not None:
-                    on_change(change, result)
-        except OrderConflict:
-            continue
-        return SettingsApplyReport(tuple(applied), writes, replans)
-    raise ApplyIncompleteError(
-        f"managed settings: the group order changed {max_replans + 1} times during apply",
-        hint="someone is editing managed settings in claude.ai; run apply again",
-    )

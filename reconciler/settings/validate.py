@@ -49,7 +49,7 @@ def _f(
 ) -> Finding:
     """A policy ``Finding`` at ``source`` (``roles.yaml:1:1`` when the place is unknown)."""
     where = source or SourceRef("roles.yaml", 1, 1)
-    return Finding(where.file, where.line, where.col, severity, code, message, hint, pointer)
+    return Finding.at(where.file, where.line, where.col, severity, code, message, hint, pointer)
 
 
 def _loader() -> type[yaml.SafeLoader]:

@@ -155,12 +155,3 @@ def run_dashboard(
         chargeback=run_chargeback(policy, month=month, live=live),
         low_threshold_pct=policy.usage.low_utilization.threshold_pct,
     )
-
-
-def count_active_members(
-    policy: Policy, store: UsageStore, *, today: dt.date, days: int = 30
-) -> int:
-    """Members active in the ``days`` days before ``today`` (for ``seatctl status``)."""
-    active = active_definition(policy)
-    start, end = today - dt.timedelta(days=days), today - dt.timedelta(days=1)
-    return sum(1 for t in store.member_totals(start, end, active).values() if t.active_days)

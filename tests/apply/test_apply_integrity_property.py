@@ -28,8 +28,8 @@ from reconciler.apply.session import ApplyOptions, run_apply
 from reconciler.errors import LockError, PlanError
 from reconciler.model import Policy, Safety
 from reconciler.plan import Plan
+from reconciler.plan.build import build_plan
 from reconciler.plan.model import compute_checksum
-from reconciler.planning import plan_policy
 from reconciler.sandbox.demo import DEMO_DATE
 
 NOW = dt.datetime.combine(DEMO_DATE, dt.time(12), tzinfo=dt.UTC)
@@ -93,7 +93,7 @@ def random_case(data: st.DataObject) -> tuple[Org, Policy, Plan]:
     policy = generated_policy(members, groups, extra=extra, move=move, managed=managed,
                               safety=Safety(max_removals=100, max_removals_pct=100.0,
                                             max_role_changes=cap, max_role_changes_pct=100.0))
-    plan = plan_policy(policy, org.provider.fetch(), at=NOW.date(), now=NOW,
+    plan = build_plan(policy, org.provider.fetch(), at=NOW.date(), created_at=NOW,
                        commit=policy.commit)
     return org, policy, plan
 
@@ -143,7 +143,7 @@ def test_two_applies_to_one_org_with_different_state_dirs_exclude_each_other(
     """The lock is the organization's, not the state directory's (defect 10)."""
     org = generated_org(12, 2)
     policy = generated_policy(12, 2, extra=4)
-    plan = plan_policy(policy, org.provider.fetch(), at=NOW.date(), now=NOW,
+    plan = build_plan(policy, org.provider.fetch(), at=NOW.date(), created_at=NOW,
                        commit=policy.commit)
     second: list[BaseException] = []
 
@@ -172,7 +172,7 @@ def test_two_applies_to_one_org_with_different_state_dirs_exclude_each_other(
 def test_fields_the_reader_derives_or_normalises_cannot_be_edited(path: Path, value: Any) -> None:
     org = generated_org(6, 2)
     policy = generated_policy(6, 2, extra=2)
-    plan = plan_policy(policy, org.provider.fetch(), at=NOW.date(), now=NOW,
+    plan = build_plan(policy, org.provider.fetch(), at=NOW.date(), created_at=NOW,
                        commit=policy.commit)
     doc = json.loads(plan.to_json())
     set_at(doc, path, value)

@@ -152,3 +152,20 @@ def test_state_record_is_atomic_json_and_a_damaged_one_is_a_clear_error(
     path.write_text("{not json")
     with pytest.raises(ConfigError, match="unreadable"):
         load_last_apply(path)
+
+
+def test_a_pending_invite_the_policy_does_not_list_is_reported_not_withdrawn(
+    tmp_path: pathlib.Path,
+) -> None:
+    from reconciler.model import Invite
+
+    policy = make_policy({"platform": (8, {A: "developer"})})  # unmanaged: report
+    invite = Invite(Z, "user", "pending", frozenset(), "invite_zoe",
+                    NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=20))
+    applied = _live({A: "user"})
+    live = OrgState(applied.org_type, applied.members, MappingProxyType({Z: invite}),
+                    org_name="Acme Corp")
+    last = load_last_apply(_record(tmp_path, applied))
+    report = drift_from_live(policy, live, at=TODAY, now=NOW, last=last)
+    assert [(i.cause, i.kind, i.target) for i in report.items] == [
+        ("changed_outside", "unlisted_invite", Z)]  # sent by hand since the last apply

@@ -29,8 +29,8 @@ def _fix_demo_role_drift(db: pathlib.Path) -> None:
     would in the console, so the org is expressible as one team + one role each."""
     from conftest import EXAMPLE_POLICIES
 
+    from reconciler.connect import open_provider
     from reconciler.policy import load_policy
-    from reconciler.providers.factory import open_provider
 
     provider = open_provider(load_policy(EXAMPLE_POLICIES), sandbox=str(db))
     quinn = provider.fetch().members["quinn.taylor@acme.example"]
@@ -80,10 +80,10 @@ def test_import_builds_a_policy_that_write_policy_round_trips(tmp_path: pathlib.
     from dataclasses import replace
 
     from reconciler.cli.importer import _bootstrap_policy
+    from reconciler.connect import open_provider
     from reconciler.gitops.importer import import_policy
     from reconciler.model import OrgType
     from reconciler.policy import load_policy, write_policy
-    from reconciler.providers.factory import open_provider
 
     db, out = tmp_path / "sandbox.db", tmp_path / "imported"
     _seed(db)

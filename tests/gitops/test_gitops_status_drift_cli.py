@@ -154,8 +154,8 @@ def test_drift_reports_causes_and_notifies_a_webhook(demo: dict[str, pathlib.Pat
 
 def test_drift_after_a_recorded_apply_splits_console_edits_from_unapplied_merges(
         demo: dict[str, pathlib.Path]) -> None:
+    from reconciler.connect import open_provider
     from reconciler.policy import load_policy
-    from reconciler.providers.factory import open_provider
     from reconciler.sandbox.store import SandboxStore
 
     policy = load_policy(demo["policies"])

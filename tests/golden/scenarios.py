@@ -265,7 +265,8 @@ def injection() -> tuple[Policy, OrgState]:
 
 
 def console_workspaces() -> tuple[Policy, OrgState]:
-    """A Console org: workspace members added, re-roled and removed."""
+    """A Console org: workspace members added, re-roled and removed (one removal in
+    three members is 33 %, so the removal cap allows 50 % here)."""
     teams = {"backend": ("BE-001", [("liam.jones", "developer", None),
                                     ("maya.cohen", "developer", None),
                                     ("noah.smith", "developer", None)])}
@@ -273,7 +274,8 @@ def console_workspaces() -> tuple[Policy, OrgState]:
     ws = {"Claude Code": {email("liam.jones"): "workspace_developer",
                           email("maya.cohen"): "workspace_developer"}}
     policy = make_policy(teams, roles=roles, org_type=OrgType.CONSOLE, workspaces=ws,
-                         purchased=5, seats={"backend": 3})
+                         purchased=5, seats={"backend": 3},
+                         safety=Safety(max_removals_pct=50.0))
     policy = replace(policy, desired=replace(policy.desired, groups=MappingProxyType({})))
     live = live_from(policy)
     live_ws = {"Claude Code": Workspace("Claude Code", MappingProxyType({

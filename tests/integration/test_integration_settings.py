@@ -25,12 +25,13 @@ from reconciler.apply import handlers as apply_handlers
 from reconciler.apply.handlers import SEQUENTIAL_KINDS, ApplyContext
 from reconciler.apply.settings_handlers import ORDER_CHANGED, group_ids_for
 from reconciler.cli.demo import seed_demo_org
+from reconciler.connect import open_provider
 from reconciler.model import OrgType
 from reconciler.plan.changes import kind_spec, make_change
 from reconciler.policy import load_policy
 from reconciler.providers.anthropic_managed import MANAGED_SETTINGS_UNAVAILABLE
 from reconciler.providers.anthropic_settings import ManagedSettingsApi
-from reconciler.providers.factory import open_provider, reads_managed_settings
+from reconciler.providers.factory import reads_managed_settings
 from reconciler.providers.retry import FakeClock
 from reconciler.sandbox import managed_settings as sms
 from reconciler.sandbox.demo import DEMO_DATE, seed_demo

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 
 from reconciler.plan.changes import (
-    KIND_SPECS,
+    KINDS,
     ChangeKind,
     KindSpec,
     kind_spec,
     make_change,
     order_changes,
-    register_kind,
     sort_key,
 )
 
@@ -24,6 +23,10 @@ PINNED_PHASES = {
     "add_workspace_member": 2,
     "update_workspace_member": 2,
     "set_spend_limit": 3,
+    "set_settings_default": 3,
+    "set_group_settings": 3,
+    "delete_group_settings": 3,
+    "update_settings_configuration": 3,
     "remove_group_member": 4,
     "remove_workspace_member": 4,
     "delete_spend_limit": 4,
@@ -36,16 +39,22 @@ def test_every_builtin_kind_has_its_documented_phase() -> None:
     assert {k.value: kind_spec(k).phase for k in ChangeKind} == PINNED_PHASES
 
 
-def test_kind_values_are_the_provider_method_names() -> None:
+def test_every_kind_names_a_provider_call_the_protocol_declares() -> None:
+    from reconciler.providers.anthropic import AnthropicProvider
     from reconciler.providers.base import Provider
+    from reconciler.providers.readonly import WRITE_METHODS
 
     for kind in ChangeKind:
-        assert hasattr(Provider, kind.value), kind
+        call = kind_spec(kind).call
+        assert hasattr(Provider, call) and hasattr(AnthropicProvider, call), kind
+        assert call in WRITE_METHODS, f"{call} is a write the read-only provider must refuse"
 
 
 def test_grants_come_before_revocations() -> None:
-    grant_phases = {KIND_SPECS[k.value].phase for k in ChangeKind if not KIND_SPECS[k].revokes}
-    late = {c.phase for c in (make_change(k, "x") for k in ChangeKind) if c.spec.revokes}
+    # managed settings keep their own §17.6 order inside phase 3 (not seats or members)
+    kinds = [k for k in ChangeKind if KINDS[k].modelled]
+    grant_phases = {KINDS[k.value].phase for k in kinds if not KINDS[k].revokes}
+    late = {c.phase for c in (make_change(k, "x") for k in kinds) if c.spec.revokes}
     assert max(grant_phases) < min(late)
 
 
@@ -84,17 +93,17 @@ def test_sort_key_is_phase_then_kind_rank_then_target() -> None:
     assert sort_key(changes[0]) == (6, 0, "g1", "delete_group")
 
 
-def test_an_extension_kind_registers_once_and_sorts_in_its_phase() -> None:
-    spec = KindSpec("test_set_widget", 3, 50, "~", "Set widgets")
-    register_kind(spec)
-    register_kind(spec)  # idempotent
-    with pytest.raises(ValueError, match="already registered"):
-        register_kind(KindSpec("test_set_widget", 2, 0, "~", "Other"))
-    with pytest.raises(ValueError, match="outside"):
-        register_kind(KindSpec("test_bad_phase", 9, 0, "~", "Bad"))
+def test_a_kind_added_to_the_table_sorts_in_its_phase(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(KINDS, "test_set_widget",
+                        KindSpec("test_set_widget", 3, 50, "~", "Set widgets", "set_widget"))
     ordered = order_changes([make_change("remove_member", "a"), make_change("test_set_widget", "w"),
                              make_change("add_group_member", "g/a")])
     assert [c.kind for c in ordered] == ["add_group_member", "test_set_widget", "remove_member"]
+
+
+def test_a_phase_outside_the_order_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="outside"):
+        KindSpec("test_bad_phase", 9, 0, "~", "Bad", "bad")
 
 
 def test_an_unknown_kind_fails_closed() -> None:

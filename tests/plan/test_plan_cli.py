@@ -76,8 +76,8 @@ def test_markdown_plan_is_a_pr_comment(demo_db: str) -> None:
 
 def test_plan_after_the_changes_are_made_shows_no_changes(tmp_path: pathlib.Path) -> None:
     from reconciler.cli.demo import seed_demo_org
+    from reconciler.connect import open_provider
     from reconciler.policy import load_policy
-    from reconciler.providers.factory import open_provider
     from reconciler.sandbox.store import SandboxStore
 
     db = str(tmp_path / "org.db")

@@ -8,9 +8,10 @@ import pathlib
 
 import pytest
 
+from reconciler.connect import open_provider
 from reconciler.errors import ConfigError
 from reconciler.model import OrgState, OrgType, Policy, Safety, SeatBudget, UsageSettings
-from reconciler.providers.factory import capabilities, open_provider
+from reconciler.providers.factory import capabilities
 from reconciler.sandbox.app import create_app
 from reconciler.sandbox.demo import seed_demo
 from reconciler.sandbox.server import running_server

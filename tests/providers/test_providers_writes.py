@@ -119,21 +119,18 @@ def test_group_lifecycle_and_scim_groups_are_never_written(demo: SandboxStore) -
     created = provider.create_group("team-data")
     group = created.obj
     assert isinstance(group, Group) and group.id
-    renamed = provider.rename_group(group, "team-data-eng")
-    assert isinstance(renamed.obj, Group) and renamed.obj.name == "team-data-eng"
     zoe = live.members["zoe.unlisted@acme.example"]
-    provider.add_group_member(renamed.obj, zoe)
-    assert provider.add_group_member(renamed.obj, zoe).already_done
-    assert provider.fetch().groups["team-data-eng"].members == {"zoe.unlisted@acme.example"}
-    provider.remove_group_member(renamed.obj, zoe)
-    assert provider.remove_group_member(renamed.obj, zoe).already_done
-    provider.delete_group(renamed.obj)
-    assert provider.delete_group(renamed.obj).already_done
-    assert "team-data-eng" not in provider.fetch().groups
+    provider.add_group_member(group, zoe)
+    assert provider.add_group_member(group, zoe).already_done
+    assert provider.fetch().groups["team-data"].members == {"zoe.unlisted@acme.example"}
+    provider.remove_group_member(group, zoe)
+    assert provider.remove_group_member(group, zoe).already_done
+    provider.delete_group(group)
+    assert provider.delete_group(group).already_done
+    assert "team-data" not in provider.fetch().groups
     scim = live.groups["all-engineering"]
     before = provider.stats.requests
     for attempt in (
-        lambda: provider.rename_group(scim, "x"),
         lambda: provider.delete_group(scim),
         lambda: provider.add_group_member(scim, zoe),
     ):
@@ -176,7 +173,6 @@ def test_read_only_provider_refuses_every_write_without_a_request(demo: SandboxS
         "update_role": (zoe, "managed"),
         "remove_member": (zoe,),
         "create_group": ("team-x",),
-        "rename_group": (group, "team-y"),
         "delete_group": (group,),
         "add_group_member": (group, zoe),
         "remove_group_member": (group, zoe),
@@ -185,6 +181,7 @@ def test_read_only_provider_refuses_every_write_without_a_request(demo: SandboxS
         "remove_workspace_member": ("wrkspc_x", zoe),
         "set_spend_limit": (limit, "user_x"),
         "delete_spend_limit": (limit,),
+        "managed_settings_api": (),
     }
     demo.reset_stats()
     assert set(args) == set(WRITE_METHODS)

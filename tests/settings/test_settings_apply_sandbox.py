@@ -10,11 +10,10 @@ from settings_fixtures import ACME_ROLES, make_policy
 from settings_sandbox import delete_group, seed_group, settings_client
 
 from reconciler.model import Group, OrgState, OrgType, Policy
-from reconciler.providers.anthropic_settings import ManagedSettingsApi
+from reconciler.providers.anthropic_settings import ManagedSettingsApi, OrderConflict
 from reconciler.sandbox import managed_settings as sms
 from reconciler.sandbox.store import SandboxStore
-from reconciler.settings.apply import apply_settings_change, converge_settings
-from reconciler.settings.desired import desired_managed_settings
+from reconciler.settings.apply import apply_settings_change
 from reconciler.settings.diff import (
     CONFIGURE,
     DELETE_GROUP,
@@ -71,8 +70,7 @@ def test_unchanged_documents_are_never_written_again(org) -> None:  # type: igno
     policy = make_policy()
     _apply(api, policy, ids)
     history = store.scalar("SELECT COUNT(*) FROM ccms_history")
-    report = converge_settings(api, desired_managed_settings(policy), ids)
-    assert report.writes == 0 and report.applied == ()
+    assert _apply(api, policy, ids) == 0
     assert store.scalar("SELECT COUNT(*) FROM ccms_history") == history
 
 
@@ -175,8 +173,10 @@ def test_a_stale_order_version_gets_409_and_seatctl_recovers_by_re_reading(org) 
         return answer
 
     api.configuration = racing_configuration  # type: ignore[method-assign]
-    report = converge_settings(api, desired_managed_settings(policy), ids)
-    assert raced and report.replans == 1
+    with pytest.raises(OrderConflict):  # apply stops; the next plan reads the new version
+        _apply(api, policy, ids)
+    assert raced
+    _apply(api, policy, ids)  # plan again (fresh read, fresh version) and apply
     api.configuration = real  # type: ignore[method-assign]
     assert settings_changes(policy, _live(api, ids)) == []
 

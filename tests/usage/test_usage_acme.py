@@ -342,9 +342,9 @@ def test_dashboard_file_holds_every_chart(acme) -> None:
 
 
 def test_propose_marks_idle_members_to_expire_and_plan_removes_them(acme, tmp_path) -> None:
+    from reconciler.connect import open_provider
     from reconciler.plan.diff import diff
     from reconciler.policy import load_policy
-    from reconciler.providers.factory import open_provider
 
     policy_dir = tmp_path / "policies"
     shutil.copytree(EXAMPLE_POLICIES, policy_dir)
