@@ -40,7 +40,13 @@ def test_hostile_group_names_are_written_inside_out(tmp_path: pathlib.Path) -> N
     paths = write_policy(result.policy, out)
     written = _all_files(tmp_path)
     assert written == sorted(paths)
-    assert all(out.resolve() in p.resolve().parents for p in written)
+    # Everything derived from a live name is inside --out; beside it only the fixed-name
+    # JSON Schemas the files' $schema lines point at (policy.writer.write_schemas).
+    schemas = (out.parent / "schemas").resolve()
+    outside = [p for p in written if out.resolve() not in p.resolve().parents]
+    assert outside and all(p.resolve().parent == schemas for p in outside)
+    assert {p.name for p in outside} == {"org.schema.json", "roles.schema.json",
+                                         "team.schema.json"}
     teams = [p for p in written if p.parent.name == "teams"]
     assert len(teams) == len(HOSTILE)  # one file per group, none overwritten
     assert all(p.parent == (out / "teams").resolve() or p.parent == out / "teams"
@@ -91,7 +97,9 @@ def test_group_name_that_is_a_path_does_not_crash_the_cli(tmp_path: pathlib.Path
     assert "Traceback" not in res.stderr
     assert not any(c in res.stdout + res.stderr for c in "\x1b\x07\r")  # shown, not run
     assert "\\x1b" in res.stderr or "\\u001b" in res.stderr
-    assert all(out.resolve() in p.resolve().parents for p in _all_files(tmp_path / "work"))
+    schemas = (out.parent / "schemas").resolve()  # the fixed-name schemas sit beside --out
+    assert all(out.resolve() in p.resolve().parents or p.resolve().parent == schemas
+               for p in _all_files(tmp_path / "work"))
     assert not (tmp_path / "x.yaml").exists() and not (tmp_path / "work" / "x.yaml").exists()
     assert len(list((out / "teams").iterdir())) == 3
     assert dt.date(2026, 11, 25) == DEMO_DATE  # the date the demo org is seeded on

@@ -44,7 +44,7 @@ def test_https_or_loopback_http_is_accepted(tmp_path: Path, url: str) -> None:
 
 def test_the_provider_refuses_a_remote_http_url_even_without_validation() -> None:
     from reconciler.policy import load_policy
-    from reconciler.providers.factory import open_provider
+    from reconciler.connect import open_provider
 
     policy = load_policy(EXAMPLE)
     with pytest.raises(ConfigError, match="refusing to send the admin key unencrypted"):
