@@ -150,15 +150,15 @@ async def list_limits(ctx: Ctx) -> object:
         where.append("scope_type = 'workspace' AND scope_key = ?")
         params.append(workspace)
     if ctx.store.org_type == "enterprise":
-        order = (
+        rank = (
             "CASE scope_type "
             + " ".join(f"WHEN '{t}' THEN {i}" for i, t in enumerate(ENTERPRISE_ORDER))
-            + " ELSE 9 END, seq"
+            + " ELSE 9 END"
         )
-    else:
-        order = "seq DESC"
-    sql = f"SELECT * FROM spend_limits WHERE {' AND '.join(where)} ORDER BY {order}"
-    return token_list(ctx.store, sql, params, ctx.query, limit_json)
+        return token_list(ctx.store, "spend_limits", " AND ".join(where), params, ctx.query,
+                          limit_json, keys=(rank, "seq"))
+    return token_list(ctx.store, "spend_limits", " AND ".join(where), params, ctx.query,
+                      limit_json, descending=True)
 
 
 async def get_limit(ctx: Ctx) -> object:
