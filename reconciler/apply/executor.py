@@ -8,7 +8,7 @@ Steps, in order:
    policy files no longer compile to the planned desired state.
 2. The caller must hold the org lock (``lock.acquire``); a released lock is refused.
 3. Re-read the live org and refuse a stale plan, saying what moved
-   (``preflight.check_live``). The requests that read cost are charged to the limiter.
+   (``preflight.check_live``). Every read waits for a limiter slot before it is sent.
 4. Execute in plan order, one *step* per ``(phase, kind rank)``: changes inside a step
    are independent and run on up to ``concurrency`` threads (except kinds registered
    sequential — managed settings — which run one at a time in plan order); a step
@@ -216,11 +216,8 @@ def apply_plan(
         check_desired(plan, policy)
     if lock is None or lock.released:
         raise LockError("apply needs the organization lock", hint="take it with lock.acquire")
-    before = _requests(provider)
-    live = provider.fetch()
+    live = provider.fetch()  # paced before each request by the provider's PacingClock
     after_fetch = _requests(provider)
-    if before is not None and after_fetch is not None and after_fetch > before:
-        limiter.acquire(requests=after_fetch - before)
     check_live(plan, live, policy=policy, now=now())
 
     eta = limiter.eta(plan.changes)

@@ -97,8 +97,10 @@ class AnthropicProvider(WriteOps, ManagedSettingsReads):
     ``client`` is used through a copy with SDK retries off and a total per-request
     deadline of ``deadline_s``; ``retry`` bounds the provider's own retries;
     ``clock`` and ``rng`` are injectable so tests run retries on a fake clock (and
-    apply paces every wait through its limiter). ``read_managed_settings`` makes
-    ``fetch`` also read Claude Code managed settings (Enterprise only); ``notes``
+    apply paces every wait through its limiter; a clock with a ``pace()`` method, like
+    apply's ``PacingClock``, also paces every read before it is sent).
+    ``read_managed_settings`` makes ``fetch`` also read Claude Code managed settings
+    (Enterprise only); ``notes``
     collects informational lines for the CLI (e.g. the beta is not available).
     """
 
@@ -139,6 +141,7 @@ class AnthropicProvider(WriteOps, ManagedSettingsReads):
             rng=rng or random.Random(),
             scrubber=self._scrubber,
             key_env=key_env_name,
+            pace=getattr(self.clock, "pace", None),
         )
 
     def __repr__(self) -> str:
