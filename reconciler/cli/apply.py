@@ -23,7 +23,7 @@ from reconciler.apply.progress import progress_for
 from reconciler.apply.session import ApplyOptions, limiter_for, open_paced_provider, run_apply
 from reconciler.cli.demo import org_clock_fn
 from reconciler.errors import ApplyIncompleteError, ConfigError, LockError, PlanError
-from reconciler.model import Policy
+from reconciler.model import OrgState, Policy
 from reconciler.plan import Overrides, Plan
 
 NOTHING_WRITTEN = (
@@ -120,7 +120,6 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
             raise ConfigError(f"--auto-approve plans from a policy directory; {root} is a file",
                               hint=f"apply a saved plan without --auto-approve: "
                               f"`seatctl apply {root}`")
-        plan = _auto_plan(root, sandbox, now)
         policy = _load_policy(root)
     elif target is None:
         raise ConfigError(NOTHING_WRITTEN, hint=HOW)
@@ -131,6 +130,10 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
         policy = _load_policy(policy_dir)
     limiter = limiter_for(policy)
     provider = open_paced_provider(policy, limiter, sandbox=sandbox)
+    prepared = None
+    if auto_approve:  # one read for the plan and the apply (apply.session)
+        prepared = provider.fetch()
+        plan = _auto_plan(target or policy_dir, sandbox, now, prepared)
     write = _err
     progress = progress_for(write, tty=sys.stderr.isatty(),
                             ci=os.environ.get("CI", "").lower() in ("1", "true", "yes"))
@@ -138,7 +141,7 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
                            concurrency=concurrency)
     try:
         report, warning = run_apply(plan, policy, provider, options=options, progress=progress,
-                                    limiter=limiter, now=clock)
+                                    limiter=limiter, now=clock, prepared=prepared)
     except ApplyIncompleteError as exc:
         partial = getattr(exc, "report", None)
         if isinstance(partial, ApplyReport):
@@ -152,12 +155,13 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
     return 0
 
 
-def _auto_plan(root: pathlib.Path, sandbox: str | None, now: dt.datetime) -> Plan:
+def _auto_plan(root: pathlib.Path, sandbox: str | None, now: dt.datetime,
+               live: OrgState) -> Plan:
     from reconciler.cli.plan import make_plan
     from reconciler.render import render
 
     plan = make_plan(root, at=None, sandbox=sandbox, demo=False, approve_overflow=False,
-                     overrides=Overrides(False, False, ""), now=now)
+                     overrides=Overrides(False, False, ""), now=now, live=live)
     click.echo(render(plan, "text", color=False), nl=False)
     return plan
 

@@ -60,11 +60,13 @@ def make_plan(
     overrides: Overrides,
     now: dt.datetime | None = None,
     on_note: Callable[[str], None] | None = None,
+    live: OrgState | None = None,
 ) -> Plan:
     """Load, read live, and plan: the whole command minus rendering.
 
     ``now`` defaults to the live org's clock (``org_clock``): a sandbox's own day, the
     demo's day, else UTC now; ``at`` (the evaluation day) defaults to its date.
+    ``live`` is a read the caller already made (``apply --auto-approve`` shares it).
     """
     from reconciler.policy import load_policy
 
@@ -74,8 +76,9 @@ def make_plan(
     policy = load_policy(root)
     now = now or org_clock(sandbox, demo, policy)
     day = at or now.date()
-    with sandbox_path(sandbox, demo, now.date(), policy=policy) as path:
-        live = read_live(policy, path, on_note)
+    if live is None:
+        with sandbox_path(sandbox, demo, now.date(), policy=policy) as path:
+            live = read_live(policy, path, on_note)
     commit = policy.commit or policy_commit(root)
     return plan_policy(policy, live, at=day, now=now, commit=commit,
                        approve_overflow=approve_overflow, overrides=overrides)
