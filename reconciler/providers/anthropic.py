@@ -72,6 +72,7 @@ from reconciler.providers.parse import (
     newer_invite,
 )
 from reconciler.providers.retry import Clock, RetryPolicy, SystemClock
+from reconciler.providers.slice_reads import SliceReads
 from reconciler.providers.transport import with_request_deadline
 from reconciler.providers.writes import WriteOps
 
@@ -91,7 +92,7 @@ def capabilities_for(org_type: OrgType) -> Capabilities:
     return Capabilities(rbac_groups=False, workspaces=True, spend_limits=False, analytics=False)
 
 
-class AnthropicProvider(WriteOps, ManagedSettingsReads):
+class AnthropicProvider(WriteOps, ManagedSettingsReads, SliceReads):
     """``Provider`` over ``anthropic.Anthropic``; see the module docstring for ``fetch``.
 
     ``client`` is used through a copy with SDK retries off and a total per-request
