@@ -133,7 +133,7 @@ def run(members: int = MEMBERS, groups: int = GROUPS, big: int = BIG) -> list[Re
     import anthropic
 
     from reconciler.gitops.targeted import load_base, read_for_plan
-    from reconciler.model import OrgType
+    from reconciler.model import OrgType, Policy
     from reconciler.plan import fingerprint
     from reconciler.planning import plan_policy
     from reconciler.policy import load_policy
@@ -163,8 +163,12 @@ def run(members: int = MEMBERS, groups: int = GROUPS, big: int = BIG) -> list[Re
             save_snapshot(live, state, read_at=now, fingerprint=fingerprint)
             policies = _write_policy(live, root / "repo")
             _branch(policies)
-            head = load_policy(policies)
-            base = load_base(policies, "HEAD", load_policy)
+            # the 80,000-member team file is ~5.5 MB, over the default 5 MiB per file
+            def load(root: pathlib.Path) -> Policy:
+                return load_policy(root, max_file_bytes=64 * 1024 * 1024)
+
+            head = load(policies)
+            base = load_base(policies, "HEAD", load)
 
             served.reset()
             t0 = time.perf_counter()

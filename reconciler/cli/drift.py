@@ -25,7 +25,7 @@ from reconciler.cli.notifying import (
     notify_option,
 )
 from reconciler.errors import ConfigError
-from reconciler.model import Policy
+from reconciler.model import OrgState, Policy
 from reconciler.providers.base import Provider
 from reconciler.providers.readonly import ReadOnlyProvider
 
@@ -99,7 +99,9 @@ def drift(policy_dir: pathlib.Path, fmt: str, notify_request: NotifyRequest,
     now = org_clock(sandbox, demo, policy)
     last = load_last_apply(state_path or DEFAULT_PATH)
     with read_only_provider(policy, sandbox, demo, now.date()) as provider:
-        report = detect_drift(policy, provider, at=now.date(), now=now, last=last)
+        reader = provider if demo else _keeping(provider, (state_path or DEFAULT_PATH).parent,
+                                                now)
+        report = detect_drift(policy, reader, at=now.date(), now=now, last=last)
         notes = list(getattr(provider, "notes", []))
     for note in notes:
         click.echo(f"info: {note}", err=True)
@@ -112,3 +114,20 @@ def drift(policy_dir: pathlib.Path, fmt: str, notify_request: NotifyRequest,
     if notify_request.urls:
         deliver(lambda: notify_request.url_targets("drift"), subject, text, markdown=markdown)
     return report.exit_code
+
+
+def _keeping(provider: Provider, state_dir: pathlib.Path, now: dt.datetime) -> Provider:
+    """The provider with its full read kept as ``<state_dir>/snapshot.json`` (for
+    ``plan --base``); failing to keep it never fails the drift run."""
+    from reconciler.plan import fingerprint
+    from reconciler.providers.shared_read import SharedRead
+    from reconciler.providers.snapshot import save_snapshot
+
+    def keep(live: OrgState, read_at: dt.datetime) -> None:
+        try:
+            save_snapshot(live, state_dir, read_at=read_at, fingerprint=fingerprint)
+        except (OSError, ValueError):
+            pass
+
+    # the org's clock (a sandbox lives on its own day), as plan --base measures age with
+    return SharedRead(provider, on_read=keep, clock=lambda: now)
