@@ -45,10 +45,10 @@ def read_only_provider(policy: Policy, sandbox: str | None, demo: bool,
                        today: dt.date) -> Iterator[Provider]:
     """The live org, read-only: the real API, a sandbox database, or a seeded demo."""
     from reconciler.cli.demo import sandbox_path
-    from reconciler.providers.factory import open_provider
+    from reconciler.cli.plan import open_reader
 
     with sandbox_path(sandbox, demo, today, policy=policy) as path:
-        yield ReadOnlyProvider(open_provider(policy, sandbox=path))
+        yield ReadOnlyProvider(open_reader(policy, path))
 
 
 def with_commit(policy: Policy, policy_dir: pathlib.Path) -> Policy:

@@ -13,6 +13,7 @@ import datetime as dt
 import pathlib
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 import git
@@ -24,6 +25,9 @@ from reconciler.model import OrgState, Policy
 from reconciler.plan import Overrides, Plan, fingerprint
 from reconciler.planning import plan_policy
 from reconciler.render import render, use_color
+
+if TYPE_CHECKING:
+    from reconciler.providers.anthropic import AnthropicProvider
 
 EXIT_NO_CHANGES, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 #: A snapshot older than this is not trusted for ``--base``: the plan reads in full.
@@ -39,13 +43,25 @@ def policy_commit(root: pathlib.Path) -> str | None:
         return None
 
 
+def open_reader(policy: Policy, sandbox: str | None) -> AnthropicProvider:
+    """The provider a read-only command uses. Against the real organization every read
+    waits for a slot of the same limiter apply uses (org.yaml ``apply:``), so a plan or
+    drift run stays under the documented 100 requests/minute instead of drawing 429s; a
+    sandbox (no limit unless asked) is read at full speed."""
+    from reconciler.providers.factory import open_provider
+
+    if sandbox is None and policy.provider != "sandbox":
+        from reconciler.apply.session import limiter_for, open_paced_provider
+
+        return open_paced_provider(policy, limiter_for(policy))
+    return open_provider(policy, sandbox=sandbox)
+
+
 def read_live(policy: Policy, sandbox: str | None,
               on_note: Callable[[str], None] | None = None) -> OrgState:
     """One live read; what the provider noticed along the way (e.g. no settings API)
     goes to ``on_note``."""
-    from reconciler.providers.factory import open_provider
-
-    provider = open_provider(policy, sandbox=sandbox)
+    provider = open_reader(policy, sandbox)
     live = provider.fetch()
     for note in getattr(provider, "notes", ()):
         if on_note is not None:
@@ -110,10 +126,9 @@ def _read_kept(policy: Policy, path: str | None, on_note: Callable[[str], None] 
     """A full read kept as the snapshot, or with ``base`` a targeted read over it."""
     from reconciler.gitops.targeted import load_base, read_for_plan
     from reconciler.policy import load_policy
-    from reconciler.providers.factory import open_provider
     from reconciler.providers.snapshot import save_snapshot
 
-    provider = open_provider(policy, sandbox=path)
+    provider = open_reader(policy, path)
     if base is None:
         live = provider.fetch()
         try:

@@ -140,3 +140,15 @@ def test_a_change_inside_the_slice_after_the_plan_makes_apply_refuse(repo) -> No
     applied = run_cli("apply", str(out), "--policy-dir", str(policies), "--sandbox", db,
                       "--state-dir", str(state))
     assert applied.exit_code == 1 and "stale" in applied.stderr
+
+
+def test_drift_keeps_its_full_read_for_the_next_targeted_plan(repo) -> None:
+    policies, db, state = repo
+    result = run_cli("drift", str(policies), "--sandbox", db, "--state",
+                     str(state / "last-apply.json"), "--format", "json")
+    assert result.exit_code in (0, 2), result.stderr
+    doc = json.loads((state / "snapshot.json").read_text())
+    assert doc["read_at"].startswith(DEMO_DATE.isoformat())  # the sandbox org's clock
+    _branch_change(policies)
+    targeted = _plan(str(policies), "--sandbox", db, "--state-dir", str(state), "--base", "HEAD")
+    assert _notes(targeted)[0].startswith("targeted read")
