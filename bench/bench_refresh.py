@@ -68,6 +68,33 @@ def seed_large(db: pathlib.Path, members: int = MEMBERS, groups: int = GROUPS,
     return time.perf_counter() - t0
 
 
+def group_pages_sql(db: pathlib.Path, group: str = "team-0000") -> tuple[int, float, float]:
+    """Seconds to page the big group's members in SQLite: keyset (now) vs LIMIT/OFFSET
+    (before), the same 1,000-row pages with the same join; returns (pages, keyset, offset)."""
+    from reconciler.sandbox.store import SandboxStore
+
+    store = SandboxStore(str(db))
+    try:
+        gid = store.scalar("SELECT id FROM rbac_groups WHERE name = ?", (group,))
+        join = ("SELECT m.seq, m.group_id, m.user_id, m.created_at, u.email FROM "
+                "rbac_group_members m JOIN users u ON u.id = m.user_id AND u.deleted = 0 "
+                "WHERE m.group_id = ?")
+        t0, pages, last = time.perf_counter(), 0, -1
+        while True:
+            rows = store.query(join + " AND m.seq > ? ORDER BY m.seq LIMIT 1001", (gid, last))
+            pages += 1
+            if len(rows) <= 1000:
+                break
+            last = rows[999]["seq"]
+        keyset = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for page in range(pages):
+            store.query(join + " ORDER BY m.seq LIMIT 1001 OFFSET ?", (gid, page * 1000))
+        return pages, keyset, time.perf_counter() - t0
+    finally:
+        store.close()
+
+
 class Served:
     """``seatctl sandbox serve`` in a subprocess, and its request counters."""
 
@@ -147,6 +174,7 @@ def run(members: int = MEMBERS, groups: int = GROUPS, big: int = BIG) -> list[Re
         root = pathlib.Path(tmp)
         db, state = root / "sandbox.db", root / "state"
         seed_s = seed_large(db, members, groups, big)
+        pages, keyset_s, offset_s = group_pages_sql(db)
         served = Served(db)
         try:
             def provider() -> AnthropicProvider:
@@ -189,6 +217,8 @@ def run(members: int = MEMBERS, groups: int = GROUPS, big: int = BIG) -> list[Re
     return [
         Result(f"refresh: seed {members:,} members / {groups_big} into SQLite",
                f"{seed_s:.1f} s", "quick", "direct executemany, no API calls"),
+        Result(f"refresh: sandbox SQL, {pages} member pages of the {big:,}-member group",
+               f"{keyset_s:.2f} s keyset", "seconds", f"LIMIT/OFFSET (before): {offset_s:.1f} s"),
         Result(f"refresh: full read over HTTP (`seatctl sandbox serve`), {members:,} / "
                f"{groups:,} groups", f"{full_requests:,} requests, {full_s:.1f} s",
                "= pages required",
