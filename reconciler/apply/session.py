@@ -93,19 +93,23 @@ def run_apply(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     limiter: RateLimiter | None = None,
     prepared: OrgState | None = None,
+    first_read: Callable[[], tuple[OrgState, dt.datetime]] | None = None,
 ) -> tuple[ApplyReport, str]:
     """Lock, apply, record the last-apply state; returns the report and a warning (or "").
 
     ``limiter`` paces the writes; pass the one the provider's clock was built with
     (``open_paced_provider``) so the provider's own waits hold every worker too.
     ``prepared`` is a full read this run already made (``--auto-approve``'s plan):
-    apply checks the plan against it instead of reading again.
+    apply checks the plan against it instead of reading again. ``first_read`` makes
+    apply's read instead of a full one (``apply --base``: the slice over the snapshot),
+    under the lock; it keeps a full read as the snapshot itself.
     ``ApplyIncomplete`` is re-raised after the last-apply record is written, so drift
     can tell finished steps from pending ones.
     """
     env = os.environ if env is None else env
     keep = (lambda live, at: _keep(live, options, at)) if options.keep_snapshot else None
-    shared = SharedRead(provider, prepared=prepared, on_read=keep, clock=now)
+    shared = SharedRead(provider, prepared=prepared, on_read=keep, clock=now,
+                        first_read=first_read)
     provider = shared  # forwards every Provider method
     limiter = limiter or limiter_for(policy)
     audit = audit_for(plan, policy, options.state_dir, env)

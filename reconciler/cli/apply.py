@@ -108,9 +108,17 @@ def _err(text: str) -> None:
               help="Changes in flight at once (default: org.yaml apply.concurrency).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
+@click.option("--base", "base", default=None, metavar="REF",
+              help="Re-read only what the policy change since REF can touch (as `plan "
+              "--base` did), the rest from the snapshot in --state-dir; a full read when "
+              "the snapshot is missing or too old.")
+@click.option("--max-snapshot-age", type=click.FloatRange(min=0), default=24.0,
+              show_default=True, metavar="HOURS",
+              help="With --base: an older snapshot is not used; apply reads in full.")
 def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.Path,
           sandbox: str | None, lock_timeout: float, state_dir: pathlib.Path,
-          concurrency: int | None, fmt: str) -> int:
+          concurrency: int | None, fmt: str, base: str | None = None,
+          max_snapshot_age: float = 24.0) -> int:
     """Apply a reviewed plan to the organization (exit 0 done, 1 refused, 3 incomplete)."""
     clock = org_clock_fn(sandbox)  # a sandbox org lives on its own date (cli.demo)
     now = clock().replace(microsecond=0)
@@ -139,9 +147,15 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
                             ci=os.environ.get("CI", "").lower() in ("1", "true", "yes"))
     options = ApplyOptions(state_dir=state_dir, lock_timeout_s=lock_timeout,
                            concurrency=concurrency)
+    first_read = None
+    if base is not None and not auto_approve:
+        def first_read() -> tuple[OrgState, dt.datetime]:
+            return _slice_read(provider, policy, policy_dir, base, state_dir,
+                               dt.timedelta(hours=max_snapshot_age), clock())
     try:
         report, warning = run_apply(plan, policy, provider, options=options, progress=progress,
-                                    limiter=limiter, now=clock, prepared=prepared)
+                                    limiter=limiter, now=clock, prepared=prepared,
+                                    first_read=first_read)
     except ApplyIncompleteError as exc:
         partial = getattr(exc, "report", None)
         if isinstance(partial, ApplyReport):
@@ -153,6 +167,26 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
         _err(f"info: {note}\n")
     click.echo(_render(report, fmt), nl=False)
     return 0
+
+
+def _slice_read(provider: object, policy: Policy, policy_dir: pathlib.Path, base: str,
+                state_dir: pathlib.Path, max_age: dt.timedelta,
+                now: dt.datetime) -> tuple[OrgState, dt.datetime]:
+    """Apply's read with ``--base``: the slice the change can touch over the snapshot."""
+    from reconciler.errors import SeatctlError
+    from reconciler.gitops.targeted import load_base, read_for_plan
+    from reconciler.policy import load_policy
+
+    base_policy, base_error = None, ""
+    try:
+        base_policy = load_base(policy_dir, base, load_policy)
+    except (SeatctlError, ValueError) as exc:
+        base_error = f"the base {base!r} could not be read ({exc})"
+    got = read_for_plan(provider, head=policy, base=base_policy, base_error=base_error,
+                        state_dir=state_dir, max_age=max_age, now=now)
+    for note in got.notes:
+        _err(f"info: {note}\n")
+    return got.live, got.read_at or now
 
 
 def _auto_plan(root: pathlib.Path, sandbox: str | None, now: dt.datetime,

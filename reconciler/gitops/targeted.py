@@ -52,6 +52,8 @@ class LiveRead:
     notes: tuple[str, ...]
     targeted: bool
     requests: int | None = None
+    #: When the oldest part of ``live`` was read (the snapshot's time for a targeted read).
+    read_at: dt.datetime | None = None
 
 
 def load_base(policy_dir: pathlib.Path, base_ref: str,
@@ -181,7 +183,8 @@ def read_for_plan(
             except LiveReadError as exc:
                 why = f"the targeted read failed ({exc.message})"
             else:
-                return LiveRead(got.live, _notes(got, snap, now), True, got.requests)
+                return LiveRead(got.live, _notes(got, snap, now), True, got.requests,
+                                snap.read_at)
     if not why:
         why = "this provider cannot read a slice"
     started = now
@@ -190,7 +193,7 @@ def read_for_plan(
         save_snapshot(live, state_dir, read_at=started, fingerprint=fingerprint)
     except (OSError, ValueError):
         pass
-    return LiveRead(live, (f"full read of the organization: {why}",), False)
+    return LiveRead(live, (f"full read of the organization: {why}",), False, None, started)
 
 
 def _notes(got: SliceRead, snap: Snapshot, now: dt.datetime) -> tuple[str, ...]:

@@ -24,9 +24,13 @@ class SharedRead:
 
     def __init__(self, provider: Any, *, prepared: OrgState | None = None,
                  on_read: Callable[[OrgState, dt.datetime], None] | None = None,
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+                 first_read: Callable[[], tuple[OrgState, dt.datetime]] | None = None) -> None:
         self._provider = provider
         self._prepared = prepared
+        #: Makes the first read instead of ``provider.fetch`` (apply ``--base``: a targeted
+        #: read over the snapshot), returning the state and how old its oldest part is.
+        self._first_read = first_read
         self._on_read = on_read
         self._clock = clock
         #: The state the last ``fetch`` returned (None before the first), and when the
@@ -45,6 +49,10 @@ class SharedRead:
     def fetch(self) -> OrgState:
         if self._prepared is not None:
             live, self._prepared = self._prepared, None
+        elif self._first_read is not None:
+            reader, self._first_read = self._first_read, None
+            live, self.read_at = reader()
+            self.reads += 1
         else:
             started = self._clock()
             live = self._provider.fetch()

@@ -152,3 +152,39 @@ def test_drift_keeps_its_full_read_for_the_next_targeted_plan(repo) -> None:
     _branch_change(policies)
     targeted = _plan(str(policies), "--sandbox", db, "--state-dir", str(state), "--base", "HEAD")
     assert _notes(targeted)[0].startswith("targeted read")
+
+
+def test_apply_with_base_rereads_only_the_slice_and_refuses_when_it_moved(repo) -> None:
+    policies, db, state = repo
+    _plan(str(policies), "--sandbox", db, "--state-dir", str(state))
+    _branch_change(policies)
+    out = state / "plan.json"
+    made = run_cli("plan", str(policies), "--sandbox", db, "--state-dir", str(state),
+                   "--base", "HEAD", "--out", str(out), "--format", "json")
+    assert made.exit_code == 2
+    # outside the slice after the plan: not what this apply reads or changes
+    store = SandboxStore(db)
+    store.execute("UPDATE users SET role = 'managed' WHERE email = 'member000002@gen.example'")
+    store.close()
+    applied = run_cli("apply", str(out), "--policy-dir", str(policies), "--sandbox", db,
+                      "--state-dir", str(state), "--base", "HEAD")
+    assert applied.exit_code == 0, applied.stderr
+    assert "info: targeted read: 1 member(s)" in applied.stderr
+    store = SandboxStore(db)
+    assert store.scalar("SELECT COUNT(*) FROM invites WHERE email = ?", (NEW,)) == 1
+    store.close()
+
+    # a second branch change, planned, then the slice moves before apply: refused
+    team = policies / "teams" / "0001.yaml"
+    team.write_text(team.read_text() + "- email: late@gen.example\n  name: Late\n  role: user\n")
+    made = run_cli("plan", str(policies), "--sandbox", db, "--state-dir", str(state),
+                   "--base", "HEAD", "--out", str(out), "--format", "json")
+    assert made.exit_code == 2 and "targeted read" in made.stdout
+    store = SandboxStore(db)
+    insert_invite(store, "late@gen.example", "user",
+                  invited_at=dt.datetime.combine(DEMO_DATE, dt.time(9), tzinfo=dt.UTC))
+    store.close()
+    refused = run_cli("apply", str(out), "--policy-dir", str(policies), "--sandbox", db,
+                      "--state-dir", str(state), "--base", "HEAD")
+    assert refused.exit_code == 1 and "stale" in refused.stderr
+    assert "late@gen.example" in refused.stderr
