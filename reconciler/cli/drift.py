@@ -42,13 +42,19 @@ def load(policy_dir: pathlib.Path) -> Policy:
 
 @contextlib.contextmanager
 def read_only_provider(policy: Policy, sandbox: str | None, demo: bool,
-                       today: dt.date) -> Iterator[Provider]:
+                       today: dt.date, state_dir: pathlib.Path | None = None
+                       ) -> Iterator[Provider]:
     """The live org, read-only: the real API, a sandbox database, or a seeded demo."""
     from reconciler.cli.demo import sandbox_path
     from reconciler.cli.plan import open_reader
 
     with sandbox_path(sandbox, demo, today, policy=policy) as path:
-        yield ReadOnlyProvider(open_reader(policy, path))
+        reader = open_reader(policy, path)
+        if state_dir is not None:  # a cut-short scheduled read resumes next run
+            from reconciler.providers.resume import ReadProgress
+
+            reader.progress = ReadProgress(state_dir, org_type=policy.org_type)
+        yield ReadOnlyProvider(reader)
 
 
 def with_commit(policy: Policy, policy_dir: pathlib.Path) -> Policy:
@@ -98,9 +104,10 @@ def drift(policy_dir: pathlib.Path, fmt: str, notify_request: NotifyRequest,
     policy = with_commit(load(policy_dir), policy_dir)
     now = org_clock(sandbox, demo, policy)
     last = load_last_apply(state_path or DEFAULT_PATH)
-    with read_only_provider(policy, sandbox, demo, now.date()) as provider:
-        reader = provider if demo else _keeping(provider, (state_path or DEFAULT_PATH).parent,
-                                                now)
+    state_dir = (state_path or DEFAULT_PATH).parent
+    with read_only_provider(policy, sandbox, demo, now.date(),
+                            None if demo else state_dir) as provider:
+        reader = provider if demo else _keeping(provider, state_dir, now)
         report = detect_drift(policy, reader, at=now.date(), now=now, last=last)
         notes = list(getattr(provider, "notes", []))
     for note in notes:

@@ -126,9 +126,12 @@ def _read_kept(policy: Policy, path: str | None, on_note: Callable[[str], None] 
     """A full read kept as the snapshot, or with ``base`` a targeted read over it."""
     from reconciler.gitops.targeted import load_base, read_for_plan
     from reconciler.policy import load_policy
+    from reconciler.providers.resume import ReadProgress
     from reconciler.providers.snapshot import save_snapshot
 
     provider = open_reader(policy, path)
+    # a full read cut short (a cancelled CI job) resumes from its finished parts next run
+    provider.progress = ReadProgress(state_dir, org_type=policy.org_type, now=lambda: now)
     if base is None:
         live = provider.fetch()
         try:
