@@ -131,8 +131,9 @@ def _keeping(provider: Provider, state_dir: pathlib.Path, now: dt.datetime) -> P
     from reconciler.providers.snapshot import save_snapshot
 
     def keep(live: OrgState, read_at: dt.datetime) -> None:
+        resumed = getattr(provider, "resumed_from", None)  # a resumed read is as old as it began
         try:
-            save_snapshot(live, state_dir, read_at=read_at, fingerprint=fingerprint)
+            save_snapshot(live, state_dir, read_at=resumed or read_at, fingerprint=fingerprint)
         except (OSError, ValueError):
             pass
 

@@ -124,7 +124,7 @@ def _read_kept(policy: Policy, path: str | None, on_note: Callable[[str], None] 
                root: pathlib.Path, base: str | None, state_dir: pathlib.Path,
                max_age: dt.timedelta, now: dt.datetime) -> tuple[OrgState, tuple[str, ...]]:
     """A full read kept as the snapshot, or with ``base`` a targeted read over it."""
-    from reconciler.gitops.targeted import load_base, read_for_plan
+    from reconciler.gitops.targeted import load_base, read_for_plan, resumed_note
     from reconciler.policy import load_policy
     from reconciler.providers.resume import ReadProgress
     from reconciler.providers.snapshot import save_snapshot
@@ -134,11 +134,11 @@ def _read_kept(policy: Policy, path: str | None, on_note: Callable[[str], None] 
     provider.progress = ReadProgress(state_dir, org_type=policy.org_type, now=lambda: now)
     if base is None:
         live = provider.fetch()
+        read_at, notes = resumed_note(provider, now)
         try:
-            save_snapshot(live, state_dir, read_at=now, fingerprint=fingerprint)
+            save_snapshot(live, state_dir, read_at=read_at, fingerprint=fingerprint)
         except OSError as exc:
-            return live, (f"the snapshot was not kept in {state_dir} ({exc.strerror})",)
-        notes: tuple[str, ...] = ()
+            return live, (*notes, f"the snapshot was not kept in {state_dir} ({exc.strerror})")
     else:
         base_policy, base_error = None, ""
         try:

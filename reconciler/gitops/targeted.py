@@ -187,13 +187,24 @@ def read_for_plan(
                                 snap.read_at)
     if not why:
         why = "this provider cannot read a slice"
-    started = now
     live: OrgState = provider.fetch()  # type: ignore[attr-defined]
+    started, notes = resumed_note(provider, now)
     try:
         save_snapshot(live, state_dir, read_at=started, fingerprint=fingerprint)
     except (OSError, ValueError):
         pass
-    return LiveRead(live, (f"full read of the organization: {why}",), False, None, started)
+    return LiveRead(live, (f"full read of the organization: {why}", *notes), False, None,
+                    started)
+
+
+def resumed_note(provider: object, now: dt.datetime) -> tuple[dt.datetime, tuple[str, ...]]:
+    """When a full read's oldest part was read, and a note if it resumed a cut-short one."""
+    resumed = getattr(provider, "resumed_from", None)
+    if not isinstance(resumed, dt.datetime):
+        return now, ()
+    return resumed, (f"the full read resumed one cut short at "
+                     f"{resumed.strftime('%Y-%m-%d %H:%M UTC')} ({_age(now - resumed)} ago); "
+                     "the parts it had finished were not read again",)
 
 
 def _notes(got: SliceRead, snap: Snapshot, now: dt.datetime) -> tuple[str, ...]:

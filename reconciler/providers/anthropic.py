@@ -124,6 +124,8 @@ class AnthropicProvider(WriteOps, ManagedSettingsReads, SliceReads):
         self.notes: list[str] = []
         #: Finished parts of an interrupted full read (``providers.resume``); None: off.
         self.progress: ReadProgress | None = None
+        #: Set by a full read that resumed a cut-short one: when that one began.
+        self.resumed_from: dt.datetime | None = None
         #: None until read; False when the managed-settings beta answered a plain 404.
         self.managed_settings_available: bool | None = None
         self._settings_api: ManagedSettingsApi | None = None
@@ -187,6 +189,8 @@ class AnthropicProvider(WriteOps, ManagedSettingsReads, SliceReads):
         except BaseException:
             self.progress.save()
             raise
+        #: When the read that just finished began (earlier when it resumed a cut-short one).
+        self.resumed_from = self.progress.started_at if self.progress.resumed else None
         self.progress.clear()
         return state
 

@@ -65,6 +65,7 @@ def test_a_cancelled_read_resumes_without_reading_a_page_twice(tmp_path: pathlib
     second = _provider(store, tmp_path, AT + dt.timedelta(minutes=20))
     assert second.progress is not None and second.progress.resumed
     live = second.fetch()
+    assert second.resumed_from == AT  # as old as the read it finished
     assert _served(store) == pages  # the two runs together: the floor, nothing repeated
     assert _served(store) - done_before == 3 * math.ceil(MEMBERS / GROUPS / 1000) + 1
     assert fingerprint(live) == fingerprint(_provider(store, tmp_path / "x", AT).fetch())
