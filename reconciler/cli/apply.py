@@ -184,8 +184,10 @@ def _slice_read(provider: object, policy: Policy, policy_dir: pathlib.Path, base
         base_error = f"the base {base!r} could not be read ({exc})"
     got = read_for_plan(provider, head=policy, base=base_policy, base_error=base_error,
                         state_dir=state_dir, max_age=max_age, now=now)
-    for note in got.notes:
-        _err(f"info: {note}\n")
+    from reconciler.escape import terminal
+
+    for note in got.notes:  # names group and team names from the policy: escaped
+        _err(f"info: {terminal(note)}\n")
     return got.live, got.read_at or now
 
 
