@@ -75,12 +75,12 @@ def id_cursor_list(
     return page
 
 
-def _encode_key(key: Sequence[Any], fingerprint: str) -> str:
+def encode_key_token(key: Sequence[Any], fingerprint: str) -> str:
     raw = json.dumps({"k": list(key), "q": fingerprint}, separators=(",", ":")).encode()
     return "page_" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_key(token: str | None, fingerprint: str, width: int) -> list[Any] | None:
+def decode_key_token(token: str | None, fingerprint: str, width: int) -> list[Any] | None:
     """The sort key a ``page`` token resumes after; 400 when garbage or from another query."""
     if token is None:
         return None
@@ -124,7 +124,7 @@ def token_list(
     """
     limit = query.limit(default_limit, max_limit)
     fingerprint = query.fingerprint()
-    after = _decode_key(query.get("page"), fingerprint, len(keys))
+    after = decode_key_token(query.get("page"), fingerprint, len(keys))
     key_cols = ", ".join(f"{expr} AS _k{i}" for i, expr in enumerate(keys))
     row_value = "(" + ", ".join(keys) + ")"
     clauses, args = [f"({where or '1=1'})"], list(params)
@@ -141,7 +141,7 @@ def token_list(
     more = len(rows) > limit
     rows = rows[:limit]
     page_token = (
-        _encode_key([rows[-1][f"_k{i}"] for i in range(len(keys))], fingerprint)
+        encode_key_token([rows[-1][f"_k{i}"] for i in range(len(keys))], fingerprint)
         if more else None
     )
     return {"data": [serialize(r) for r in rows], "has_more": more, "next_page": page_token}

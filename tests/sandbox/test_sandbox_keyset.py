@@ -85,3 +85,16 @@ def test_a_forged_token_is_400_not_a_crash(store: SandboxStore) -> None:
         headers={"authorization": f"Bearer {client.api_key}", "anthropic-version": "2026-10-21"},
     )
     assert resp.status_code == 400
+
+
+def test_effective_spend_limits_page_by_member_key(store: SandboxStore) -> None:
+    store.execute(
+        "INSERT INTO spend_limits(id, scope_type, scope_key, period, amount, currency,"
+        " created_at, updated_at) VALUES ('spl_org', 'organization', '', 'monthly', '100',"
+        " 'USD', '2026-11-25T00:00:00Z', '2026-11-25T00:00:00Z')"
+    )
+    client = sandbox_client(store, max_retries=0)
+    rows = [r.actor.user_id  # type: ignore[union-attr]
+            for r in client.organization.spend_limits.effective.list(limit=97)]
+    expected = _seqs(store, "SELECT id FROM users WHERE deleted = 0 ORDER BY seq")
+    assert rows == expected and len(rows) == MEMBERS
