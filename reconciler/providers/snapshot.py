@@ -94,7 +94,14 @@ def state_to_doc(live: OrgState) -> dict[str, Any]:
 
 def state_from_doc(doc: Mapping[str, Any]) -> OrgState:
     """The inverse of ``state_to_doc``; raises KeyError/TypeError/ValueError on a bad file."""
-    members = {row[0]: Member(row[0], row[1], row[2], row[3], _parse_time(row[4]))
+    times: dict[object, dt.datetime | None] = {}  # joins repeat: parse each time once
+
+    def when(text: object) -> dt.datetime | None:
+        if text not in times:
+            times[text] = _parse_time(text)
+        return times[text]
+
+    members = {row[0]: Member(row[0], row[1], row[2], row[3], when(row[4]))
                for row in doc["members"]}
     invites = {i["email"]: Invite(i["email"], i["role"], i["status"], frozenset(i["group_ids"]),
                                   i["id"], _parse_time(i["invited_at"]),
