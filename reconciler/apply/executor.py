@@ -8,7 +8,7 @@ Steps, in order:
    policy files no longer compile to the planned desired state.
 2. The caller must hold the org lock (``lock.acquire``); a released lock is refused.
 3. Re-read the live org and refuse a stale plan, saying what moved
-   (``preflight.check_live``). The requests that read cost are charged to the limiter.
+   (``preflight.check_live``). Every read waits for a limiter slot before it is sent.
    Then re-derive the plan from the policy and that read and refuse unless the file
    equals it and every guard passes with the overrides of *this* run
    (``rederive.check_rederived``): a saved plan is a claim, never trusted as a file.
@@ -219,11 +219,8 @@ def apply_plan(
     check_desired(plan, policy)
     if lock is None or lock.released:
         raise LockError("apply needs the organization lock", hint="take it with lock.acquire")
-    before = _requests(provider)
-    live = provider.fetch()
+    live = provider.fetch()  # paced before each request by the provider's PacingClock
     after_fetch = _requests(provider)
-    if before is not None and after_fetch is not None and after_fetch > before:
-        limiter.acquire(requests=after_fetch - before)
     check_live(plan, live, policy=policy, now=now())
     check_rederived(plan, policy, live, grant)
     for change in plan.changes:  # every kind performable by this provider, before any write

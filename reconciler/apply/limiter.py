@@ -204,6 +204,10 @@ class PacingClock:
         self.limiter.pause(seconds)
         self.limiter.acquire()
 
+    def pace(self) -> None:
+        """Before a read is sent: one request slot, so reads share the writes' budget."""
+        self.limiter.acquire()
+
 
 class _SystemWallClock(_SystemClock):
     def time(self) -> float:

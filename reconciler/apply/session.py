@@ -5,6 +5,13 @@ together — the audit log with its context (actor, run id, commit, plan hash) a
 the key scrubbed from it, the org lock, the limiter from ``org.yaml``, the provider
 paced by that limiter, and the last-apply record drift relies on. ``run_apply``
 holds the lock for exactly the apply and records the live state after it.
+
+Apply reads the organization once: the record (and the kept snapshot) is the
+pre-apply read with the outcomes of the writes applied to it (``plan.simulate``),
+not a second full read; ``--auto-approve`` hands its plan's read in as ``prepared``
+so the plan and the apply share one read. Only when the outcomes cannot be modelled
+(a kind the model does not know, an "already done" that contradicts the read) is
+the organization read again.
 """
 
 from __future__ import annotations
@@ -22,10 +29,14 @@ from reconciler.apply.lock import acquire, lock_path
 from reconciler.apply.progress import Progress
 from reconciler.apply.rederive import NO_GRANT, Grant
 from reconciler.errors import AuditError, SeatctlError
-from reconciler.model import Policy
+from reconciler.model import OrgState, Policy
 from reconciler.plan import Plan, fingerprint
+from reconciler.plan.kinds import SETTINGS_KINDS
+from reconciler.plan.simulate import SimulationError, apply_to_state
 from reconciler.providers.anthropic import AnthropicProvider
 from reconciler.providers.base import Provider
+from reconciler.providers.shared_read import SharedRead
+from reconciler.providers.snapshot import save_snapshot
 
 AUDIT_FILE = "audit.jsonl"
 
@@ -45,6 +56,8 @@ class ApplyOptions:
     lock_timeout_s: float = 0.0
     concurrency: int | None = None
     record_last_apply: bool = True
+    #: Keep every full read (and the state after the apply) as ``<state_dir>/snapshot.json``.
+    keep_snapshot: bool = True
 
 
 def limiter_for(policy: Policy) -> RateLimiter:
@@ -88,15 +101,25 @@ def run_apply(
     env: Mapping[str, str] | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     limiter: RateLimiter | None = None,
+    prepared: OrgState | None = None,
+    first_read: Callable[[], tuple[OrgState, dt.datetime]] | None = None,
 ) -> tuple[ApplyReport, str]:
     """Lock, apply, record the last-apply state; returns the report and a warning (or "").
 
     ``limiter`` paces the writes; pass the one the provider's clock was built with
     (``open_paced_provider``) so the provider's own waits hold every worker too.
+    ``prepared`` is a full read this run already made (``--auto-approve``'s plan):
+    apply checks the plan against it instead of reading again. ``first_read`` makes
+    apply's read instead of a full one (``apply --base``: the slice over the snapshot),
+    under the lock; it keeps a full read as the snapshot itself.
     ``ApplyIncomplete`` is re-raised after the last-apply record is written, so drift
     can tell finished steps from pending ones.
     """
     env = os.environ if env is None else env
+    keep = (lambda live, at: _keep(live, options, at)) if options.keep_snapshot else None
+    shared = SharedRead(provider, prepared=prepared, on_read=keep, clock=now,
+                        first_read=first_read)
+    provider = shared  # forwards every Provider method
     limiter = limiter or limiter_for(policy)
     audit = audit_for(plan, policy, options.state_dir, env, options.grant)
     actor = current_actor(env)
@@ -112,7 +135,7 @@ def run_apply(
         except ApplyIncomplete as exc:
             incomplete, report = exc, exc.report
         report = replace(report, audit_head=_audit_head(audit))
-        warning = _record(provider, plan, options, now, report.audit_head) \
+        warning = _record(shared, report, plan, options, now, report.audit_head) \
             if options.record_last_apply else ""
     if incomplete is not None:
         incomplete.report = report
@@ -130,13 +153,43 @@ def _audit_head(audit: AuditLog) -> str:
     return format_head(*head) if head else ""
 
 
-def _record(provider: Provider, plan: Plan, options: ApplyOptions,
+def _keep(live: OrgState, options: ApplyOptions, read_at: dt.datetime) -> None:
+    """Keep a full read as the snapshot; failing to keep it never fails the apply."""
+    try:
+        save_snapshot(live, options.state_dir, read_at=read_at, fingerprint=fingerprint)
+    except (OSError, ValueError):
+        pass
+
+
+def state_after(before: OrgState | None, report: ApplyReport) -> OrgState | None:
+    """The pre-apply read with the finished changes applied, or None if not modellable."""
+    if before is None:
+        return None
+    finished = [o.change for o in report.outcomes if o.status in ("done", "already_done")]
+    if any(c.kind in SETTINGS_KINDS for c in finished):
+        finished = [c for c in finished if c.kind not in SETTINGS_KINDS]
+    try:
+        return apply_to_state(before, finished)
+    except (SimulationError, KeyError, ValueError):
+        return None
+
+
+def _record(shared: SharedRead, report: ApplyReport, plan: Plan, options: ApplyOptions,
             now: Callable[[], dt.datetime], audit_head: str = "") -> str:
-    """Write ``last-apply.json`` for drift; a failure is a warning, not a failed apply."""
+    """Write ``last-apply.json`` for drift; a failure is a warning, not a failed apply.
+
+    Built from the pre-apply read plus the outcomes (no second full read); the same
+    state is kept as the snapshot, with the time of the read it came from.
+    """
     from reconciler.gitops.state import record_last_apply
 
     try:
-        live = provider.fetch()
+        live = state_after(shared.last_read, report)
+        if live is None:
+            live = shared.fetch()  # the outcomes could not be modelled: read again
+        elif options.keep_snapshot and shared.read_at is not None:
+            save_snapshot(_without_model_ids(live), options.state_dir, read_at=shared.read_at,
+                          fingerprint=fingerprint)
         record_last_apply(live, commit=plan.policy_commit, applied_at=now(),
                           fingerprint=fingerprint(live),
                           path=options.state_dir / "last-apply.json",
@@ -145,3 +198,19 @@ def _record(provider: Provider, plan: Plan, options: ApplyOptions,
         return f"warning: the last-apply record was not written ({exc}); drift will " \
                "report pending changes as changed outside the policy until the next apply"
     return ""
+
+
+def _without_model_ids(state: OrgState) -> OrgState:
+    """Objects apply created carry the model's placeholder ids (``new-group:…``): the
+    snapshot keeps them without an id, so a targeted refresh looks them up again."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    groups = {n: replace(g, id=None) if (g.id or "").startswith("new-") else g
+              for n, g in state.groups.items()}
+    invites = {e: replace(i, id=None) if (i.id or "").startswith("new-") else i
+               for e, i in state.invites.items()}
+    limits = {k: replace(v, id=None) if (v.id or "").startswith("new-") else v
+              for k, v in state.spend_limits.items()}
+    return replace(state, groups=MappingProxyType(groups), invites=MappingProxyType(invites),
+                   spend_limits=MappingProxyType(limits))

@@ -26,7 +26,7 @@ from reconciler.apply.session import ApplyOptions, limiter_for, open_paced_provi
 from reconciler.cli.demo import org_clock_fn
 from reconciler.cli.options import policy_dir_argument, sandbox_option
 from reconciler.errors import ApplyIncompleteError, ConfigError, LockError, PlanError
-from reconciler.model import Policy
+from reconciler.model import OrgState, Policy
 from reconciler.plan import Overrides, Plan
 
 NOTHING_WRITTEN = (
@@ -139,11 +139,18 @@ def _err(text: str) -> None:
 @click.option("--approver", default="", envvar="SEATCTL_APPROVER", metavar="LOGIN",
               help="Who approved the overrides; recorded in the audit log. Overrides come "
               "only from here, never from the plan file.")
+@click.option("--base", "base", default=None, metavar="REF",
+              help="Re-read only what the policy change since REF can touch (as `plan "
+              "--base` did), the rest from the snapshot in --state-dir; a full read when "
+              "the snapshot is missing or too old.")
+@click.option("--max-snapshot-age", type=click.FloatRange(min=0), default=24.0,
+              show_default=True, metavar="HOURS",
+              help="With --base: an older snapshot is not used; apply reads in full.")
 def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.Path,
           sandbox: str | None, lock_timeout: float, state_dir: pathlib.Path,
           lock_dir: pathlib.Path | None, concurrency: int | None, fmt: str,
           approve_overflow: bool, allow_large_removal: bool, allow_many_role_changes: bool,
-          approver: str) -> int:
+          approver: str, base: str | None = None, max_snapshot_age: float = 24.0) -> int:
     """Apply a reviewed plan to the organization (exit 0 done, 1 refused, 3 incomplete).
 
     \b
@@ -159,7 +166,6 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
             raise ConfigError(f"--auto-approve plans from a policy directory; {root} is a file",
                               hint=f"apply a saved plan without --auto-approve: "
                               f"`seatctl apply {root}`")
-        plan = _auto_plan(root, sandbox, now, grant)
         policy = _load_policy(root)
     elif target is None:
         raise ConfigError(NOTHING_WRITTEN, hint=HOW)
@@ -170,14 +176,24 @@ def apply(target: pathlib.Path | None, auto_approve: bool, policy_dir: pathlib.P
         policy = _load_policy(policy_dir)
     limiter = limiter_for(policy)
     provider = open_paced_provider(policy, limiter, sandbox=sandbox)
+    prepared = None
+    if auto_approve:  # one read for the plan and the apply (apply.session)
+        prepared = provider.fetch()
+        plan = _auto_plan(target or policy_dir, sandbox, now, prepared, grant)
     write = _err
     progress = progress_for(write, tty=sys.stderr.isatty(),
                             ci=os.environ.get("CI", "").lower() in ("1", "true", "yes"))
     options = ApplyOptions(state_dir=state_dir, lock_timeout_s=lock_timeout,
                            concurrency=concurrency, lock_dir=lock_dir, grant=grant)
+    first_read = None
+    if base is not None and not auto_approve:
+        def first_read() -> tuple[OrgState, dt.datetime]:
+            return _slice_read(provider, policy, policy_dir, base, state_dir,
+                               dt.timedelta(hours=max_snapshot_age), clock())
     try:
         report, warning = run_apply(plan, policy, provider, options=options, progress=progress,
-                                    limiter=limiter, now=clock)
+                                    limiter=limiter, now=clock, prepared=prepared,
+                                    first_read=first_read)
     except ApplyIncompleteError as exc:
         partial = getattr(exc, "report", None)
         if isinstance(partial, ApplyReport):
@@ -205,13 +221,36 @@ def _grant(approve_overflow: bool, allow_large_removal: bool, allow_many_role_ch
     return grant
 
 
-def _auto_plan(root: pathlib.Path, sandbox: str | None, now: dt.datetime, grant: Grant) -> Plan:
+def _slice_read(provider: object, policy: Policy, policy_dir: pathlib.Path, base: str,
+                state_dir: pathlib.Path, max_age: dt.timedelta,
+                now: dt.datetime) -> tuple[OrgState, dt.datetime]:
+    """Apply's read with ``--base``: the slice the change can touch over the snapshot."""
+    from reconciler.errors import SeatctlError
+    from reconciler.gitops.targeted import load_base, read_for_plan
+    from reconciler.policy import load_policy
+
+    base_policy, base_error = None, ""
+    try:
+        base_policy = load_base(policy_dir, base, load_policy)
+    except (SeatctlError, ValueError) as exc:
+        base_error = f"the base {base!r} could not be read ({exc})"
+    got = read_for_plan(provider, head=policy, base=base_policy, base_error=base_error,
+                        state_dir=state_dir, max_age=max_age, now=now)
+    from reconciler.escape import terminal
+
+    for note in got.notes:  # names group and team names from the policy: escaped
+        _err(f"info: {terminal(note)}\n")
+    return got.live, got.read_at or now
+
+
+def _auto_plan(root: pathlib.Path, sandbox: str | None, now: dt.datetime,
+               live: OrgState, grant: Grant) -> Plan:
     from reconciler.cli.plan import make_plan
     from reconciler.render import render
 
     plan = make_plan(root, at=None, sandbox=sandbox, demo=False,
                      approve_overflow=grant.approve_overflow, overrides=grant.overrides,
-                     now=now)
+                     now=now, live=live)
     click.echo(render(plan, "text", color=False), nl=False)
     return plan
 

@@ -28,7 +28,7 @@ from reconciler.cli.notifying import (
 from reconciler.cli.options import at_option, policy_dir_argument
 from reconciler.cli.options import sandbox_option as live_sandbox_option
 from reconciler.errors import ConfigError
-from reconciler.model import Policy
+from reconciler.model import OrgState, Policy
 from reconciler.providers.base import Provider
 from reconciler.providers.readonly import ReadOnlyProvider
 
@@ -45,13 +45,19 @@ def load(policy_dir: pathlib.Path) -> Policy:
 
 @contextlib.contextmanager
 def read_only_provider(policy: Policy, sandbox: str | None, demo: bool,
-                       today: dt.date) -> Iterator[Provider]:
+                       today: dt.date, state_dir: pathlib.Path | None = None
+                       ) -> Iterator[Provider]:
     """The live org, read-only: the real API, a sandbox database, or a seeded demo."""
     from reconciler.cli.demo import sandbox_path
-    from reconciler.connect import open_provider
+    from reconciler.cli.plan import open_reader
 
     with sandbox_path(sandbox, demo, today, policy=policy) as path:
-        yield ReadOnlyProvider(open_provider(policy, sandbox=path))
+        reader = open_reader(policy, path)
+        if state_dir is not None:  # a cut-short scheduled read resumes next run
+            from reconciler.providers.resume import ReadProgress
+
+            reader.progress = ReadProgress(state_dir, org_type=policy.org_type)
+        yield ReadOnlyProvider(reader)
 
 
 def with_commit(policy: Policy, policy_dir: pathlib.Path) -> Policy:
@@ -107,8 +113,11 @@ def drift(policy_dir: pathlib.Path, fmt: str, notify_request: NotifyRequest,
     policy = with_commit(load(policy_dir), policy_dir)
     now = org_clock(sandbox, demo, policy)
     last = load_last_apply(state_path or DEFAULT_PATH)
-    with read_only_provider(policy, sandbox, demo, now.date()) as provider:
-        report = detect_drift(policy, provider, at=at or now.date(), now=now, last=last)
+    state_dir = (state_path or DEFAULT_PATH).parent
+    with read_only_provider(policy, sandbox, demo, now.date(),
+                            None if demo else state_dir) as provider:
+        reader = provider if demo else _keeping(provider, state_dir, now)
+        report = detect_drift(policy, reader, at=at or now.date(), now=now, last=last)
         notes = list(provider.notes)
     for note in notes:
         click.echo(f"info: {escape.terminal(note)}", err=True)
@@ -121,3 +130,21 @@ def drift(policy_dir: pathlib.Path, fmt: str, notify_request: NotifyRequest,
     if notify_request.urls:
         deliver(lambda: notify_request.url_targets("drift"), subject, text, markdown=markdown)
     return report.exit_code
+
+
+def _keeping(provider: Provider, state_dir: pathlib.Path, now: dt.datetime) -> Provider:
+    """The provider with its full read kept as ``<state_dir>/snapshot.json`` (for
+    ``plan --base``); failing to keep it never fails the drift run."""
+    from reconciler.plan import fingerprint
+    from reconciler.providers.shared_read import SharedRead
+    from reconciler.providers.snapshot import save_snapshot
+
+    def keep(live: OrgState, read_at: dt.datetime) -> None:
+        resumed = getattr(provider, "resumed_from", None)  # a resumed read is as old as it began
+        try:
+            save_snapshot(live, state_dir, read_at=resumed or read_at, fingerprint=fingerprint)
+        except (OSError, ValueError):
+            pass
+
+    # the org's clock (a sandbox lives on its own day), as plan --base measures age with
+    return SharedRead(provider, on_read=keep, clock=lambda: now)

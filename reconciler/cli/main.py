@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("reconciler.cli.apply", "apply"),
     "audit": ("reconciler.cli.audit", "audit"),
     "lock": ("reconciler.cli.apply", "lock"),
+    "orgs": ("reconciler.cli.orgs", "orgs"),
     "drift": ("reconciler.cli.drift", "drift"),
     "import": ("reconciler.cli.importer", "import_cmd"),
     "plan": ("reconciler.cli.plan", "plan"),

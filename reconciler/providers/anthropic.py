@@ -71,7 +71,9 @@ from reconciler.providers.parse import (
     member_from,
     newer_invite,
 )
+from reconciler.providers.resume import ReadProgress
 from reconciler.providers.retry import Clock, RetryPolicy, SystemClock
+from reconciler.providers.slice_reads import SliceReads
 from reconciler.providers.transport import with_request_deadline
 from reconciler.providers.writes import WriteOps
 
@@ -91,14 +93,16 @@ def capabilities_for(org_type: OrgType) -> Capabilities:
     return Capabilities(rbac_groups=False, workspaces=True, spend_limits=False, analytics=False)
 
 
-class AnthropicProvider(WriteOps, ManagedSettingsReads):
+class AnthropicProvider(WriteOps, ManagedSettingsReads, SliceReads):
     """``Provider`` over ``anthropic.Anthropic``; see the module docstring for ``fetch``.
 
     ``client`` is used through a copy with SDK retries off and a total per-request
     deadline of ``deadline_s``; ``retry`` bounds the provider's own retries;
     ``clock`` and ``rng`` are injectable so tests run retries on a fake clock (and
-    apply paces every wait through its limiter). ``read_managed_settings`` makes
-    ``fetch`` also read Claude Code managed settings (Enterprise only); ``notes``
+    apply paces every wait through its limiter; a clock with a ``pace()`` method, like
+    apply's ``PacingClock``, also paces every read before it is sent).
+    ``read_managed_settings`` makes ``fetch`` also read Claude Code managed settings
+    (Enterprise only); ``notes``
     collects informational lines for the CLI (e.g. the beta is not available).
     """
 
@@ -118,6 +122,10 @@ class AnthropicProvider(WriteOps, ManagedSettingsReads):
         self.read_managed_settings = read_managed_settings
         #: Informational lines for the user (never errors), e.g. a missing beta.
         self.notes: list[str] = []
+        #: Finished parts of an interrupted full read (``providers.resume``); None: off.
+        self.progress: ReadProgress | None = None
+        #: Set by a full read that resumed a cut-short one: when that one began.
+        self.resumed_from: dt.datetime | None = None
         #: None until read; False when the managed-settings beta answered a plain 404.
         self.managed_settings_available: bool | None = None
         self._settings_api: ManagedSettingsApi | None = None
@@ -139,6 +147,7 @@ class AnthropicProvider(WriteOps, ManagedSettingsReads):
             rng=rng or random.Random(),
             scrubber=self._scrubber,
             key_env=key_env_name,
+            pace=getattr(self.clock, "pace", None),
         )
 
     def __repr__(self) -> str:
@@ -153,21 +162,53 @@ class AnthropicProvider(WriteOps, ManagedSettingsReads):
 
     def fetch(self) -> OrgState:
         try:
-            return self._fetch_once()
+            return self._fetch_kept()
         except LiveReadInconsistent:
-            pass
+            if self.progress is not None:
+                self.progress.clear()  # start over: the parts kept may be the cause
         try:
-            return self._fetch_once()
+            return self._fetch_kept()
         except LiveReadInconsistent as exc:
+            if self.progress is not None:
+                self.progress.clear()
             raise LiveReadError(
                 f"live read inconsistent (twice in a row): {exc.message}",
                 hint="the organization kept changing while it was read; run again when "
                 "other admins or SCIM syncs are done",
             ) from None
 
+    def _fetch_kept(self) -> OrgState:
+        """``_fetch_once``, keeping finished parts when ``progress`` is attached: saved if
+        the read stops (error, cancelled job), deleted when it completes."""
+        if self.progress is None:
+            return self._fetch_once()
+        try:
+            state = self._fetch_once()
+        except LiveReadInconsistent:
+            raise
+        except BaseException:
+            self.progress.save()
+            raise
+        #: When the read that just finished began (earlier when it resumed a cut-short one).
+        self.resumed_from = self.progress.started_at if self.progress.resumed else None
+        self.progress.clear()
+        return state
+
     def _fetch_once(self) -> OrgState:
-        members, by_id = self._read_members()
-        invites = self._read_invites()
+        progress = self.progress
+        if progress is not None and progress.members is not None:
+            members = progress.members
+            by_id = {m.id or "": e for e, m in members.items()}
+        else:
+            members, by_id = self._read_members()
+            if progress is not None:
+                progress.done_members(members)
+        if progress is not None and progress.invites is not None:
+            invites = progress.invites
+        else:
+            invites = self._read_invites()
+            if progress is not None:
+                progress.done_invites(invites)
         groups: dict[str, Group] = {}
         group_names: dict[str, str] = {}
         workspaces: dict[str, Workspace] = {}
@@ -253,12 +294,18 @@ class AnthropicProvider(WriteOps, ManagedSettingsReads):
         endpoint = "GET /v1/organizations/rbac_groups"
         api = self._api.organization.rbac_groups.with_raw_response
         found: list[Group] = []
-        pages = walk_token_pages(
-            self._caller, endpoint, lambda t: api.list(limit=PAGE_LIMIT, **page_kw(t))
-        )
-        for page_no, page in enumerate(pages, 1):
-            found += [group_from(Item(raw, endpoint, f"page {page_no} item {i}"))
-                      for i, raw in enumerate(page)]
+        progress = self.progress
+        if progress is not None and progress.groups is not None:
+            found = list(progress.groups)
+        else:
+            pages = walk_token_pages(
+                self._caller, endpoint, lambda t: api.list(limit=PAGE_LIMIT, **page_kw(t))
+            )
+            for page_no, page in enumerate(pages, 1):
+                found += [group_from(Item(raw, endpoint, f"page {page_no} item {i}"))
+                          for i, raw in enumerate(page)]
+            if progress is not None:
+                progress.done_group_list(found)
         groups: dict[str, Group] = {}
         names: dict[str, str] = {}
         for group in found:
@@ -268,7 +315,13 @@ class AnthropicProvider(WriteOps, ManagedSettingsReads):
                     f"({groups[group.name].id} and {group.id})",
                     hint="seatctl keys groups by name: rename one of them in claude.ai",
                 )
-            emails = self._read_group_members(group.id or "", by_id)
+            kept = progress.group_members.get(group.id or "") if progress is not None else None
+            if kept is not None:
+                emails: set[str] | frozenset[str] = kept
+            else:
+                emails = self._read_group_members(group.id or "", by_id)
+                if progress is not None:
+                    progress.done_group(group.id or "", frozenset(emails))
             groups[group.name] = Group(group.name, frozenset(emails), group.id, group.source)
             names[group.id or ""] = group.name
         return groups, names

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.model import Group, Invite, Member, OrgState, SpendLimit, UserActivity
 
@@ -101,3 +101,13 @@ class Provider(Protocol):
 
     # usage
     def fetch_user_activity(self, start: dt.date, end: dt.date) -> Iterator[UserActivity]: ...
+
+
+class SliceReader(Protocol):
+    """A provider that can re-read a slice of the org over a kept snapshot (``plan --base``).
+
+    ``fetch_slice(snapshot, wanted)`` returns ``providers.slice_reads.SliceRead``: the
+    snapshot with the members, invites and groups in ``wanted`` read live now.
+    """
+
+    def fetch_slice(self, snapshot: OrgState, wanted: Any) -> Any: ...

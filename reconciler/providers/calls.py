@@ -9,8 +9,11 @@ raises ``OutcomeUnknown`` so the write method re-reads and decides instead of
 sending the same POST again (RELIABILITY F3). Idempotent writes (role update,
 rename, spend-limit upsert, deletes) may opt into read-style retries.
 
-Every answer is parsed as JSON here, so malformed bodies fail closed with the
-endpoint named, and every request is counted (``CallStats``) for the benchmark's
+A read waits for ``pace`` (the limiter apply paces writes with) before it is sent,
+so a full read of a large org stays under the documented rate instead of drawing
+429s and being charged afterwards. Every answer is parsed as JSON here, so
+malformed bodies fail closed with the endpoint named, and every request is counted
+(``CallStats``) for the benchmark's
 "no more list requests than pages" check.
 """
 
@@ -83,7 +86,11 @@ class Caller:
         rng: random.Random,
         scrubber: Scrubber,
         key_env: str,
+        pace: Callable[[], object] | None = None,
     ) -> None:
+        #: Called before every read is first sent (apply's limiter): reads are paced
+        #: before they go out, like writes, instead of being charged afterwards.
+        self.pace = pace
         self.policy = policy
         self.clock = clock
         self.rng = rng
@@ -106,6 +113,8 @@ class Caller:
     def _run(
         self, endpoint: str, call: RawCall, *, reading: bool, listing: bool, idempotent: bool
     ) -> Answer:
+        if reading and self.pace is not None:
+            self.pace()  # retries are paced by the clock's sleep (PacingClock)
         start = self.clock.monotonic()
         attempt = 0
         while True:

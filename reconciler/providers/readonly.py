@@ -71,6 +71,12 @@ class ReadOnlyProvider:
     def fetch_user_activity(self, start: dt.date, end: dt.date) -> Iterator[UserActivity]:
         return self._provider.fetch_user_activity(start, end)
 
+    @property
+    def resumed_from(self) -> dt.datetime | None:
+        """When the last full read began, if it resumed a cut-short one (``providers.resume``)."""
+        value = getattr(self._provider, "resumed_from", None)
+        return value if isinstance(value, dt.datetime) else None
+
     @staticmethod
     def _refuse(operation: str) -> NoReturn:
         raise ReadOnlyViolation(

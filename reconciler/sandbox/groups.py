@@ -87,9 +87,7 @@ def _name(body: dict[str, Any]) -> str:
 
 
 async def list_groups(ctx: Ctx) -> object:
-    return token_list(
-        ctx.store, "SELECT * FROM rbac_groups ORDER BY seq", (), ctx.query, group_json
-    )
+    return token_list(ctx.store, "rbac_groups", "1=1", (), ctx.query, group_json)
 
 
 async def get_group(ctx: Ctx) -> object:
@@ -130,11 +128,15 @@ MEMBERS_SQL = (
     "SELECT m.group_id, m.user_id, m.created_at, u.email FROM rbac_group_members m"
     " JOIN users u ON u.id = m.user_id AND u.deleted = 0 WHERE m.group_id = ?"
 )
+#: Group members by keyset over ``m.seq`` (the ``rgm_group`` index); oldest first (§2).
+MEMBERS_FROM = "rbac_group_members m JOIN users u ON u.id = m.user_id AND u.deleted = 0"
+MEMBERS_COLUMNS = "m.group_id, m.user_id, m.created_at, u.email"
 
 
 async def list_members(ctx: Ctx) -> object:
     gid = get_group_row(ctx.store, ctx.path["rbac_group_id"])["id"]
-    return token_list(ctx.store, MEMBERS_SQL + " ORDER BY m.seq", (gid,), ctx.query, member_json)
+    return token_list(ctx.store, MEMBERS_FROM, "m.group_id = ?", (gid,), ctx.query, member_json,
+                      keys=("m.seq",), columns=MEMBERS_COLUMNS)
 
 
 async def add_member(ctx: Ctx) -> object:
@@ -220,7 +222,7 @@ def get_role_row(store: SandboxStore, role_id: str) -> sqlite3.Row:
 
 
 async def list_roles(ctx: Ctx) -> object:
-    return token_list(ctx.store, "SELECT * FROM rbac_roles ORDER BY seq", (), ctx.query, role_json)
+    return token_list(ctx.store, "rbac_roles", "1=1", (), ctx.query, role_json)
 
 
 async def get_role(ctx: Ctx) -> object:
@@ -231,7 +233,8 @@ async def list_permissions(ctx: Ctx) -> object:
     rid = get_role_row(ctx.store, ctx.path["rbac_role_id"])["id"]
     return token_list(
         ctx.store,
-        "SELECT * FROM rbac_role_permissions WHERE role_id = ? ORDER BY seq",
+        "rbac_role_permissions",
+        "role_id = ?",
         (rid,),
         ctx.query,
         permission_json,

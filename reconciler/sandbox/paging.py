@@ -1,18 +1,23 @@
-"""SQL side of the two paging schemes: ID cursors over ``seq``, opaque offset tokens.
+"""SQL side of the two paging schemes: ID cursors over ``seq``, opaque keyset tokens.
 
-ID cursors (users, invites, workspaces, workspace members) walk the table's ``seq``
-(insertion order); rows are soft-deleted where a cursor may point at a removed row,
-so ``after_id`` of a row deleted between pages still resolves. Token pages (groups,
-members, roles, spend limits, analytics) carry an offset bound to the query.
+Both are keyset pages (no OFFSET scan), so every page of a 100,000-row list costs
+the same index seek. ID cursors (users, invites, workspaces, workspace members) walk
+the table's ``seq`` (insertion order); rows are soft-deleted where a cursor may
+point at a removed row, so ``after_id`` of a row deleted between pages still
+resolves. Token pages (groups, group members, roles, permissions, spend limits)
+carry the last row's sort key, bound to the query by its fingerprint; the client
+only ever sends the token back unchanged (ADMIN_API.md §2 scheme B).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reconciler.sandbox.store import SandboxStore
-from reconciler.sandbox.wire import ApiError, Query, decode_page_token, id_page, token_page
+from reconciler.sandbox.wire import ApiError, Query, id_page, marks
 
 Row = Any
 Serialize = Callable[[Row], Mapping[str, Any]]
@@ -70,20 +75,73 @@ def id_cursor_list(
     return page
 
 
+def encode_key_token(key: Sequence[Any], fingerprint: str) -> str:
+    raw = json.dumps({"k": list(key), "q": fingerprint}, separators=(",", ":")).encode()
+    return "page_" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_key_token(token: str | None, fingerprint: str, width: int) -> list[Any] | None:
+    """The sort key a ``page`` token resumes after; 400 when garbage or from another query."""
+    if token is None:
+        return None
+    try:
+        body = token.removeprefix("page_")
+        data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        bound = str(data["q"])
+    except (ValueError, KeyError, TypeError):
+        raise ApiError(400, "page: not a page token returned by this endpoint.") from None
+    if bound != fingerprint:
+        raise ApiError(
+            400, "page: this token belongs to a different query; start again without page."
+        )
+    key = data.get("k")
+    if (not isinstance(key, list) or len(key) != width
+            or not all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in key)):
+        raise ApiError(400, "page: not a page token returned by this endpoint.")
+    return key
+
+
 def token_list(
     store: SandboxStore,
-    sql: str,
+    source: str,
+    where: str,
     params: Sequence[Any],
     query: Query,
     serialize: Serialize,
     *,
+    keys: Sequence[str] = ("seq",),
+    descending: bool = False,
+    columns: str = "*",
     default_limit: int = 20,
     max_limit: int = 1000,
 ) -> dict[str, Any]:
-    """Scheme B: ``sql`` must have a stable ORDER BY; paging adds LIMIT/OFFSET."""
+    """Scheme B by keyset: the token holds the last row's sort key, never an offset.
+
+    ``source`` is what follows ``SELECT {columns} FROM`` (a table, or a join), ``where``
+    its filter, ``keys`` the SQL expressions of a total order (the last one unique, e.g.
+    ``seq``). A page is ``WHERE (keys) > (token's key) ORDER BY keys LIMIT n+1``: an
+    index seek, so page 85 of an 85,000-row list costs what page 1 does.
+    """
     limit = query.limit(default_limit, max_limit)
     fingerprint = query.fingerprint()
-    offset = decode_page_token(query.get("page"), fingerprint)
-    rows = store.query(f"{sql} LIMIT ? OFFSET ?", (*params, limit + 1, offset))
+    after = decode_key_token(query.get("page"), fingerprint, len(keys))
+    key_cols = ", ".join(f"{expr} AS _k{i}" for i, expr in enumerate(keys))
+    row_value = "(" + ", ".join(keys) + ")"
+    clauses, args = [f"({where or '1=1'})"], list(params)
+    if after is not None:
+        clauses.append(f"{row_value} {'<' if descending else '>'} ({marks(after)})")
+        args.extend(after)
+    direction = "DESC" if descending else "ASC"
+    order = ", ".join(f"{expr} {direction}" for expr in keys)
+    sql = (
+        f"SELECT {columns}, {key_cols} FROM {source} WHERE {' AND '.join(clauses)} "
+        f"ORDER BY {order} LIMIT ?"
+    )
+    rows = store.query(sql, (*args, limit + 1))
     more = len(rows) > limit
-    return token_page([serialize(r) for r in rows[:limit]], offset, more, fingerprint)
+    rows = rows[:limit]
+    page_token = (
+        encode_key_token([rows[-1][f"_k{i}"] for i in range(len(keys))], fingerprint)
+        if more else None
+    )
+    return {"data": [serialize(r) for r in rows], "has_more": more, "next_page": page_token}

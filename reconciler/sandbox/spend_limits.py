@@ -14,10 +14,10 @@ from typing import Any
 
 from starlette.routing import Route
 
-from reconciler.sandbox.paging import token_list
+from reconciler.sandbox.paging import decode_key_token, encode_key_token, token_list
 from reconciler.sandbox.routing import Ctx, api_route
 from reconciler.sandbox.store import SandboxStore, make_id
-from reconciler.sandbox.wire import ApiError, decode_page_token, encode_page_token, marks
+from reconciler.sandbox.wire import ApiError, marks
 
 BASE = "/v1/organizations/spend_limits"
 READS_BETA = "spend-limit-reads-2026-09-26"
@@ -150,15 +150,15 @@ async def list_limits(ctx: Ctx) -> object:
         where.append("scope_type = 'workspace' AND scope_key = ?")
         params.append(workspace)
     if ctx.store.org_type == "enterprise":
-        order = (
+        rank = (
             "CASE scope_type "
             + " ".join(f"WHEN '{t}' THEN {i}" for i, t in enumerate(ENTERPRISE_ORDER))
-            + " ELSE 9 END, seq"
+            + " ELSE 9 END"
         )
-    else:
-        order = "seq DESC"
-    sql = f"SELECT * FROM spend_limits WHERE {' AND '.join(where)} ORDER BY {order}"
-    return token_list(ctx.store, sql, params, ctx.query, limit_json)
+        return token_list(ctx.store, "spend_limits", " AND ".join(where), params, ctx.query,
+                          limit_json, keys=(rank, "seq"))
+    return token_list(ctx.store, "spend_limits", " AND ".join(where), params, ctx.query,
+                      limit_json, descending=True)
 
 
 async def get_limit(ctx: Ctx) -> object:
@@ -213,16 +213,18 @@ async def effective(ctx: Ctx) -> object:
     store, query = ctx.store, ctx.query
     limit = query.limit()
     fingerprint = query.fingerprint()
-    offset = decode_page_token(query.get("page"), fingerprint)
+    after = decode_key_token(query.get("page"), fingerprint, 1)  # keyset: the last seq
     periods = query.list("period") or list(PERIODS)
     user_ids = query.list("user_ids")
     where, params = "deleted = 0", []
     if user_ids:
         where += f" AND id IN ({marks(user_ids)})"
-        params = user_ids
+        params = list(user_ids)
+    if after is not None:
+        where += " AND seq > ?"
+        params.append(after[0])
     users = store.query(
-        f"SELECT * FROM users WHERE {where} ORDER BY seq LIMIT ? OFFSET ?",
-        (*params, limit + 1, offset),
+        f"SELECT * FROM users WHERE {where} ORDER BY seq LIMIT ?", (*params, limit + 1)
     )
     more = len(users) > limit
     users = users[:limit]
@@ -252,7 +254,7 @@ async def effective(ctx: Ctx) -> object:
                 }
             )
     # the cursor counts members, not rows: one member's period rows never split
-    next_page = encode_page_token(offset + len(users), fingerprint) if more else None
+    next_page = encode_key_token([users[-1]["seq"]], fingerprint) if more else None
     return {"data": rows, "has_more": more, "next_page": next_page}
 
 

@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS rbac_group_members (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, group_id TEXT NOT NULL, user_id TEXT NOT NULL,
     created_at TEXT NOT NULL, UNIQUE(group_id, user_id));
 CREATE INDEX IF NOT EXISTS rgm_user ON rbac_group_members(user_id);
+CREATE INDEX IF NOT EXISTS rgm_group ON rbac_group_members(group_id);
 CREATE TABLE IF NOT EXISTS rbac_roles (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
     display_name TEXT NOT NULL, source_type TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -62,6 +63,7 @@ CREATE TABLE IF NOT EXISTS rbac_roles (
 CREATE TABLE IF NOT EXISTS rbac_role_permissions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, role_id TEXT NOT NULL, action TEXT NOT NULL,
     resource TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS rrp_role ON rbac_role_permissions(role_id);
 CREATE TABLE IF NOT EXISTS workspaces (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
     display_color TEXT NOT NULL, created_at TEXT NOT NULL, archived_at TEXT,

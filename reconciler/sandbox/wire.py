@@ -203,13 +203,20 @@ def decode_page_token(token: str | None, fingerprint: str) -> int:
     try:
         body = token.removeprefix("page_")
         data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        offset, bound = int(data["o"]), str(data["q"])
+        bound = str(data["q"])
     except (ValueError, KeyError, TypeError):
         raise ApiError(400, "page: not a page token returned by this endpoint.") from None
-    if bound != fingerprint or offset < 0:
+    if bound != fingerprint:
+        # Checked first: a keyset token of another list is "another query", not garbage.
         raise ApiError(
             400, "page: this token belongs to a different query; start again without page."
         )
+    try:
+        offset = int(data["o"])
+    except (ValueError, KeyError, TypeError):
+        raise ApiError(400, "page: not a page token returned by this endpoint.") from None
+    if offset < 0:
+        raise ApiError(400, "page: not a page token returned by this endpoint.")
     return offset
 
 

@@ -43,8 +43,8 @@ def test_https_or_loopback_http_is_accepted(tmp_path: Path, url: str) -> None:
 
 
 def test_the_provider_refuses_a_remote_http_url_even_without_validation() -> None:
-    from reconciler.policy import load_policy
     from reconciler.connect import open_provider
+    from reconciler.policy import load_policy
 
     policy = load_policy(EXAMPLE)
     with pytest.raises(ConfigError, match="refusing to send the admin key unencrypted"):
