@@ -20,15 +20,18 @@ from reconciler.errors import SeatctlError
 COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("reconciler.cli.apply", "apply"),
     "audit": ("reconciler.cli.audit", "audit"),
+    "ci": ("reconciler.cli.gitops", "ci"),
     "lock": ("reconciler.cli.apply", "lock"),
     "drift": ("reconciler.cli.drift", "drift"),
     "import": ("reconciler.cli.importer", "import_cmd"),
+    "init": ("reconciler.cli.gitops", "init"),
     "plan": ("reconciler.cli.plan", "plan"),
     "schema": ("reconciler.cli.schema", "schema"),
     "review": ("reconciler.cli.review", "review"),
     "status": ("reconciler.cli.status", "status"),
     "sandbox": ("reconciler.cli.sandbox", "sandbox"),
     "settings": ("reconciler.cli.settings", "settings"),
+    "state": ("reconciler.cli.gitops", "state"),
     "usage": ("reconciler.cli.usage", "usage"),
     "validate": ("reconciler.cli.validate", "validate"),
 }
