@@ -164,6 +164,23 @@ def drift_issue(report: pathlib.Path, exit_code: int) -> int:
     return 0 if exit_code in (0, 2) else 1
 
 
+@ci.command("scheduled-apply")
+@policy_dir_arg
+@state_dir_option
+@sandbox_option
+def scheduled_apply(policy_dir: pathlib.Path, state_dir: pathlib.Path,
+                    sandbox: str | None) -> int:
+    """Apply the time-based part of the merged policy (expiries, sprint seats)."""
+    from reconciler.gitops import ghenv
+    from reconciler.gitops.scheduled_apply import scheduled_apply as run
+
+    got = run(policy_dir, state_dir, os.environ, sandbox=sandbox)
+    click.echo(f"scheduled reconcile: {got.message}")
+    ghenv.write_outputs(os.environ, {"outcome": got.outcome},
+                        f"### seatctl scheduled reconcile\n\n{got.message}\n")
+    return got.exit_code
+
+
 # ---------------------------------------------------------------------------
 # seatctl state pull | push
 # ---------------------------------------------------------------------------

@@ -58,7 +58,7 @@ def _repo(path: pathlib.Path) -> git.Repo:
 def _fetch(repo: git.Repo, remote: str, branch: str) -> str | None:
     """The remote branch's tip after fetching it, or None when it does not exist yet."""
     try:
-        out = repo.git.ls_remote(remote, f"refs/heads/{branch}")
+        out = str(repo.git.ls_remote(remote, f"refs/heads/{branch}"))
     except git.exc.GitCommandError as exc:
         raise StateBranchError(f"cannot reach remote {remote!r}: {str(exc.stderr).strip()}",
                                hint="check the checkout's remote and credentials") from None
