@@ -109,20 +109,35 @@ def test_permissions_are_read_only_at_the_top_and_minimal_per_job(path: pathlib.
     doc = _load(path)
     assert doc.get("permissions") == {"contents": "read"}, "top-level permissions must be read-only"
     allowed_writes = {"plan.yml": {"pull-requests"}, "drift.yml": {"issues"},
-                      "review.yml": {"issues"}}.get(path.name, set())
+                      "review.yml": {"issues"}, "seatctl-plan.yml": {"pull-requests"},
+                      "seatctl-apply.yml": {"pull-requests"},
+                      "seatctl-scheduled.yml": {"issues"}}.get(path.name, set())
     for name, job in doc["jobs"].items():
         perms = job.get("permissions")
         assert isinstance(perms, dict), f"{path.name}:{name} must declare its permissions"
         writes = {k for k, v in perms.items() if v == "write"}
+        if _pushes_state(job):  # the seatctl-state branch needs contents: write
+            writes.discard("contents")
         assert writes <= allowed_writes, f"{path.name}:{name} asks for {writes}"
         assert "write-all" not in str(perms)
 
 
+def _pushes_state(job: dict[str, Any]) -> bool:
+    return any("seatctl state push" in str(s.get("run", "")) for s in job.get("steps", []))
+
+
 @pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
-def test_checkout_never_persists_credentials(path: pathlib.Path) -> None:
-    for step in _steps(_load(path)):
-        if str(step.get("uses", "")).startswith("actions/checkout@"):
-            assert step.get("with", {}).get("persist-credentials") is False
+def test_checkout_persists_credentials_only_where_the_state_branch_is_pushed(
+        path: pathlib.Path) -> None:
+    doc = _load(path)
+    jobs = doc["jobs"].values() if "jobs" in doc else [{"steps": _steps(doc)}]
+    for job in jobs:
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                keep = step.get("with", {}).get("persist-credentials")
+                # the tool's own checkout never keeps them
+                tool = "workflow_repository" in str(step.get("with", {}).get("repository"))
+                assert keep is (_pushes_state(job) and not tool), (path.name, step)
 
 
 def test_plan_job_has_no_write_key_and_no_secret_on_fork_runs() -> None:
@@ -162,7 +177,11 @@ def test_apply_runs_in_the_protected_environment_and_never_cancels() -> None:
 
 def test_only_apply_references_the_admin_write_key() -> None:
     for path in ALL_FILES:
-        if path.name != "apply.yml":
+        if path.name in ("seatctl-apply.yml", "seatctl-scheduled.yml"):
+            for name, job in _load(path)["jobs"].items():
+                if "secrets.SEATCTL_ADMIN_KEY" in yaml.safe_dump(job):
+                    assert job.get("environment") == "apply", f"{path.name}:{name}"
+        elif path.name != "apply.yml":
             assert "secrets.SEATCTL_ADMIN_KEY" not in path.read_text(), path.name
 
 
