@@ -127,6 +127,24 @@ def _audit_extends(repo: git.Repo, tip: str, state_dir: pathlib.Path) -> bool:
     return mine.startswith(theirs)
 
 
+def _blobs(repo: git.Repo, commit: str | None) -> dict[str, bytes]:
+    if not commit:
+        return {}
+    return {str(b.path): b.data_stream.read() for b in repo.commit(commit).tree.traverse()
+            if isinstance(b, git.Blob)}
+
+
+def _take_theirs(repo: git.Repo, base: str | None, tip: str, state_dir: pathlib.Path) -> None:
+    """The rebase: files the other run changed and this run did not are taken from it."""
+    before = _blobs(repo, base)
+    for path, theirs in _blobs(repo, tip).items():
+        mine_path = state_dir / path
+        mine = mine_path.read_bytes() if mine_path.exists() else None
+        if theirs != before.get(path) and mine == before.get(path):
+            mine_path.parent.mkdir(parents=True, exist_ok=True)
+            mine_path.write_bytes(theirs)
+
+
 def push(repo_path: pathlib.Path, state_dir: pathlib.Path, *, message: str,
          remote: str = "origin", branch: str = BRANCH, attempts: int = 5,
          pause_s: float = 1.0) -> PushResult:
@@ -155,6 +173,7 @@ def push(repo_path: pathlib.Path, state_dir: pathlib.Path, *, message: str,
                     f"{remote}/{branch} moved during this run and holds audit records this "
                     "run does not have", hint="nothing was overwritten; run `seatctl state "
                     "pull` into a fresh directory and compare the two audit logs") from None
+            _take_theirs(repo, parent, tip, state_dir)
             parent = tip
             time.sleep(pause_s * attempt)
             continue

@@ -1,0 +1,121 @@
+"""Honest feedback on the pull request: every outcome updates the ONE sticky comment.
+
+Invalid policy → file:line in the comment and ``::error file=…,line=…::`` annotations;
+a fork PR → "live plan skipped", never "No changes"; approvals by label only from a
+named approver. The steps run in-process against the fake GitHub API; no live read is
+needed (validation fails first, and forks never plan live).
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+
+import pytest
+from conftest import EXAMPLE_POLICIES, ROOT
+from fake_github import TOKEN, FakeGitHub, serve
+from gitops_builders import commit_all, init_repo
+
+from reconciler.gitops.approvals import approvers_from_codeowners, decide, named_approvers
+from reconciler.gitops.pr_plan import SKIPPED, run_pr_plan
+
+
+def _repo(tmp: pathlib.Path) -> tuple[pathlib.Path, str, str]:
+    root = tmp / "repo"
+    shutil.copytree(EXAMPLE_POLICIES, root / "policies")
+    repo = init_repo(root)
+    base = commit_all(repo, "policy", "2026-10-01T09:00:00Z")
+    repo.git.checkout("-q", "-b", "change")
+    team = root / "policies" / "teams" / "platform.yaml"
+    team.write_text(team.read_text().replace("allocated_seats: 8", "allocated_seats: 10"))
+    org = root / "policies" / "org.yaml"
+    org.write_text(org.read_text().replace("name: platform\n    allocated_seats: 8",
+                                           "name: platform\n    allocated_seats: 10"))
+    head = commit_all(repo, "change", "2026-10-02T09:00:00Z")
+    return root, base, head
+
+
+def _env(tmp: pathlib.Path, fake: FakeGitHub, pr: dict[str, object]) -> dict[str, str]:
+    ev = tmp / "event.json"
+    ev.write_text(json.dumps({"pull_request": pr}))
+    return {"GITHUB_EVENT_PATH": str(ev), "GITHUB_OUTPUT": str(tmp / "out"),
+            "GITHUB_STEP_SUMMARY": str(tmp / "summary"), "GITHUB_REPOSITORY": fake.repo,
+            "GITHUB_API_URL": fake.url, "GITHUB_TOKEN": TOKEN}
+
+
+def test_invalid_policy_gives_file_line_and_annotations_and_replaces_the_old_comment(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, base, head = _repo(tmp_path)
+    monkeypatch.chdir(root)
+    team = root / "policies" / "teams" / "platform.yaml"
+    team.write_text(team.read_text().replace("allocated_seats: 10", "allocated_seats: many"))
+    lines: list[str] = []
+    with serve(FakeGitHub()) as fake:
+        pr = fake.open_pr(5, head, base)
+        fake.comments[5] = [{"id": 1, "body": "<!-- seatctl-plan -->\n📝 **Changes**: old"}]
+        step = run_pr_plan(root, pathlib.Path("policies"), tmp_path / "out-dir",
+                           _env(tmp_path, fake, pr), emit=lines.append)
+        comment = fake.sticky(5)
+    assert step.outcome == "invalid" and step.exit_code == 1
+    assert len(fake.comments[5]) == 1 and "old" not in comment  # the same comment, updated
+    assert "❌ **Invalid policy**" in comment and "policies/teams/platform.yaml:" in comment
+    errors = [ln for ln in lines if ln.startswith("::error ")]
+    assert "::error file=policies/teams/platform.yaml,line=4::allocated_seats: expected a " \
+        "whole number, got text" in errors
+    outputs = dict(x.split("=", 1) for x in (tmp_path / "out").read_text().splitlines())
+    assert outputs["outcome"] == "invalid"
+
+
+def test_fork_pr_says_the_live_plan_was_skipped_never_no_changes(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, base, head = _repo(tmp_path)
+    monkeypatch.chdir(root)
+    with serve(FakeGitHub()) as fake:
+        pr = fake.open_pr(6, head, base)
+        pr["head"] = {"sha": head, "repo": {"full_name": "someone/fork"}}  # type: ignore[index]
+        step = run_pr_plan(root, pathlib.Path("policies"), tmp_path / "out-dir",
+                           _env(tmp_path, fake, pr), emit=lambda _: None)
+        comment = fake.sticky(6)
+    assert step.outcome == "skipped" and step.exit_code == 0
+    assert SKIPPED in comment and "No changes" not in comment
+    assert "platform" in comment  # the policy diff is still shown
+    assert not (tmp_path / "out-dir" / "plan.json").exists()  # nothing to apply from a fork
+
+
+def test_a_label_counts_only_from_a_named_approver_and_until_removed() -> None:
+    ev = [{"event": "labeled", "label": {"name": "seatctl:approve-overflow"},
+           "actor": {"login": "Alice"}}]
+    got = decide(ev, ["seatctl:approve-overflow"], ["@alice"])
+    assert got.flags() == ["--approve-overflow", "--approver", "alice"]
+    # re-added by someone else: theirs is the latest, and it does not count
+    ev2 = ev + [{"event": "unlabeled", "label": {"name": "seatctl:approve-overflow"},
+                 "actor": {"login": "alice"}},
+                {"event": "labeled", "label": {"name": "seatctl:approve-overflow"},
+                 "actor": {"login": "mallory"}}]
+    got2 = decide(ev2, ["seatctl:approve-overflow"], ["alice"])
+    assert got2.flags() == [] and "@mallory" in got2.ignored[0]
+    # the label is no longer on the PR: nothing counts, whatever the history says
+    assert decide(ev, [], ["alice"]).flags() == []
+    # an unrelated label is never an approval
+    assert decide([{"event": "labeled", "label": {"name": "bug"}, "actor": {"login": "alice"}}],
+                  ["bug"], ["alice"]).flags() == []
+
+
+def test_approvers_come_from_org_yaml_else_codeowners_users(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "org.yaml").write_text("organization: {}\n")
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "CODEOWNERS").write_text(
+        "* @someone\n/policies/ @bob @acme/seat-admins  # owners\n")
+    assert approvers_from_codeowners(tmp_path) == (["bob"], ["@acme/seat-admins"])
+    users, notes = named_approvers(tmp_path, tmp_path / "policies")
+    assert users == ["bob"] and "@acme/seat-admins" in notes[0]
+    (tmp_path / "policies" / "org.yaml").write_text("approvers: ['@carol']\n")
+    assert named_approvers(tmp_path, tmp_path / "policies") == (["carol"], [])
+
+
+def test_both_schema_copies_know_approvers() -> None:
+    a = (ROOT / "schemas" / "org.schema.json").read_text()
+    b = (ROOT / "reconciler" / "schemas" / "org.schema.json").read_text()
+    assert a == b and '"approvers"' in a
