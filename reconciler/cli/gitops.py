@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 import pathlib
+from collections.abc import Mapping
+from typing import Any
 
 import click
 
 from reconciler.errors import ConfigError
+from reconciler.gitops.wiring import Wiring
 
 policy_dir_arg = click.argument("policy_dir", required=False, default="policies",
                                 type=click.Path(file_okay=False, path_type=pathlib.Path))
@@ -28,6 +31,35 @@ state_dir_option = click.option(
 
 def _repo_root() -> pathlib.Path:
     return pathlib.Path.cwd()
+
+
+def _wiring() -> Wiring:
+    """The plan, validation and apply of this CLI, for the GitHub steps."""
+    from reconciler.cli.apply import apply
+    from reconciler.cli.plan import make_plan
+    from reconciler.cli.validate import EXTRA_CHECKS
+
+    return Wiring(make_plan=make_plan, extra_checks=EXTRA_CHECKS,
+                  apply_options=frozenset(o for p in apply.params for o in p.opts),
+                  verify_audit=_verify_audit, record=_record)
+
+
+def _verify_audit(path: pathlib.Path) -> str:
+    from reconciler.apply import audit
+
+    report = audit.verify(path)
+    return "" if report.ok else f"entry {report.bad_index} (line {report.bad_line}): " \
+        f"{report.problem}"
+
+
+def _record(path: pathlib.Path, env: Mapping[str, str], kind: str,
+            fields: Mapping[str, Any]) -> None:
+    """One audit record stamped with the CI actor and run, like apply's own records."""
+    from reconciler.apply.audit import AuditLog, current_actor
+
+    actor = current_actor(env)
+    AuditLog(path, context={"actor": actor.name, "actor_source": actor.source,
+                            "run_id": actor.run_id}).append(kind, **fields)
 
 
 # ---------------------------------------------------------------------------
@@ -72,7 +104,7 @@ def pr_plan(policy_dir: pathlib.Path, out_dir: pathlib.Path, sandbox: str | None
     """Validate and plan a pull request; update its one sticky comment."""
     from reconciler.gitops.pr_plan import run_pr_plan
 
-    return run_pr_plan(_repo_root(), policy_dir, out_dir, os.environ,
+    return run_pr_plan(_repo_root(), policy_dir, out_dir, os.environ, _wiring(),
                        sandbox=sandbox, emit=click.echo).exit_code
 
 
@@ -121,7 +153,8 @@ def check_reviewed(policy_dir: pathlib.Path, reviewed_dir: pathlib.Path, pr_numb
     """Show the reviewed plan and refuse early when it no longer holds."""
     from reconciler.gitops.merge_apply import check_reviewed as check
 
-    out = check(_repo_root(), policy_dir, reviewed_dir, os.environ, pr_number=pr_number,
+    out = check(_repo_root(), policy_dir, reviewed_dir, os.environ, _wiring(),
+                pr_number=pr_number,
                 sandbox=sandbox)
     click.echo(out.comment)
     return out.exit_code
@@ -140,7 +173,7 @@ def apply_reviewed(policy_dir: pathlib.Path, plan_file: pathlib.Path, pr_number:
     """Apply the reviewed plan with `seatctl apply PLAN` and post the result on the PR."""
     from reconciler.gitops.merge_apply import apply_reviewed as run
 
-    return run(_repo_root(), policy_dir, plan_file, state_dir, os.environ,
+    return run(_repo_root(), policy_dir, plan_file, state_dir, os.environ, _wiring(),
                pr_number=pr_number, head_sha=head_sha, sandbox=sandbox).exit_code
 
 
@@ -174,7 +207,7 @@ def scheduled_apply(policy_dir: pathlib.Path, state_dir: pathlib.Path,
     from reconciler.gitops import ghenv
     from reconciler.gitops.scheduled_apply import scheduled_apply as run
 
-    got = run(policy_dir, state_dir, os.environ, sandbox=sandbox)
+    got = run(policy_dir, state_dir, os.environ, _wiring(), sandbox=sandbox)
     click.echo(f"scheduled reconcile: {got.message}")
     ghenv.write_outputs(os.environ, {"outcome": got.outcome},
                         f"### seatctl scheduled reconcile\n\n{got.message}\n")

@@ -31,6 +31,7 @@ from reconciler.gitops.approvals import decide, named_approvers
 from reconciler.gitops.ci import MARKER, build_comment
 from reconciler.gitops.github_api import GitHubApi
 from reconciler.gitops.pr_plan import artifact_name
+from reconciler.gitops.wiring import Wiring
 from reconciler.plan import Plan
 
 PLAN_WORKFLOW = "seatctl-plan.yml"
@@ -123,8 +124,10 @@ def plan_moved(reviewed: Plan, fresh: Plan, limit: int = 8) -> list[str]:
 
 
 def _comment(status: str, body: str, pr: ghenv.PullRequest | None, title: str,
-             lines: Sequence[str] = ()) -> str:
+             lines: Sequence[str] = (), heading: str = "") -> str:
     listed = "".join(f"- {escape.markdown(x)}\n" for x in lines)
+    if listed and heading:
+        listed = f"**{heading}**\n\n{listed}"
     return build_comment(listed + ("\n" if listed and body else "") + body, exit_code=0,
                          blocked=False, status=status, title=title,
                          head_sha=pr.head_sha if pr else "")
@@ -146,11 +149,9 @@ class Outcome:
 
 
 def check_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path,
-                   reviewed_dir: pathlib.Path, env: Mapping[str, str], *,
+                   reviewed_dir: pathlib.Path, env: Mapping[str, str], wiring: Wiring, *,
                    pr_number: int, sandbox: str | None = None) -> Outcome:
     """Refuse before the gate when the reviewed plan no longer describes this merge."""
-    from reconciler.cli.plan import make_plan
-
     api = _api(env)
     pulls = [p for p in api.pulls_for_commit(env.get("GITHUB_SHA", ""))
              if int(p.get("number", 0)) == pr_number]
@@ -173,13 +174,14 @@ def check_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path,
     if reviewed.overrides.allow_large_removal and not now.has("--allow-large-removal"):
         moved.append("the large-removal approval label is gone or not by a named approver")
     if not moved:
-        fresh = make_plan(policy_dir, at=None, sandbox=sandbox, demo=False,
+        fresh = wiring.make_plan(policy_dir, at=None, sandbox=sandbox, demo=False,
                           approve_overflow=reviewed.approve_overflow,
                           overrides=reviewed.overrides)
         moved = plan_moved(reviewed, fresh)
     if moved:
         return _finish(env, pr, Outcome("refused", _comment(
-            APPLY_STATUS["refused"], shown, pr, title, ["what moved:", *moved]), 1))
+            APPLY_STATUS["refused"], "\n### The reviewed plan\n\n" + shown, pr, title,
+            moved, "What moved:"), 1))
     body = _comment("🔎 **Awaiting approval**: this exact plan is applied once the `apply` "
                     "environment is approved.", shown, pr, title)
     ghenv.write_outputs(env, {"outcome": "ready"}, body)
@@ -205,11 +207,8 @@ def reviewed_checkout(repo_root: pathlib.Path, sha: str) -> Iterator[pathlib.Pat
             repo.git.worktree("remove", "--force", str(path))
 
 
-def _apply_flags(plan: Plan) -> list[str]:
+def _apply_flags(plan: Plan, have: frozenset[str]) -> list[str]:
     """The override flags ``seatctl apply`` takes (where this version has them)."""
-    from reconciler.cli.apply import apply as apply_cmd
-
-    have = {o for p in apply_cmd.params for o in getattr(p, "opts", ())}
     want = []
     if plan.approve_overflow:
         want.append("--approve-overflow")
@@ -222,37 +221,32 @@ def _apply_flags(plan: Plan) -> list[str]:
 
 
 def apply_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path, plan_file: pathlib.Path,
-                   state_dir: pathlib.Path, env: Mapping[str, str], *, pr_number: int,
+                   state_dir: pathlib.Path, env: Mapping[str, str], wiring: Wiring, *,
+                   pr_number: int,
                    head_sha: str, sandbox: str | None = None,
                    run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run
                    ) -> Outcome:
     """Verify the audit chain, record the approvals, apply the reviewed plan, report."""
-    from reconciler.apply import audit as audit_log
-    from reconciler.apply.audit import AuditLog, current_actor
-
     pr = ghenv.PullRequest(pr_number, head_sha, "", False, ())
     title = "seatctl apply"
     plan = Plan.from_json(plan_file.read_text(encoding="utf-8"))
     log_path = state_dir / "audit.jsonl"
-    if log_path.exists():
-        report = audit_log.verify(log_path)
-        if not report.ok:
-            return _finish(env, pr, Outcome("not-started", _comment(
-                APPLY_STATUS["not-started"], "", pr, title,
-                [f"the audit log on the state branch does not verify: entry "
-                 f"{report.bad_index}: {report.problem}"]), 1))
-    actor = current_actor(env)
+    problem = wiring.verify_audit(log_path) if log_path.exists() else ""
+    if problem:
+        return _finish(env, pr, Outcome("not-started", _comment(
+            APPLY_STATUS["not-started"], "", pr, title,
+            [f"the audit log on the state branch does not verify: {problem}"]), 1))
     if plan.approve_overflow or plan.overrides.allow_large_removal:
-        AuditLog(log_path, context={"actor": actor.name, "run_id": actor.run_id}).append(
-            "approval", pr=pr_number, head_sha=head_sha, approver=plan.overrides.approver,
-            approve_overflow=plan.approve_overflow,
-            allow_large_removal=plan.overrides.allow_large_removal,
-            plan_hash=plan.checksum)
+        wiring.record(log_path, env, "approval", {
+            "pr": pr_number, "head_sha": head_sha, "approver": plan.overrides.approver,
+            "approve_overflow": plan.approve_overflow,
+            "allow_large_removal": plan.overrides.allow_large_removal,
+            "plan_hash": plan.checksum})
     rel = policy_dir.resolve().relative_to(repo_root.resolve())
     with reviewed_checkout(repo_root, head_sha) as tree:
         cmd = [sys.executable, "-m", "reconciler.cli.main", "apply", str(plan_file.resolve()),
                "--policy-dir", str(tree / rel), "--state-dir", str(state_dir.resolve()),
-               *_apply_flags(plan)]
+               *_apply_flags(plan, wiring.apply_options)]
         if sandbox:
             cmd += ["--sandbox", str(pathlib.Path(sandbox).resolve())]
         child_env = {**os.environ, **env, "SEATCTL_APPROVER": plan.overrides.approver}
@@ -266,5 +260,8 @@ def apply_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path, plan_file:
     text = proc.stdout if kind in ("done", "incomplete") else proc.stderr
     fenced = text.strip()[-6000:].replace("```", "'''")
     block = f"```text\n{fenced}\n```\n" if fenced else ""
+    shown = plan_file.with_name("plan.md")
+    if shown.is_file():
+        block += "\n### The reviewed plan\n\n" + shown.read_text(encoding="utf-8")
     out = Outcome(kind, _comment(APPLY_STATUS[kind], block, pr, title), proc.returncode or 0)
     return _finish(env, pr, out)

@@ -23,6 +23,7 @@ from reconciler.gitops import ghenv
 from reconciler.gitops.approvals import Approvals, decide, named_approvers
 from reconciler.gitops.ci import MARKER, build_comment
 from reconciler.gitops.github_api import GitHubApi, GitHubApiError
+from reconciler.gitops.wiring import Wiring
 
 SKIPPED = ("⏭️ **Live plan skipped**: pull requests from forks get no credentials, so "
            "only the policy change is shown. A maintainer's branch gets the live plan.")
@@ -80,16 +81,15 @@ def read_approvals(api: GitHubApi | None, pr: ghenv.PullRequest, repo_root: path
 
 
 def run_pr_plan(repo_root: pathlib.Path, policy_dir: pathlib.Path, out_dir: pathlib.Path,
-                env: Mapping[str, str], *, sandbox: str | None = None,
+                env: Mapping[str, str], wiring: Wiring, *, sandbox: str | None = None,
                 emit: Callable[[str], None] = print) -> StepResult:
     """The whole PR step. ``emit`` writes log lines (annotations) to the step's output."""
-    from reconciler.cli.validate import EXTRA_CHECKS
     from reconciler.policy import validate_policy
 
     pr = ghenv.pull_request(env)
     api = GitHubApi.from_env(env)
     out_dir.mkdir(parents=True, exist_ok=True)
-    result = validate_policy(policy_dir, extra_checks=EXTRA_CHECKS)
+    result = validate_policy(policy_dir, extra_checks=wiring.extra_checks)
     if not result.ok:
         errors = [(f.file, f.line, f.message) for f in result.errors]
         for line in ghenv.error_annotations(errors, repo_root):
@@ -97,7 +97,7 @@ def run_pr_plan(repo_root: pathlib.Path, policy_dir: pathlib.Path, out_dir: path
         step = StepResult("invalid", _validation_comment(errors, repo_root, pr.head_sha), 1)
     else:
         approvals, notes = read_approvals(api, pr, repo_root, policy_dir)
-        step = _plan(pr, policy_dir, out_dir, approvals, notes, sandbox)
+        step = _plan(pr, policy_dir, out_dir, approvals, notes, sandbox, wiring)
     _post(api, pr.number, step.comment, emit)
     ghenv.write_outputs(env, {"outcome": step.outcome, "comment-path":
                               str(out_dir / "comment.md")}, step.comment)
@@ -106,8 +106,8 @@ def run_pr_plan(repo_root: pathlib.Path, policy_dir: pathlib.Path, out_dir: path
 
 
 def _plan(pr: ghenv.PullRequest, policy_dir: pathlib.Path, out_dir: pathlib.Path,
-          approvals: Approvals, notes: list[str], sandbox: str | None) -> StepResult:
-    from reconciler.cli.plan import make_plan
+          approvals: Approvals, notes: list[str], sandbox: str | None,
+          wiring: Wiring) -> StepResult:
     from reconciler.gitops.render_policy_diff import render_base_section
     from reconciler.plan import Overrides
     from reconciler.render import render
@@ -123,7 +123,7 @@ def _plan(pr: ghenv.PullRequest, policy_dir: pathlib.Path, out_dir: pathlib.Path
     overrides = Overrides(allow_large_removal=approvals.has("--allow-large-removal"),
                           allow_many_role_changes=False, approver=approvals.approver)
     try:
-        plan = make_plan(policy_dir, at=None, sandbox=sandbox, demo=False,
+        plan = wiring.make_plan(policy_dir, at=None, sandbox=sandbox, demo=False,
                          approve_overflow=approvals.has("--approve-overflow"),
                          overrides=overrides)
     except SeatctlError as exc:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from reconciler.gitops.state import load_last_apply
+from reconciler.gitops.wiring import Wiring
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +32,10 @@ class Scheduled:
 
 
 def scheduled_apply(policy_dir: pathlib.Path, state_dir: pathlib.Path,
-                    env: Mapping[str, str], *, sandbox: str | None = None,
+                    env: Mapping[str, str], wiring: Wiring, *, sandbox: str | None = None,
                     run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run
                     ) -> Scheduled:
     """Plan today; apply only if the org matched the policy on the last apply's day."""
-    from reconciler.cli.plan import make_plan
     from reconciler.plan import Overrides
 
     last = load_last_apply(state_dir / "last-apply.json")
@@ -43,14 +43,14 @@ def scheduled_apply(policy_dir: pathlib.Path, state_dir: pathlib.Path,
         return Scheduled("skipped", "no apply is recorded on the state branch yet; the "
                          "first apply comes from a reviewed pull request", 0)
     none = Overrides(False, False, "")
-    then = make_plan(policy_dir, at=last.applied_at.date(), sandbox=sandbox, demo=False,
+    then = wiring.make_plan(policy_dir, at=last.applied_at.date(), sandbox=sandbox, demo=False,
                      approve_overflow=False, overrides=none)
     if then.has_changes:
         return Scheduled("skipped", f"the live org differs from the policy as of the last "
                          f"apply ({last.applied_at.date()}): {len(then.changes)} change(s) "
                          "that time did not cause (drift or an unapplied merge); those need "
                          "a reviewed pull request", 0)
-    today = make_plan(policy_dir, at=None, sandbox=sandbox, demo=False,
+    today = wiring.make_plan(policy_dir, at=None, sandbox=sandbox, demo=False,
                       approve_overflow=False, overrides=none)
     if not today.has_changes:
         return Scheduled("nothing-due", "nothing is due today", 0)

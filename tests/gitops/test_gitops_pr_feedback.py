@@ -17,8 +17,11 @@ from conftest import EXAMPLE_POLICIES, ROOT
 from fake_github import TOKEN, FakeGitHub, serve
 from gitops_builders import commit_all, init_repo
 
+from reconciler.cli.gitops import _wiring
 from reconciler.gitops.approvals import approvers_from_codeowners, decide, named_approvers
 from reconciler.gitops.pr_plan import SKIPPED, run_pr_plan
+
+WIRING = _wiring()
 
 
 def _repo(tmp: pathlib.Path) -> tuple[pathlib.Path, str, str]:
@@ -55,7 +58,7 @@ def test_invalid_policy_gives_file_line_and_annotations_and_replaces_the_old_com
         pr = fake.open_pr(5, head, base)
         fake.comments[5] = [{"id": 1, "body": "<!-- seatctl-plan -->\n📝 **Changes**: old"}]
         step = run_pr_plan(root, pathlib.Path("policies"), tmp_path / "out-dir",
-                           _env(tmp_path, fake, pr), emit=lines.append)
+                           _env(tmp_path, fake, pr), WIRING, emit=lines.append)
         comment = fake.sticky(5)
     assert step.outcome == "invalid" and step.exit_code == 1
     assert len(fake.comments[5]) == 1 and "old" not in comment  # the same comment, updated
@@ -75,7 +78,7 @@ def test_fork_pr_says_the_live_plan_was_skipped_never_no_changes(
         pr = fake.open_pr(6, head, base)
         pr["head"] = {"sha": head, "repo": {"full_name": "someone/fork"}}  # type: ignore[index]
         step = run_pr_plan(root, pathlib.Path("policies"), tmp_path / "out-dir",
-                           _env(tmp_path, fake, pr), emit=lambda _: None)
+                           _env(tmp_path, fake, pr), WIRING, emit=lambda _: None)
         comment = fake.sticky(6)
     assert step.outcome == "skipped" and step.exit_code == 0
     assert SKIPPED in comment and "No changes" not in comment
