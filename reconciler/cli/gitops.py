@@ -177,6 +177,17 @@ def apply_reviewed(policy_dir: pathlib.Path, plan_file: pathlib.Path, pr_number:
                pr_number=pr_number, head_sha=head_sha, sandbox=sandbox).exit_code
 
 
+@ci.command("not-applied")
+@click.option("--pr", "pr_number", type=int, required=True)
+@click.option("--head-sha", required=True)
+@click.option("--result", required=True, help="The apply job's result (needs.apply.result).")
+def not_applied(pr_number: int, head_sha: str, result: str) -> int:
+    """Tell the PR its reviewed plan was not applied (rejected, cancelled, displaced)."""
+    from reconciler.gitops.merge_apply import not_applied as run
+
+    return run(os.environ, pr_number=pr_number, head_sha=head_sha, result=result).exit_code
+
+
 @ci.command("drift-issue")
 @click.option("--report", "report", required=True,
               type=click.Path(dir_okay=False, path_type=pathlib.Path),

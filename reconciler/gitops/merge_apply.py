@@ -265,3 +265,19 @@ def apply_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path, plan_file:
         block += "\n### The reviewed plan\n\n" + shown.read_text(encoding="utf-8")
     out = Outcome(kind, _comment(APPLY_STATUS[kind], block, pr, title), proc.returncode or 0)
     return _finish(env, pr, out)
+
+
+def not_applied(env: Mapping[str, str], *, pr_number: int, head_sha: str,
+                result: str) -> Outcome:
+    """The apply job ended before its apply step reported: say so on the PR.
+
+    ``result`` is the job's result as GitHub gives it (``failure`` when the environment's
+    reviewer rejected the deployment, ``cancelled`` when a newer run displaced it).
+    """
+    pr = ghenv.PullRequest(pr_number, head_sha, "", False, ())
+    link = ghenv.run_url(env)
+    why = [f"the apply job ended ({result}) before the apply started: the deployment was "
+           "rejected, cancelled or displaced by a newer merge"]
+    body = f"[The run]({link}) has the details.\n" if link else ""
+    return _finish(env, pr, Outcome("not-started", _comment(
+        APPLY_STATUS["not-started"], body, pr, "seatctl apply", why), 0))

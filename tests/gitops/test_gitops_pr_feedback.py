@@ -122,3 +122,17 @@ def test_both_schema_copies_know_approvers() -> None:
     a = (ROOT / "schemas" / "org.schema.json").read_text()
     b = (ROOT / "reconciler" / "schemas" / "org.schema.json").read_text()
     assert a == b and '"approvers"' in a
+
+
+def test_a_rejected_or_displaced_apply_still_tells_the_pr(tmp_path: pathlib.Path) -> None:
+    from reconciler.gitops.merge_apply import not_applied
+
+    with serve(FakeGitHub()) as fake:
+        fake.open_pr(9, "a" * 40, "b" * 40)
+        fake.comments[9] = [{"id": 1, "body": "<!-- seatctl-plan -->\n🔎 Awaiting approval"}]
+        env = {"GITHUB_REPOSITORY": fake.repo, "GITHUB_API_URL": fake.url,
+               "GITHUB_TOKEN": TOKEN, "GITHUB_OUTPUT": str(tmp_path / "out")}
+        got = not_applied(env, pr_number=9, head_sha="a" * 40, result="cancelled")
+        comment = fake.sticky(9)
+    assert got.outcome == "not-started" and len(fake.comments[9]) == 1
+    assert "⏸️ **Not started**" in comment and "cancelled" in comment
