@@ -81,11 +81,15 @@ def find_reviewed(env: Mapping[str, str], plan_workflow: str = PLAN_WORKFLOW) ->
         return Reviewed(None, "", f"commit {sha[:12]} did not come from a merged pull request")
     pr = ghenv.PullRequest.from_payload(merged[0])
     runs = [r for r in api.runs_for_head(pr.head_sha)
-            if str(r.get("path", "")).endswith(plan_workflow)
-            and r.get("conclusion") == "success"]
+            if str(r.get("path", "")).endswith(plan_workflow) and r.get("conclusion")]
     if not runs:
-        return Reviewed(pr, "", f"no successful plan run for head {pr.head_sha[:12]}")
+        return Reviewed(pr, "", f"no finished plan run for head {pr.head_sha[:12]}")
+    # the latest verdict counts: a plan that succeeded before a label was removed and
+    # then failed is not the reviewed plan
     latest = max(runs, key=lambda r: (str(r.get("created_at", "")), int(r.get("id", 0))))
+    if latest.get("conclusion") != "success":
+        return Reviewed(pr, "", f"the latest plan run for head {pr.head_sha[:12]} ended "
+                        f"{latest.get('conclusion')}")
     return Reviewed(pr, str(latest["id"]))
 
 

@@ -188,8 +188,8 @@ def test_init_repo_plan_merge_apply_refuse_and_approve(tmp_path: pathlib.Path,
                                         event=_pr_event(fake, number), sha=head, ctx={},
                                         expect_rc=expect_rc)
             assert summary == fake.sticky(number)
-            if outs["outcome"] in ("changes", "no-changes"):
-                fake.plan_run(head)  # the run succeeded; its artifact is the plan dir
+            fake.plan_run(head, "success" if expect_rc == 0 else "failure")
+            if outs["outcome"] in ("changes", "no-changes"):  # the artifact: the plan dir
                 art = tmp_path / "artifacts" / head
                 shutil.copytree(run.last_temp / "seatctl-plan", art, dirs_exist_ok=True)
             return outs

@@ -136,3 +136,23 @@ def test_a_rejected_or_displaced_apply_still_tells_the_pr(tmp_path: pathlib.Path
         comment = fake.sticky(9)
     assert got.outcome == "not-started" and len(fake.comments[9]) == 1
     assert "⏸️ **Not started**" in comment and "cancelled" in comment
+
+
+def test_the_reviewed_plan_is_the_latest_plan_run_of_the_head_and_only_if_it_passed() -> None:
+    from reconciler.gitops.merge_apply import find_reviewed
+
+    with serve(FakeGitHub()) as fake:
+        fake.open_pr(4, "a" * 40, "b" * 40)
+        fake.merge(4, "c" * 40)
+        env = {"GITHUB_REPOSITORY": fake.repo, "GITHUB_API_URL": fake.url,
+               "GITHUB_TOKEN": TOKEN, "GITHUB_SHA": "c" * 40}
+        assert find_reviewed(env).run_id == ""  # no plan ran: nothing to apply
+        good = fake.plan_run("a" * 40)
+        got = find_reviewed(env)
+        assert got.run_id == str(good) and got.outputs()["artifact"] == "seatctl-plan-" + "a" * 40
+        fake.plan_run("a" * 40, "failure")  # e.g. the approval label was removed since
+        got = find_reviewed(env)
+        assert got.run_id == "" and "ended failure" in got.reason
+        assert got.outputs()["found"] == "false" and got.outputs()["pr"] == "4"
+        env["GITHUB_SHA"] = "d" * 40  # a push that no pull request merged
+        assert find_reviewed(env).pr is None
