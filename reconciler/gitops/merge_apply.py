@@ -248,14 +248,17 @@ def apply_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path, plan_file:
             "plan_hash": plan.checksum})
     rel = policy_dir.resolve().relative_to(repo_root.resolve())
     with reviewed_checkout(repo_root, head_sha) as tree:
-        cmd = [sys.executable, "-m", "reconciler.cli.main", "apply", str(plan_file.resolve()),
-               "--policy-dir", str(tree / rel), "--state-dir", str(state_dir.resolve()),
-               *_apply_flags(plan, wiring.apply_options)]
+        # run in the reviewed tree, so apply's default policy directory is the reviewed
+        # one whatever this version calls the option; every other path is absolute.
+        # -P: the tree's own files never shadow the installed seatctl (safe_path)
+        cmd = [sys.executable, "-P", "-m", "reconciler.cli.main", "apply", str(plan_file.resolve()),
+               "--state-dir", str(state_dir.resolve()), *_apply_flags(plan, wiring.apply_options)]
+        if "--policy-dir" in wiring.apply_options:
+            cmd += ["--policy-dir", str(tree / rel)]
         if sandbox:
             cmd += ["--sandbox", str(pathlib.Path(sandbox).resolve())]
         child_env = {**os.environ, **env, "SEATCTL_APPROVER": plan.overrides.approver}
-        proc = run(cmd, cwd=repo_root, env=child_env, capture_output=True, text=True,
-                   check=False)
+        proc = run(cmd, cwd=tree, env=child_env, capture_output=True, text=True, check=False)
     sys.stderr.write(proc.stderr)
     sys.stdout.write(proc.stdout)
     kind = {0: "done", 3: "incomplete", 1: "refused"}.get(proc.returncode, "failed")

@@ -105,7 +105,7 @@ def scheduled_apply(policy_dir: pathlib.Path, state_dir: pathlib.Path,
         return Scheduled("nothing-due", "nothing is due today", 0)
     plan_file = state_dir / "scheduled-plan.json"
     plan_file.write_text(today.to_json(), encoding="utf-8")
-    cmd = [sys.executable, "-m", "reconciler.cli.main", "apply", str(plan_file),
+    cmd = [sys.executable, "-P", "-m", "reconciler.cli.main", "apply", str(plan_file),
            "--policy-dir", str(policy_dir), "--state-dir", str(state_dir)]
     if sandbox:
         cmd += ["--sandbox", sandbox]

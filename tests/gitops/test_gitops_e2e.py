@@ -107,8 +107,12 @@ class Runner:
         ev = temp / "event.json"
         ev.write_text(json.dumps(event))
         out, summary = temp / "output", temp / "summary"
+        # PYTHONPATH stays only for CI's calendar runs (tests/timeshift): every process,
+        # the sandbox's clock included, must live on the same shifted calendar
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("GITHUB_", "SEATCTL_", "VIRTUAL_ENV", "PYTHON"))}
+        if os.environ.get("CLOCK_SHIFT_DAYS"):
+            env["PYTHONPATH"] = str(ROOT / "tests" / "timeshift")
         env.update(PATH=f"{self.bin}{os.pathsep}{env.get('PATH', '')}", RUNNER_TEMP=str(temp),
                    GITHUB_EVENT_PATH=str(ev), GITHUB_OUTPUT=str(out),
                    GITHUB_STEP_SUMMARY=str(summary), GITHUB_SHA=sha, GITHUB_ACTIONS="true",
