@@ -25,6 +25,11 @@ from reconciler.gitops.ci import MARKER, build_comment
 from reconciler.gitops.github_api import GitHubApi, GitHubApiError
 from reconciler.gitops.wiring import Wiring
 
+#: Why the two money figures of one comment can differ (issue: they must agree or say why).
+FIGURES = ("> The policy changes above price *allocated* seats (`allocated_seats` × tier "
+           "price); the live plan below prices the seats members *hold*, now and after the "
+           "merge, including changes merged earlier or made outside the policy. That is why "
+           "their figures can differ.\n\n")
 SKIPPED = ("⏭️ **Live plan skipped**: pull requests from forks get no credentials, so "
            "only the policy change is shown. A maintainer's branch gets the live plan.")
 
@@ -130,6 +135,8 @@ def _plan(pr: ghenv.PullRequest, policy_dir: pathlib.Path, out_dir: pathlib.Path
         return StepResult("error", build_comment(base + extra, exit_code=1, blocked=False,
                                                  stderr=str(exc), head_sha=pr.head_sha), 1)
     shown = render(plan, "markdown", color=False)
+    if "monthly seat cost" in base:  # the policy diff priced something above the plan
+        base += FIGURES
     (out_dir / "plan.json").write_text(plan.to_json(), encoding="utf-8")
     (out_dir / "plan.md").write_text(shown, encoding="utf-8")
     code = 2 if plan.has_changes else 0
