@@ -163,7 +163,8 @@ def check_reviewed(policy_dir: pathlib.Path, reviewed_dir: pathlib.Path, pr_numb
 @ci.command("apply-reviewed")
 @policy_dir_arg
 @click.option("--plan", "plan_file", required=True,
-              type=click.Path(dir_okay=False, path_type=pathlib.Path))
+              type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
+              help="The reviewed plan (plan.json of the PR's plan artifact).")
 @click.option("--pr", "pr_number", type=int, required=True)
 @click.option("--head-sha", required=True)
 @state_dir_option

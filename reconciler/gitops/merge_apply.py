@@ -204,7 +204,12 @@ def reviewed_checkout(repo_root: pathlib.Path, sha: str) -> Iterator[pathlib.Pat
     repo = git.Repo(repo_root, search_parent_directories=True)
     with tempfile.TemporaryDirectory(prefix="seatctl-reviewed-") as tmp:
         path = pathlib.Path(tmp) / "tree"
-        repo.git.worktree("add", "--detach", "--quiet", str(path), sha)
+        try:
+            repo.git.worktree("add", "--detach", "--quiet", str(path), sha)
+        except git.exc.GitCommandError:
+            raise SeatctlError(f"the reviewed commit {sha[:12]} is not in this checkout",
+                               hint="check out with `fetch-depth: 0` so the merged pull "
+                               "request's head commit is present") from None
         try:
             yield path
         finally:
