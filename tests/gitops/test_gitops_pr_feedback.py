@@ -156,3 +156,94 @@ def test_the_reviewed_plan_is_the_latest_plan_run_of_the_head_and_only_if_it_pas
         assert got.outputs()["found"] == "false" and got.outputs()["pr"] == "4"
         env["GITHUB_SHA"] = "d" * 40  # a push that no pull request merged
         assert find_reviewed(env).pr is None
+
+
+@pytest.mark.parametrize(("rc", "stderr", "outcome", "shown"), [
+    (0, "", "done", "✅ **Applied**"),
+    (3, "Error: 1 change failed\n", "incomplete", "⚠️ **Apply incomplete**"),
+    (1, "Error: plan is stale (live fingerprint changed since it was made); what moved: "
+        "now also needed: invite eve@acme.example\n", "refused", "now also needed"),
+    (2, "Usage: seatctl apply\nError: No such option '--x'.\n", "failed", "❌ **Apply failed**"),
+])
+def test_every_apply_result_reaches_the_pr(tmp_path: pathlib.Path, rc: int, stderr: str,
+                                           outcome: str, shown: str) -> None:
+    """The classification of `seatctl apply`'s exit (0 done, 3 incomplete, 1 refused or
+    error with its message; anything else, such as a usage error, failed), on the
+    demo day; the apply itself is replaced by its result."""
+    import dataclasses
+    import datetime as dt
+    import subprocess
+
+    from gitops_builders import make_policy
+
+    from reconciler.gitops.merge_apply import apply_reviewed
+    from reconciler.model import OrgState, OrgType
+    from reconciler.planning import plan_policy
+    from reconciler.sandbox.demo import DEMO_DATE
+
+    root, _base, head = _repo(tmp_path)
+    policy = make_policy({"platform": (8, {"eve@acme.example": "developer"})})
+    plan = plan_policy(policy, OrgState(OrgType.ENTERPRISE, {}), at=DEMO_DATE, commit=head,
+                       now=dt.datetime.combine(DEMO_DATE, dt.time(12), tzinfo=dt.UTC),
+                       approve_overflow=True)
+    plan_file = tmp_path / "reviewed" / "plan.json"
+    plan_file.parent.mkdir()
+    plan_file.write_text(plan.to_json())
+    recorded: list[tuple[str, dict[str, object]]] = []
+    wiring = dataclasses.replace(
+        WIRING, record=lambda _p, _e, kind, fields: recorded.append((kind, dict(fields))))
+    calls: list[list[str]] = []
+
+    def fake_apply(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+        calls.append(cmd)
+        assert pathlib.Path(str(kw["cwd"])).joinpath("policies", "org.yaml").is_file()
+        return subprocess.CompletedProcess(cmd, rc, "Apply complete: 1 done\n", stderr)
+
+    with serve(FakeGitHub()) as fake:
+        fake.open_pr(3, head, _base)
+        env = {"GITHUB_REPOSITORY": fake.repo, "GITHUB_API_URL": fake.url,
+               "GITHUB_TOKEN": TOKEN, "GITHUB_OUTPUT": str(tmp_path / "out")}
+        got = apply_reviewed(root, root / "policies", plan_file, tmp_path / "state", env,
+                             wiring, pr_number=3, head_sha=head, run=fake_apply)
+        comment = fake.sticky(3)
+    assert got.outcome == outcome and shown in comment
+    assert calls and calls[0][calls[0].index("apply") + 1] == str(plan_file.resolve())
+    assert [k for k, _ in recorded] == ["approval"] and recorded[0][1]["pr"] == 3
+    assert (root / ".git" / "worktrees").exists() is False or \
+        not any((root / ".git" / "worktrees").iterdir())  # the reviewed tree is removed
+
+
+def test_an_audit_log_that_does_not_verify_stops_the_apply(tmp_path: pathlib.Path) -> None:
+    import dataclasses
+    import datetime as dt
+
+    from gitops_builders import make_policy
+
+    from reconciler.gitops.merge_apply import apply_reviewed
+    from reconciler.model import OrgState, OrgType
+    from reconciler.planning import plan_policy
+    from reconciler.sandbox.demo import DEMO_DATE
+
+    root, _base, head = _repo(tmp_path)
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "audit.jsonl").write_text('{"edited": true}\n')
+    wiring = dataclasses.replace(WIRING, verify_audit=lambda _p: "entry 0: hash mismatch")
+    plan = plan_policy(make_policy({"platform": (8, {})}), OrgState(OrgType.ENTERPRISE, {}),
+                       at=DEMO_DATE, commit=head,
+                       now=dt.datetime.combine(DEMO_DATE, dt.time(12), tzinfo=dt.UTC))
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(plan.to_json())
+
+    def never(*_a: object, **_k: object) -> object:
+        raise AssertionError("apply must not run")
+
+    with serve(FakeGitHub()) as fake:
+        fake.open_pr(3, head, _base)
+        env = {"GITHUB_REPOSITORY": fake.repo, "GITHUB_API_URL": fake.url,
+               "GITHUB_TOKEN": TOKEN}
+        got = apply_reviewed(root, root / "policies", plan_file, state, env, wiring,
+                             pr_number=3, head_sha=head, run=never)  # type: ignore[arg-type]
+        comment = fake.sticky(3)
+    assert got.outcome == "not-started" and got.exit_code == 1
+    assert "does not verify" in comment and "hash mismatch" in comment
