@@ -229,6 +229,12 @@ def _apply_flags(plan: Plan, have: frozenset[str]) -> list[str]:
     return flags
 
 
+def _refusal(stderr: str) -> bool:
+    """``seatctl apply`` refused the plan (it moved, aged, or is blocked), not an error."""
+    return any(s in stderr for s in ("Error: plan ", "Error: policy files changed",
+                                     "what moved", "moved since"))
+
+
 def apply_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path, plan_file: pathlib.Path,
                    state_dir: pathlib.Path, env: Mapping[str, str], wiring: Wiring, *,
                    pr_number: int,
@@ -267,8 +273,8 @@ def apply_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path, plan_file:
     sys.stderr.write(proc.stderr)
     sys.stdout.write(proc.stdout)
     kind = {0: "done", 3: "incomplete", 1: "refused"}.get(proc.returncode, "failed")
-    if kind == "refused" and "Error:" not in proc.stderr:
-        kind = "failed"
+    if kind == "refused" and not _refusal(proc.stderr):
+        kind = "failed"  # an error that is not apply's refusal of a moved plan
     text = proc.stdout if kind in ("done", "incomplete") else proc.stderr
     fenced = text.strip()[-6000:].replace("```", "'''")
     block = f"```text\n{fenced}\n```\n" if fenced else ""

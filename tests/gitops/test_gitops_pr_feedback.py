@@ -164,6 +164,8 @@ def test_the_reviewed_plan_is_the_latest_plan_run_of_the_head_and_only_if_it_pas
     (1, "Error: plan is stale (live fingerprint changed since it was made); what moved: "
         "now also needed: invite eve@acme.example\n", "refused", "now also needed"),
     (2, "Usage: seatctl apply\nError: No such option '--x'.\n", "failed", "❌ **Apply failed**"),
+    (1, "Error: the admin key is missing: environment variable SEATCTL_ADMIN_KEY is not "
+        "set\n", "failed", "SEATCTL_ADMIN_KEY is not set"),
 ])
 def test_every_apply_result_reaches_the_pr(tmp_path: pathlib.Path, rc: int, stderr: str,
                                            outcome: str, shown: str) -> None:
