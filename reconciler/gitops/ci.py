@@ -34,15 +34,22 @@ STATUS_LINES = {
 
 
 def build_comment(body: str, *, exit_code: int, blocked: bool, stderr: str = "",
-                  note: str = "", head_sha: str = "", limit: int = COMMENT_LIMIT) -> str:
-    """The sticky comment: marker, one status line, the plan, and any error text."""
-    if blocked:
+                  note: str = "", head_sha: str = "", limit: int = COMMENT_LIMIT,
+                  status: str = "", title: str = "seatctl plan") -> str:
+    """The sticky comment: marker, one status line, the plan, and any error text.
+
+    ``status`` replaces the line derived from the exit code when the caller knows
+    better (a fork PR's skipped live plan is not "No changes").
+    """
+    if status:
+        pass
+    elif blocked:
         status = "⛔ **Blocked**: a guard refuses this plan (see the findings below)."
     elif exit_code in STATUS_LINES:
         status = STATUS_LINES[exit_code]
     else:
         status = f"❌ **Error** (exit {exit_code}): seatctl could not produce a plan."
-    parts = [MARKER, "## seatctl plan", "", status, ""]
+    parts = [MARKER, f"## {title}", "", status, ""]
     if note:
         parts += [f"> {note}", ""]
     err = stderr.strip()

@@ -23,7 +23,9 @@ from deepdiff import DeepDiff
 from reconciler.gitops import gitrepo
 from reconciler.model import Policy, Team
 
-MemberChangeKind = Literal["added", "removed", "role_changed", "moved"]
+#: ``unlisted``: taken out of the policy under ``safety.unmanaged: report``, so the
+#: member keeps the seat (the plan reports them, never removes them).
+MemberChangeKind = Literal["added", "removed", "unlisted", "role_changed", "moved"]
 PolicyLoader = Callable[[pathlib.Path], Policy]
 
 
@@ -169,7 +171,9 @@ def _member_deltas(base: Policy | None, head: Policy) -> tuple[MemberDelta, ...]
         if b is None and a is not None:
             out.append(MemberDelta(email, "added", team_after=a.team, role_after=a.role))
         elif a is None and b is not None:
-            out.append(MemberDelta(email, "removed", team_before=b.team, role_before=b.role))
+            kind: MemberChangeKind = "unlisted" if head.safety.unmanaged == "report" \
+                else "removed"
+            out.append(MemberDelta(email, kind, team_before=b.team, role_before=b.role))
         elif a is not None and b is not None:
             if a.role != b.role:
                 out.append(MemberDelta(email, "role_changed", b.team, a.team, b.role, a.role))

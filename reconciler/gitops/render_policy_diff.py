@@ -52,6 +52,9 @@ def _member_line(m: MemberDelta) -> str:
         return f"added {m.email} to {m.team_after} as {m.role_after}"
     if m.kind == "removed":
         return f"removed {m.email} from {m.team_before} (was {m.role_before})"
+    if m.kind == "unlisted":
+        return (f"{m.email} leaves {m.team_before} (was {m.role_before}) but keeps the seat: "
+                "safety.unmanaged is report")
     if m.kind == "role_changed":
         moved = f", {m.team_before} → {m.team_after}" if m.team_before != m.team_after else ""
         return f"{m.email}: role {m.role_before} → {m.role_after}{moved}"
@@ -122,7 +125,9 @@ def render_policy_diff_markdown(diff: PolicyDiff) -> str:
     if diff.members:
         lines.append("<details><summary>Members: "
                      f"{_count(diff.members, 'added')} added, {_count(diff.members, 'removed')} "
-                     f"removed, {_count(diff.members, 'role_changed')} role changes, "
+                     f"removed, " + (f"{_count(diff.members, 'unlisted')} unlisted (keep their "
+                                     "seats), " if _count(diff.members, 'unlisted') else "")
+                     + f"{_count(diff.members, 'role_changed')} role changes, "
                      f"{_count(diff.members, 'moved')} moved</summary>")
         lines.append("")
         lines += [f"- {_member_md(m)}" for m in diff.members]
@@ -146,6 +151,9 @@ def _member_md(m: MemberDelta) -> str:
         return f"added {e} to {code(m.team_after or '')} as {code(m.role_after or '')}"
     if m.kind == "removed":
         return f"removed {e} from {code(m.team_before or '')} (was {code(m.role_before or '')})"
+    if m.kind == "unlisted":
+        return (f"{e} leaves {code(m.team_before or '')} (was {code(m.role_before or '')}) but "
+                "keeps the seat: `safety.unmanaged` is `report`")
     if m.kind == "role_changed":
         return f"{e}: role {code(m.role_before or '')} → {code(m.role_after or '')}"
     return f"{e}: moved {code(m.team_before or '')} → {code(m.team_after or '')}"

@@ -1,4 +1,5 @@
-"""Done-when: the plan step of plan.yml, run as the workflow runs it, on a real git repo.
+"""Done-when: the plan step of seatctl-plan.yml (the reusable workflow plan.yml calls),
+run as the workflow runs it, on a real git repo.
 
 A base commit on main and a pull-request branch that gives platform two more seats;
 the step's own `run:` script (read from plan.yml) runs under bash with the GitHub
@@ -27,10 +28,10 @@ GOLDEN = pathlib.Path(__file__).parent / "golden" / "plan_comment_more_seats.md"
 BIN = pathlib.Path(sys.executable).parent
 
 
-def _plan_step_script() -> str:
-    doc = yaml.safe_load((ROOT / ".github" / "workflows" / "plan.yml").read_text())
+def _plan_step() -> dict[str, object]:
+    doc = yaml.safe_load((ROOT / ".github" / "workflows" / "seatctl-plan.yml").read_text())
     (step,) = [s for s in doc["jobs"]["plan"]["steps"] if s.get("id") == "plan"]
-    return str(step["run"])
+    return dict(step)
 
 
 def _normalise(text: str, today: dt.date, repo: pathlib.Path, base: str, head: str) -> str:
@@ -84,19 +85,25 @@ def test_plan_step_posts_the_policy_diff_and_live_plan(tmp_path: pathlib.Path,
                GITHUB_EVENT_PATH=str(event), GITHUB_OUTPUT=str(out),
                GITHUB_STEP_SUMMARY=str(summary), GITHUB_SHA=head, GITHUB_ACTIONS="true",
                GITHUB_BASE_REF="main", NO_COLOR="1")
-    proc = subprocess.run(["bash", "-e", "-c", _plan_step_script()], cwd=repo_dir, env=env,
+    step = _plan_step()
+    assert step["env"] == {"SEATCTL_ADMIN_KEY": "${{ secrets.read-key }}",  # type: ignore
+                           "GITHUB_TOKEN": "${{ github.token }}",
+                           "POLICY_DIR": "${{ inputs.policy-dir }}"}
+    env.update(POLICY_DIR="policies")  # no token: the comment goes to the job summary only
+    proc = subprocess.run(["bash", "-e", "-c", str(step["run"])], cwd=repo_dir, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
 
     outputs = dict(line.split("=", 1) for line in out.read_text().splitlines())
-    assert outputs["exitcode"] == "2"  # changes to apply
-    assert outputs["blocked"] == "false"
+    assert outputs["outcome"] == "changes"  # never read from an exit code
     comment = pathlib.Path(outputs["comment-path"]).read_text()
     assert comment.startswith("<!-- seatctl-plan -->\n")
     assert comment.count("<!-- seatctl-plan -->") == 1
     assert "platform 8 → 10 seats, +$60/month to PLAT-001" in comment
     assert summary.read_text() == comment
-    assert json.loads((runner_temp / "plan.json").read_text())["policy_commit"] == head
+    saved = runner_temp / "seatctl-plan"  # uploaded as the artifact seatctl-plan-<head>
+    assert json.loads((saved / "plan.json").read_text())["policy_commit"] == head
+    assert (saved / "plan.md").is_file()
 
     got = _normalise(comment, today, repo_dir, base, head)
     if update_golden or not GOLDEN.exists():

@@ -46,12 +46,12 @@ def test_member_seats_cost_their_role_tier_and_empty_seats_the_default_tier() ->
     [
         ({}, {"bob@acme.example": "developer"},
          [("bob@acme.example", "added", None, "developer")]),
-        ({"bob@acme.example": "developer"}, {},
-         [("bob@acme.example", "removed", "developer", None)]),
+        ({"bob@acme.example": "developer"}, {},  # unmanaged: report (the default)
+         [("bob@acme.example", "unlisted", "developer", None)]),
         ({"bob@acme.example": "developer"}, {"bob@acme.example": "contractor"},
          [("bob@acme.example", "role_changed", "developer", "contractor")]),
     ],
-    ids=["member added", "member removed", "role changed"],
+    ids=["member added", "member unlisted keeps the seat", "role changed"],
 )
 def test_member_changes_are_listed(before: dict[str, str], after: dict[str, str],
                                    expected: list[tuple[object, ...]]) -> None:
@@ -204,3 +204,19 @@ def test_an_unknown_named_base_is_a_clear_error(tmp_path: pathlib.Path) -> None:
 def test_not_a_git_repository_is_a_clear_error(tmp_path: pathlib.Path) -> None:
     with pytest.raises(ConfigError, match="not inside a git repository"):
         gitrepo.open_repo(tmp_path)
+
+
+def test_a_member_taken_out_is_removed_only_under_unmanaged_remove() -> None:
+    import dataclasses
+
+    from reconciler.gitops.render_policy_diff import render_policy_diff_markdown
+
+    before = make_policy({"platform": (8, {"bob@acme.example": "developer"})})
+    after = make_policy({"platform": (8, {})})
+    kept = diff_policies(before, after)
+    assert [m.kind for m in kept.members] == ["unlisted"]
+    text = render_policy_diff_markdown(kept)
+    assert "keeps the seat" in text and "removed <" not in text
+    strict = dataclasses.replace(after, safety=dataclasses.replace(after.safety,
+                                                                   unmanaged="remove"))
+    assert [m.kind for m in diff_policies(before, strict).members] == ["removed"]

@@ -49,7 +49,8 @@ def _actionlint() -> str | None:
 
 def test_the_expected_workflows_exist() -> None:
     names = {p.name for p in WORKFLOW_FILES}
-    assert {"plan.yml", "apply.yml", "drift.yml", "review.yml", "ci.yml"} <= names
+    assert {"plan.yml", "apply.yml", "drift.yml", "review.yml", "ci.yml", "seatctl-plan.yml",
+            "seatctl-apply.yml", "seatctl-scheduled.yml"} <= names
     assert ACTION.exists()
 
 
@@ -109,70 +110,99 @@ def test_permissions_are_read_only_at_the_top_and_minimal_per_job(path: pathlib.
     doc = _load(path)
     assert doc.get("permissions") == {"contents": "read"}, "top-level permissions must be read-only"
     allowed_writes = {"plan.yml": {"pull-requests"}, "drift.yml": {"issues"},
-                      "review.yml": {"issues"}}.get(path.name, set())
+                      "apply.yml": {"pull-requests"},
+                      "review.yml": {"issues"}, "seatctl-plan.yml": {"pull-requests"},
+                      "seatctl-apply.yml": {"pull-requests"},
+                      "seatctl-scheduled.yml": {"issues"}}.get(path.name, set())
     for name, job in doc["jobs"].items():
         perms = job.get("permissions")
         assert isinstance(perms, dict), f"{path.name}:{name} must declare its permissions"
         writes = {k for k, v in perms.items() if v == "write"}
+        if _pushes_state(job):  # the seatctl-state branch needs contents: write
+            writes.discard("contents")
         assert writes <= allowed_writes, f"{path.name}:{name} asks for {writes}"
         assert "write-all" not in str(perms)
 
 
+def _pushes_state(job: dict[str, Any]) -> bool:
+    """The job (or the local reusable workflow it calls) commits to seatctl-state."""
+    uses = str(job.get("uses", ""))
+    if uses.startswith("./.github/workflows/"):
+        called = _load(ROOT / uses[2:])
+        return any(_pushes_state(j) for j in called["jobs"].values())
+    return any("seatctl state push" in str(s.get("run", "")) for s in job.get("steps", []))
+
+
 @pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
-def test_checkout_never_persists_credentials(path: pathlib.Path) -> None:
-    for step in _steps(_load(path)):
-        if str(step.get("uses", "")).startswith("actions/checkout@"):
-            assert step.get("with", {}).get("persist-credentials") is False
+def test_checkout_persists_credentials_only_where_the_state_branch_is_pushed(
+        path: pathlib.Path) -> None:
+    doc = _load(path)
+    jobs = doc["jobs"].values() if "jobs" in doc else [{"steps": _steps(doc)}]
+    for job in jobs:
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                keep = step.get("with", {}).get("persist-credentials")
+                # the tool's own checkout never keeps them
+                tool = "workflow_repository" in str(step.get("with", {}).get("repository"))
+                assert keep is (_pushes_state(job) and not tool), (path.name, step)
 
 
-def test_plan_job_has_no_write_key_and_no_secret_on_fork_runs() -> None:
-    doc = _load(WORKFLOWS / "plan.yml")
-    assert set(doc["on"]) == {"pull_request"}
-    assert doc["on"]["pull_request"]["paths"] == ["policies/**"]
-    text = (WORKFLOWS / "plan.yml").read_text()
+def test_plan_job_has_no_write_key_and_forks_get_no_live_plan() -> None:
+    caller = _load(WORKFLOWS / "plan.yml")
+    assert set(caller["on"]) == {"pull_request"}
+    assert caller["on"]["pull_request"]["paths"] == ["policies/**"]
+    assert {"labeled", "unlabeled"} <= set(caller["on"]["pull_request"]["types"])
+    assert caller["jobs"]["plan"]["uses"] == "./.github/workflows/seatctl-plan.yml"
+    assert caller["jobs"]["plan"]["secrets"] == {"read-key": "${{ secrets.SEATCTL_READ_KEY }}"}
+    text = (WORKFLOWS / "seatctl-plan.yml").read_text()
+    assert "SEATCTL_ADMIN_KEY: ${{ secrets.read-key }}" in text  # the read key, only
     assert "secrets.SEATCTL_ADMIN_KEY" not in text
-    assert "environment" not in doc["jobs"]["plan"]
-    for step in doc["jobs"]["plan"]["steps"]:
-        if "secrets." in yaml.safe_dump(step):
-            # a secret reaches only steps that run for same-repository pull requests
-            assert step.get("if") == "github.event.pull_request.head.repo.full_name == " \
-                "github.repository", step.get("name")
+    assert "environment" not in _load(WORKFLOWS / "seatctl-plan.yml")["jobs"]["plan"]
 
 
-def test_plan_comment_is_sticky_by_hidden_marker_and_fails_loudly() -> None:
-    text = (WORKFLOWS / "plan.yml").read_text()
-    assert "<!-- seatctl-plan -->" in text
-    assert "updateComment" in text and "createComment" in text
-    # F21: github-script throws on a 4xx/5xx, which fails the step: no continue-on-error
-    assert "continue-on-error" not in text
+def test_plan_comment_is_sticky_and_every_outcome_reaches_it() -> None:
+    steps = _load(WORKFLOWS / "seatctl-plan.yml")["jobs"]["plan"]["steps"]
+    runs = {s.get("id") or s.get("name"): str(s.get("run", "")) for s in steps}
+    assert runs["plan"].startswith("seatctl ci pr-plan ")  # validate, plan, comment
+    failed = [s for s in steps if "seatctl ci pr-failed" in str(s.get("run", ""))]
+    assert failed and failed[0]["if"].startswith("failure()")
+    upload = [s for s in steps if "upload-artifact" in str(s.get("uses"))]
+    assert upload[0]["with"]["name"] == "seatctl-plan-${{ github.event.pull_request.head.sha }}"
+    assert "continue-on-error" not in (WORKFLOWS / "seatctl-plan.yml").read_text()
+    # installs the pinned seatctl, never the repository it runs in
+    assert "pip install --quiet ./.seatctl-tool" in runs["install"]
+    for path in WORKFLOWS.glob("seatctl-*.yml"):
+        assert "pip install ." not in path.read_text(), path.name
 
 
-def test_apply_runs_in_the_protected_environment_and_never_cancels() -> None:
-    doc = _load(WORKFLOWS / "apply.yml")
-    assert doc["concurrency"] == {"group": "seatctl-apply", "cancel-in-progress": False}
-    job = doc["jobs"]["apply"]
-    assert job["environment"] == "apply"
-    assert job["if"] == "github.ref == 'refs/heads/main'"
-    assert doc["on"]["push"]["branches"] == ["main"]
-    names = [s.get("name", "") for s in job["steps"]]
-    assert any("refuse anything but main" in n for n in names)
-    upload = [s for s in job["steps"] if "upload-artifact" in str(s.get("uses"))]
-    assert upload and upload[0]["if"] == "always()" and ".seatctl/" in upload[0]["with"]["path"]
+def test_apply_shows_the_plan_before_the_gate_and_never_cancels() -> None:
+    caller = _load(WORKFLOWS / "apply.yml")
+    assert caller["on"]["push"]["branches"] == ["main"]
+    assert caller["jobs"]["apply"]["uses"] == "./.github/workflows/seatctl-apply.yml"
+    doc = _load(WORKFLOWS / "seatctl-apply.yml")
+    plan, job = doc["jobs"]["plan"], doc["jobs"]["apply"]
+    assert "environment" not in plan and job["environment"] == "apply"
+    assert job["needs"] == "plan" and job["if"] == "needs.plan.outputs.outcome == 'ready'"
+    assert job["concurrency"] == {"group": "seatctl-live-org", "cancel-in-progress": False}
+    assert job["timeout-minutes"] > 300  # a paced apply of thousands of invites
+    runs = [str(s.get("run", "")) for s in job["steps"]]
+    assert any(r.startswith("seatctl ci apply-reviewed") for r in runs)
+    push = [s for s in job["steps"] if "seatctl state push" in str(s.get("run", ""))]
+    assert push and push[0]["if"].startswith("always()")
+    apply_step = [s for s in job["steps"] if s.get("id") == "apply"][0]
+    assert apply_step["timeout-minutes"] < job["timeout-minutes"]  # room for the push
+    assert "retention-days: 90" not in (WORKFLOWS / "seatctl-apply.yml").read_text()
 
 
-def test_only_apply_references_the_admin_write_key() -> None:
-    for path in ALL_FILES:
-        if path.name != "apply.yml":
-            assert "secrets.SEATCTL_ADMIN_KEY" not in path.read_text(), path.name
-
-
-def test_drift_is_scheduled_read_only_and_never_overlaps() -> None:
-    doc = _load(WORKFLOWS / "drift.yml")
-    assert "schedule" in doc["on"]
-    assert doc["concurrency"]["cancel-in-progress"] is False
-    text = (WORKFLOWS / "drift.yml").read_text()
-    assert "seatctl apply" not in text and "SEATCTL_READ_KEY" in text
-    assert "<!-- seatctl-drift -->" in text
+def test_drift_is_scheduled_read_only_and_closes_its_issue() -> None:
+    caller = _load(WORKFLOWS / "drift.yml")
+    assert "schedule" in caller["on"]
+    assert caller["jobs"]["scheduled"]["uses"] == "./.github/workflows/seatctl-scheduled.yml"
+    drift = _load(WORKFLOWS / "seatctl-scheduled.yml")["jobs"]["drift"]
+    assert drift["concurrency"]["cancel-in-progress"] is False
+    text = yaml.safe_dump(drift)
+    assert "seatctl apply" not in text and "SEATCTL_ADMIN_KEY" in text
+    assert "secrets.read-key" in text and "seatctl ci drift-issue" in text
 
 
 def test_review_runs_monthly_on_the_first() -> None:

@@ -1,0 +1,273 @@
+"""``seatctl init``, ``seatctl ci …`` (the workflow steps) and ``seatctl state pull|push``.
+
+Thin: each command reads the runner's environment, calls one function of
+``reconciler.gitops`` and returns its exit code. The ``ci`` steps exit 0 when they
+did their job (whatever the plan says: the ``outcome`` output tells) and 1 when they
+did not, so no exit code of theirs can be read as "changes".
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from collections.abc import Mapping
+from typing import Any
+
+import click
+
+from reconciler.errors import ConfigError
+from reconciler.gitops.wiring import Wiring
+
+policy_dir_arg = click.argument("policy_dir", required=False, default="policies",
+                                type=click.Path(file_okay=False, path_type=pathlib.Path))
+sandbox_option = click.option(
+    "--sandbox", type=click.Path(dir_okay=False), envvar="SEATCTL_SANDBOX",
+    help="Run against this sandbox database instead of the real organization (tests, demos).")
+state_dir_option = click.option(
+    "--state-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
+    default=pathlib.Path(".seatctl"), show_default=True,
+    help="The state directory (audit log, its head, last-apply record, usage store).")
+
+
+def _repo_root() -> pathlib.Path:
+    return pathlib.Path.cwd()
+
+
+def _wiring() -> Wiring:
+    """The plan, validation and apply of this CLI, for the GitHub steps."""
+    from reconciler.cli.apply import apply
+    from reconciler.cli.plan import make_plan
+    from reconciler.cli.validate import EXTRA_CHECKS
+
+    return Wiring(make_plan=make_plan, extra_checks=EXTRA_CHECKS,
+                  apply_options=frozenset(o for p in apply.params for o in p.opts),
+                  verify_audit=_verify_audit, record=_record)
+
+
+def _verify_audit(path: pathlib.Path) -> str:
+    from reconciler.apply import audit
+
+    report = audit.verify(path)
+    return "" if report.ok else f"entry {report.bad_index} (line {report.bad_line}): " \
+        f"{report.problem}"
+
+
+def _record(path: pathlib.Path, env: Mapping[str, str], kind: str,
+            fields: Mapping[str, Any]) -> None:
+    """One audit record stamped with the CI actor and run, like apply's own records."""
+    from reconciler.apply.audit import AuditLog, current_actor
+
+    actor = current_actor(env)
+    AuditLog(path, context={"actor": actor.name, "actor_source": actor.source,
+                            "run_id": actor.run_id}).append(kind, **fields)
+
+
+# ---------------------------------------------------------------------------
+# seatctl init DIR
+# ---------------------------------------------------------------------------
+
+@click.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=pathlib.Path))
+@click.option("--tool-repo", default=None, metavar="OWNER/NAME",
+              help="The seatctl repository whose reusable workflows the scaffold calls.")
+@click.option("--tool-ref", default=None, metavar="REF",
+              help="The release tag or commit the workflows are pinned to (a SHA is safest).")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def init(directory: pathlib.Path, tool_repo: str | None, tool_ref: str | None,
+         force: bool) -> int:
+    """Write a complete policy repository: policies, schemas, CODEOWNERS, workflows."""
+    from reconciler.gitops.scaffold import DEFAULT_TOOL_REPO, default_ref, write_scaffold
+
+    written = write_scaffold(directory, tool_repo=tool_repo or DEFAULT_TOOL_REPO,
+                             tool_ref=tool_ref or default_ref(), force=force)
+    click.echo(f"Wrote {len(written)} files to {directory}.")
+    click.echo("Next: docs/gitops.md, \"From an empty repository to the first merged "
+               "change\" (git init, add the secrets, create the `apply` environment).")
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# seatctl ci …
+# ---------------------------------------------------------------------------
+
+@click.group("ci")
+def ci() -> None:
+    """Steps of seatctl's reusable GitHub workflows (run inside GitHub Actions)."""
+
+
+@ci.command("pr-plan")
+@policy_dir_arg
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
+              required=True, help="Where plan.json, plan.md and comment.md are written.")
+@sandbox_option
+def pr_plan(policy_dir: pathlib.Path, out_dir: pathlib.Path, sandbox: str | None) -> int:
+    """Validate and plan a pull request; update its one sticky comment."""
+    from reconciler.gitops.pr_plan import run_pr_plan
+
+    return run_pr_plan(_repo_root(), policy_dir, out_dir, os.environ, _wiring(),
+                       sandbox=sandbox, emit=click.echo).exit_code
+
+
+@ci.command("pr-failed")
+def pr_failed() -> int:
+    """Say on the PR that seatctl failed before it could plan (the run log has why)."""
+    from reconciler.gitops import ghenv
+    from reconciler.gitops.ci import MARKER, build_comment
+    from reconciler.gitops.github_api import GitHubApi
+
+    pr = ghenv.pull_request(os.environ)
+    link = ghenv.run_url(os.environ)
+    body = build_comment(f"[The run log]({link}) has the error.\n" if link else "",
+                         exit_code=1, blocked=False, head_sha=pr.head_sha,
+                         status="❌ **Error**: seatctl stopped before it could plan.")
+    api = GitHubApi.from_env(os.environ)
+    if api is not None:
+        api.upsert_comment(pr.number, MARKER, body)
+    return 0
+
+
+@ci.command("find-reviewed")
+@click.option("--plan-workflow", default="seatctl-plan.yml", show_default=True,
+              help="File name of the caller's plan workflow.")
+def find_reviewed(plan_workflow: str) -> int:
+    """Find the merged PR and the plan run that reviewed it (step outputs)."""
+    from reconciler.gitops import ghenv
+    from reconciler.gitops.merge_apply import find_reviewed as find
+
+    got = find(os.environ, plan_workflow)
+    ghenv.write_outputs(os.environ, got.outputs(), "")
+    if got.reason:
+        click.echo(f"::notice::{got.reason}")
+    return 0
+
+
+@ci.command("check-reviewed")
+@policy_dir_arg
+@click.option("--reviewed", "reviewed_dir", required=True,
+              type=click.Path(file_okay=False, path_type=pathlib.Path),
+              help="The downloaded plan artifact of the PR.")
+@click.option("--pr", "pr_number", type=int, required=True)
+@sandbox_option
+def check_reviewed(policy_dir: pathlib.Path, reviewed_dir: pathlib.Path, pr_number: int,
+                   sandbox: str | None) -> int:
+    """Show the reviewed plan and refuse early when it no longer holds."""
+    from reconciler.gitops.merge_apply import check_reviewed as check
+
+    out = check(_repo_root(), policy_dir, reviewed_dir, os.environ, _wiring(),
+                pr_number=pr_number,
+                sandbox=sandbox)
+    click.echo(out.comment)
+    return out.exit_code
+
+
+@ci.command("apply-reviewed")
+@policy_dir_arg
+@click.option("--plan", "plan_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
+              help="The reviewed plan (plan.json of the PR's plan artifact).")
+@click.option("--pr", "pr_number", type=int, required=True)
+@click.option("--head-sha", required=True)
+@state_dir_option
+@sandbox_option
+def apply_reviewed(policy_dir: pathlib.Path, plan_file: pathlib.Path, pr_number: int,
+                   head_sha: str, state_dir: pathlib.Path, sandbox: str | None) -> int:
+    """Apply the reviewed plan with `seatctl apply PLAN` and post the result on the PR."""
+    from reconciler.gitops.merge_apply import apply_reviewed as run
+
+    return run(_repo_root(), policy_dir, plan_file, state_dir, os.environ, _wiring(),
+               pr_number=pr_number, head_sha=head_sha, sandbox=sandbox).exit_code
+
+
+@ci.command("not-applied")
+@click.option("--pr", "pr_number", type=int, required=True)
+@click.option("--head-sha", required=True)
+@click.option("--result", required=True, help="The apply job's result (needs.apply.result).")
+def not_applied(pr_number: int, head_sha: str, result: str) -> int:
+    """Tell the PR its reviewed plan was not applied (rejected, cancelled, displaced)."""
+    from reconciler.gitops.merge_apply import not_applied as run
+
+    return run(os.environ, pr_number=pr_number, head_sha=head_sha, result=result).exit_code
+
+
+@ci.command("drift-issue")
+@click.option("--report", "report", required=True,
+              type=click.Path(dir_okay=False, path_type=pathlib.Path),
+              help="The Markdown `seatctl drift` wrote.")
+@click.option("--exit-code", "exit_code", type=int, required=True,
+              help="`seatctl drift`'s exit code: 0 in sync, 2 drift, else an error.")
+def drift_issue(report: pathlib.Path, exit_code: int) -> int:
+    """Open or update the drift issue; close it with a comment when drift is gone."""
+    from reconciler.gitops.drift_issue import sync_drift_issue
+    from reconciler.gitops.github_api import GitHubApi
+
+    api = GitHubApi.from_env(os.environ)
+    if api is None:
+        raise ConfigError("GITHUB_TOKEN and GITHUB_REPOSITORY are needed",
+                          hint="pass `GITHUB_TOKEN: ${{ github.token }}` to the step")
+    text = report.read_text(encoding="utf-8") if report.exists() else ""
+    click.echo(sync_drift_issue(api, text, exit_code))
+    return 0 if exit_code in (0, 2) else 1
+
+
+@ci.command("scheduled-apply")
+@policy_dir_arg
+@state_dir_option
+@sandbox_option
+def scheduled_apply(policy_dir: pathlib.Path, state_dir: pathlib.Path,
+                    sandbox: str | None) -> int:
+    """Apply the time-based part of the merged policy (expiries, sprint seats)."""
+    from reconciler.gitops import ghenv
+    from reconciler.gitops.scheduled_apply import scheduled_apply as run
+
+    got = run(policy_dir, state_dir, os.environ, _wiring(), sandbox=sandbox)
+    click.echo(f"scheduled reconcile: {got.message}")
+    ghenv.write_outputs(os.environ, {"outcome": got.outcome},
+                        f"### seatctl scheduled reconcile\n\n{got.message}\n")
+    return got.exit_code
+
+
+# ---------------------------------------------------------------------------
+# seatctl state pull | push
+# ---------------------------------------------------------------------------
+
+branch_option = click.option("--branch", default="seatctl-state", show_default=True,
+                             help="The branch of the policy repository that holds the state.")
+remote_option = click.option("--remote", default="origin", show_default=True)
+
+
+@click.group("state")
+def state() -> None:
+    """Keep the state directory as commits on the `seatctl-state` branch."""
+
+
+@state.command("pull")
+@state_dir_option
+@branch_option
+@remote_option
+def pull(state_dir: pathlib.Path, branch: str, remote: str) -> int:
+    """Copy the state branch's files into the state directory."""
+    from reconciler.gitops.state_branch import pull as do_pull
+
+    tip = do_pull(_repo_root(), state_dir, remote=remote, branch=branch)
+    click.echo(f"state: {remote}/{branch} at {tip[:12]} → {state_dir}" if tip
+               else f"state: {remote}/{branch} does not exist yet; starting empty")
+    return 0
+
+
+@state.command("push")
+@state_dir_option
+@branch_option
+@remote_option
+@click.option("--message", "-m", default="seatctl: state after a run", show_default=True)
+def push(state_dir: pathlib.Path, branch: str, remote: str, message: str) -> int:
+    """Commit the state directory on the state branch and push (rebase and retry)."""
+    from reconciler.gitops.state_branch import push as do_push
+
+    res = do_push(_repo_root(), state_dir, message=message, remote=remote, branch=branch)
+    click.echo(f"state: {remote}/{branch} at {res.commit[:12]}"
+               + ("" if res.changed else " (unchanged)")
+               + (f" after {res.attempts} attempts" if res.attempts > 1 else ""))
+    return 0
+
+
+__all__ = ["ci", "init", "state"]
