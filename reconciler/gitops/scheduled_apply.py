@@ -37,8 +37,8 @@ def _policy_moved(policy_dir: pathlib.Path, commit: str) -> list[str]:
 
 
 def _live_entities(policy_dir: pathlib.Path, sandbox: str | None) -> dict[str, str]:
+    from reconciler.connect import open_provider
     from reconciler.policy import load_policy
-    from reconciler.providers.factory import open_provider
 
     return state_entities(open_provider(load_policy(policy_dir), sandbox=sandbox).fetch())
 

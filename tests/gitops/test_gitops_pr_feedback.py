@@ -177,16 +177,16 @@ def test_every_apply_result_reaches_the_pr(tmp_path: pathlib.Path, rc: int, stde
     import subprocess
 
     from gitops_builders import make_policy
+    from reconciler.plan.build import build_plan
 
     from reconciler.gitops.merge_apply import apply_reviewed
     from reconciler.model import OrgState, OrgType
-    from reconciler.planning import plan_policy
     from reconciler.sandbox.demo import DEMO_DATE
 
     root, _base, head = _repo(tmp_path)
     policy = make_policy({"platform": (8, {"eve@acme.example": "developer"})})
-    plan = plan_policy(policy, OrgState(OrgType.ENTERPRISE, {}), at=DEMO_DATE, commit=head,
-                       now=dt.datetime.combine(DEMO_DATE, dt.time(12), tzinfo=dt.UTC),
+    plan = build_plan(policy, OrgState(OrgType.ENTERPRISE, {}), at=DEMO_DATE, commit=head,
+                       created_at=dt.datetime.combine(DEMO_DATE, dt.time(12), tzinfo=dt.UTC),
                        approve_overflow=True)
     plan_file = tmp_path / "reviewed" / "plan.json"
     plan_file.parent.mkdir()
@@ -220,10 +220,10 @@ def test_an_audit_log_that_does_not_verify_stops_the_apply(tmp_path: pathlib.Pat
     import datetime as dt
 
     from gitops_builders import make_policy
+    from reconciler.plan.build import build_plan
 
     from reconciler.gitops.merge_apply import apply_reviewed
     from reconciler.model import OrgState, OrgType
-    from reconciler.planning import plan_policy
     from reconciler.sandbox.demo import DEMO_DATE
 
     root, _base, head = _repo(tmp_path)
@@ -231,9 +231,9 @@ def test_an_audit_log_that_does_not_verify_stops_the_apply(tmp_path: pathlib.Pat
     state.mkdir()
     (state / "audit.jsonl").write_text('{"edited": true}\n')
     wiring = dataclasses.replace(WIRING, verify_audit=lambda _p: "entry 0: hash mismatch")
-    plan = plan_policy(make_policy({"platform": (8, {})}), OrgState(OrgType.ENTERPRISE, {}),
+    plan = build_plan(make_policy({"platform": (8, {})}), OrgState(OrgType.ENTERPRISE, {}),
                        at=DEMO_DATE, commit=head,
-                       now=dt.datetime.combine(DEMO_DATE, dt.time(12), tzinfo=dt.UTC))
+                       created_at=dt.datetime.combine(DEMO_DATE, dt.time(12), tzinfo=dt.UTC))
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(plan.to_json())
 
