@@ -177,10 +177,10 @@ def test_every_apply_result_reaches_the_pr(tmp_path: pathlib.Path, rc: int, stde
     import subprocess
 
     from gitops_builders import make_policy
-    from reconciler.plan.build import build_plan
 
     from reconciler.gitops.merge_apply import apply_reviewed
     from reconciler.model import OrgState, OrgType
+    from reconciler.plan.build import build_plan
     from reconciler.sandbox.demo import DEMO_DATE
 
     root, _base, head = _repo(tmp_path)
@@ -220,10 +220,10 @@ def test_an_audit_log_that_does_not_verify_stops_the_apply(tmp_path: pathlib.Pat
     import datetime as dt
 
     from gitops_builders import make_policy
-    from reconciler.plan.build import build_plan
 
     from reconciler.gitops.merge_apply import apply_reviewed
     from reconciler.model import OrgState, OrgType
+    from reconciler.plan.build import build_plan
     from reconciler.sandbox.demo import DEMO_DATE
 
     root, _base, head = _repo(tmp_path)
