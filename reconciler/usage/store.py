@@ -56,6 +56,29 @@ CREATE TABLE IF NOT EXISTS activity (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS activity_day ON activity (day);
 CREATE TABLE IF NOT EXISTS sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cost (
+    day TEXT NOT NULL,
+    email TEXT NOT NULL,
+    product TEXT NOT NULL DEFAULT '',
+    cents INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, email, product)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tool_actions (
+    day TEXT NOT NULL,
+    email TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    accepted INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (email, day, tool)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS summaries (
+    day TEXT PRIMARY KEY,
+    assigned_seats INTEGER NOT NULL,
+    pending_invites INTEGER NOT NULL,
+    daily_active INTEGER NOT NULL,
+    weekly_active INTEGER NOT NULL,
+    monthly_active INTEGER NOT NULL
+) WITHOUT ROWID;
 """
 
 _INSERT = (
@@ -168,9 +191,69 @@ class UsageStore:
             raise
         return deleted, inserted
 
+    def replace_cost_days(
+        self, start: dt.date, end: dt.date, rows: Iterable[tuple[dt.date, str, str, int]]
+    ) -> int:
+        """Replace metered cost (day, email, product, cents) of ``start..end`` atomically.
+
+        Rows for one (day, email, product) are summed (a report split by model).
+        """
+        lo, hi = _iso(start), _iso(end)
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM cost WHERE day BETWEEN ? AND ?", (lo, hi))
+            params = [(_iso(d), e.strip().lower(), p, c) for d, e, p, c in rows]
+            db.executemany(
+                "INSERT INTO cost VALUES (?, ?, ?, ?) ON CONFLICT (day, email, product) "
+                "DO UPDATE SET cents = cents + excluded.cents",
+                params,
+            )
+            db.execute(
+                "INSERT INTO sync_state VALUES ('cost_synced_through', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+                (hi,),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return len(params)
+
+    def replace_tool_actions(
+        self, start: dt.date, end: dt.date, rows: Iterable[tuple[dt.date, str, str, int, int]]
+    ) -> None:
+        """Replace (day, email, tool, accepted, rejected) of ``start..end`` atomically."""
+        lo, hi = _iso(start), _iso(end)
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM tool_actions WHERE day BETWEEN ? AND ?", (lo, hi))
+            db.executemany(
+                "INSERT INTO tool_actions VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (email, day, tool) DO UPDATE SET "
+                "accepted = accepted + excluded.accepted, rejected = rejected + excluded.rejected",
+                [(_iso(d), e.strip().lower(), t, a, r) for d, e, t, a, r in rows],
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def replace_summaries(self, rows: Iterable[tuple[dt.date, int, int, int, int, int]]) -> None:
+        """Store org summaries (day, assigned, pending, DAU, WAU, MAU); a day is replaced."""
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?, ?, ?)",
+                [(_iso(d), *rest) for d, *rest in rows],
+            )
+
     def prune(self, before: dt.date) -> int:
         """Delete rows older than ``before`` (retention); returns how many went."""
-        return self._db.execute("DELETE FROM activity WHERE day < ?", (_iso(before),)).rowcount
+        day = (_iso(before),)
+        for table in ("cost", "tool_actions", "summaries"):
+            self._db.execute(f"DELETE FROM {table} WHERE day < ?", day)
+        return self._db.execute("DELETE FROM activity WHERE day < ?", day).rowcount
 
     # -- reading -------------------------------------------------------------
 
@@ -186,6 +269,42 @@ class UsageStore:
         (lo,) = self._db.execute("SELECT min(day) FROM activity").fetchone()
         (hi,) = self._db.execute("SELECT max(day) FROM activity").fetchone()
         return (dt.date.fromisoformat(lo), dt.date.fromisoformat(hi)) if lo else None
+
+    def metered_cents(self, start: dt.date, end: dt.date) -> dict[str, int] | None:
+        """Metered cents per member over the period; None when cost was never synced."""
+        if self._state("cost_synced_through") is None:
+            return None
+        cur = self._db.execute(
+            "SELECT email, sum(cents) FROM cost WHERE day BETWEEN ? AND ? GROUP BY email",
+            (_iso(start), _iso(end)),
+        )
+        return {email: int(cents) for email, cents in cur}
+
+    def tool_mix(self, start: dt.date, end: dt.date) -> dict[str, dict[str, tuple[int, int]]]:
+        """email → tool → (accepted, rejected) over the period (the guide's Top Commands)."""
+        cur = self._db.execute(
+            "SELECT email, tool, sum(accepted), sum(rejected) FROM tool_actions "
+            "WHERE day BETWEEN ? AND ? GROUP BY email, tool",
+            (_iso(start), _iso(end)),
+        )
+        out: dict[str, dict[str, tuple[int, int]]] = {}
+        for email, tool, acc, rej in cur:
+            out.setdefault(email, {})[tool] = (int(acc), int(rej))
+        return out
+
+    def summaries(
+        self, start: dt.date, end: dt.date
+    ) -> list[tuple[dt.date, int, int, int, int, int]]:
+        """Stored org summaries in the period, by day."""
+        cur = self._db.execute(
+            "SELECT * FROM summaries WHERE day BETWEEN ? AND ? ORDER BY day",
+            (_iso(start), _iso(end)),
+        )
+        return [(dt.date.fromisoformat(d), *rest) for d, *rest in cur]
+
+    def _state(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
 
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM activity").fetchone()[0])

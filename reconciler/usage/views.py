@@ -177,6 +177,7 @@ def alerts_view(report: AlertReport, *, period: str, active: str) -> View:
 
 
 def chargeback_view(report: ChargebackReport) -> View:
+    """Lines per cost center and tier, the invoice total, and one line per member."""
     cols = (
         Column("cost_center", "cost center"),
         Column("tier", "seat tier"),
@@ -209,9 +210,34 @@ def chargeback_view(report: ChargebackReport) -> View:
             report.total_cents,
         )
     )
-    meta = (("month", f"{report.month.start:%Y-%m} ({report.month})"),)
+    member_cols = (
+        Column("member", "member"),
+        Column("team", "team"),
+        Column("cost_center", "cost center"),
+        Column("tier", "seat tier"),
+        Column("seat_cost", "seat cost", "cents"),
+        Column("metered", "metered", "cents"),
+        Column("total", "total", "cents"),
+        Column("basis", "basis"),
+    )
+    member_rows = tuple(
+        (m.email, m.team, m.cost_center, m.tier, m.seat_cost_cents, m.metered_cents,
+         m.total_cents, m.basis)
+        for m in report.members
+    )
+    meta = (
+        ("month", f"{report.month.start:%Y-%m} (billing cycle {report.month})"),
+        ("seats", f"{report.seats} held of {report.purchased_seats} purchased"),
+        ("invoice", _usd(report.invoice_cents)),
+    )
     return View(
-        "Chargeback", meta, (Table("lines", "chargeback", cols, tuple(rows)),), report.notes
+        "Chargeback",
+        meta,
+        (
+            Table("lines", "chargeback", cols, tuple(rows)),
+            Table("members", "per member", member_cols, member_rows),
+        ),
+        report.notes,
     )
 
 

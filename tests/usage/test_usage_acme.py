@@ -79,7 +79,17 @@ def acme(tmp_path_factory):
     for path in sorted((EXAMPLE_POLICIES / "teams").glob("*.yaml")):
         t = yaml.safe_load(path.read_text())
         teams[t["name"]] = t
-    allocated = {t["name"]: t["allocated_seats"] for t in org["teams"]}
+    # Reports use the plan's allocation on the period's last day (sprint seats
+    # included), so the expectation comes from the planner's function, not usage.
+    from reconciler.policy import load_policy
+    from reconciler.policy.seating import allocated_seats_at
+
+    loaded = load_policy(EXAMPLE_POLICIES)
+
+    def allocated_on(name, day):
+        return allocated_seats_at(loaded.teams[name], loaded.budget, day)
+
+    allocated = {t["name"]: allocated_on(t["name"], YESTERDAY) for t in org["teams"]}
     member_team = {m["email"]: name for name, t in teams.items() for m in t["members"]}
     member_role = {m["email"]: m["role"] for t in teams.values() for m in t["members"]}
     price = {k: _cents(v["monthly_price"]) for k, v in org["seats"]["tiers"].items()}
@@ -98,6 +108,7 @@ def acme(tmp_path_factory):
         roles=roles,
         teams=teams,
         allocated=allocated,
+        allocated_on=allocated_on,
         member_team=member_team,
         member_role=member_role,
         price=price,
@@ -177,9 +188,9 @@ def test_report_by_team_matches_the_seeded_rows(acme, period) -> None:
         acc = sum(sums[e]["accepted"] for e in emails)
         rej = sum(sums[e]["rejected"] for e in emails)
         assert row["seats"] == len(emails)
-        assert row["allocated_seats"] == acme["allocated"][name]
+        assert row["allocated_seats"] == acme["allocated_on"](name, end)
         assert row["active_members"] == active
-        assert row["utilisation_pct"] == round(100 * active / acme["allocated"][name], 2)
+        assert row["utilisation_pct"] == round(100 * active / acme["allocated_on"](name, end), 2)
         for key in (
             "active_days",
             "sessions",
@@ -300,23 +311,54 @@ def test_alerts_fire_as_recomputed_and_exit_2(acme) -> None:
 
 
 def test_chargeback_csv_totals_add_up_in_cents(acme) -> None:
+    """Without the live org the policy's members stand in; unassigned seats are a line."""
     res = run_cli("usage", "chargeback", "--month", "2026-11", *acme["common"])
     assert res.exit_code == 0, res.stderr
-    lines = list(csv.DictReader(io.StringIO(res.stdout)))
-    *body, total = lines
+    main, members = res.stdout.split("\n\n")
+    lines = list(csv.DictReader(io.StringIO(main)))
+    *body, unassigned, total = lines
     tier = {k: v["seat_tier"] for k, v in acme["roles"].items()}
     expected = collections.Counter()
     for team in acme["teams"].values():
         for m in team["members"]:
-            expected[(team["cost_center"], tier[m["role"]])] += 1
+            expires = m.get("expires")
+            if expires is None or str(expires) >= "2026-11-01":
+                expected[(team["cost_center"], tier[m["role"]])] += 1
     assert {(r["cost_center"], r["tier"]): int(r["seats"]) for r in body} == expected
     for r in body:
         assert _cents(r["seat_cost_usd"]) == int(r["seats"]) * acme["price"][r["tier"]]
         assert _cents(r["total_usd"]) == _cents(r["seat_cost_usd"]) + _cents(r["metered_usd"])
-    assert total["cost_center"] == "TOTAL"
-    assert _cents(total["total_usd"]) == sum(_cents(r["total_usd"]) for r in body) == 54000
-    assert int(total["seats"]) == sum(expected.values()) == 20
-    assert "metered cost is 0" in res.stderr
+    held = sum(expected.values())
+    purchased = acme["org"]["seats"]["purchased"]
+    default = acme["price"][acme["org"]["seats"]["default_tier"]]
+    assert unassigned["cost_center"] == "(unassigned)"
+    assert int(unassigned["seats"]) == purchased - held
+    assert _cents(unassigned["seat_cost_usd"]) == (purchased - held) * default
+    assert total["cost_center"] == "TOTAL" and int(total["seats"]) == held
+    assert _cents(total["total_usd"]) == sum(_cents(r["total_usd"]) for r in [*body, unassigned])
+    assert len(list(csv.DictReader(io.StringIO(members)))) == held
+    assert "no metered cost synced" in res.stderr
+
+
+@pytest.mark.parametrize(("month", "seats", "invoice"),
+                         [("2026-11", 19, 146000), ("2026-01", 0, 0), ("2030-01", 0, 0)])
+def test_chargeback_against_the_live_org_bills_seat_holders_inside_the_contract(
+        acme, month, seats, invoice) -> None:
+    """The demo org (DEMO_DATE 2026-11-25) holds 19 seats ($530) of 50 purchased; the
+    contract runs 2026-07-01..2027-06-30, so months outside it bill nothing."""
+    code, doc = _json(acme, "chargeback", "--month", month, "--sandbox", acme["sandbox"])
+    assert code == 0
+    rows = {r["cost_center"]: r for r in doc["tables"]["lines"]}
+    assert int(rows["TOTAL"]["seats"]) == seats
+    assert rows["TOTAL"]["total_cents"] == invoice
+    if seats:
+        held = sum(r["seat_cost_cents"] for r in doc["tables"]["lines"]
+                   if r["cost_center"] not in {"TOTAL", "(unassigned)"})
+        assert held == 53000 and rows["(unassigned)"]["seats"] == 31
+        emails = {m["member"] for m in doc["tables"]["members"]}
+        assert len(emails) == 19
+    else:
+        assert any("outside the contract" in n for n in doc["notes"])
 
 
 def test_dashboard_file_holds_every_chart(acme) -> None:
@@ -331,8 +373,8 @@ def test_dashboard_file_holds_every_chart(acme) -> None:
         "active-per-day": "30",
         "team-utilisation": "3",
         "inactive-seats": "3",
-        "cost-per-cost-center": "4",
-    }  # + (unlisted) zoe
+        "cost-per-cost-center": "5",
+    }  # + (unlisted) zoe, + the 31 purchased seats nobody holds
     start = YESTERDAY - dt.timedelta(days=29)
     per_day = collections.Counter(
         r["day"] for r in acme["rows"] if _in(r["day"], start, YESTERDAY) and acme["active"](r)
@@ -429,6 +471,8 @@ def test_markdown_report_escapes_and_csv_report_is_clean(acme) -> None:
     assert md.exit_code == 0
     assert "| zoe.unlisted&#64;acme.example |" in md.stdout  # no @-mentions in PR comments
     out = run_cli("usage", "report", "--by", "cost-center", *acme["common"], "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    main, *more = out.stdout.split("\n\n")  # every table, the main one first
+    rows = list(csv.DictReader(io.StringIO(main)))
     assert [r["key"] for r in rows] == ["BE-001", "FE-001", "PLAT-001", "(unlisted)"]
+    assert more and all(section.strip() for section in more)
     assert "active: active = any of" in out.stderr

@@ -11,6 +11,7 @@ from usage_fixtures import TODAY, act, days_before, make_policy
 
 from reconciler.usage.active import compile_active
 from reconciler.usage.chargeback import build_chargeback
+from reconciler.usage.money import monthly_bill
 from reconciler.usage.dashboard import build_dashboard
 from reconciler.usage.inactive import find_inactive
 from reconciler.usage.period import month_period, parse_period
@@ -55,7 +56,7 @@ def make_html(tmp_path, org_name: str = "X <Corp>") -> str:
             daily_active=store.daily_active(period.start, period.end, ACTIVE),
             team_rows=team.rows,
             inactive=inactive,
-            chargeback=build_chargeback(roster, month_period("2026-11")),
+            chargeback=build_chargeback(monthly_bill(policy, month_period("2026-11"))),
             low_threshold_pct=20.0,
         )
 
@@ -70,7 +71,7 @@ def test_dashboard_needs_no_network_and_escapes_names(tmp_path) -> None:
         "active-per-day": "30",
         "team-utilisation": "2",
         "inactive-seats": "2",
-        "cost-per-cost-center": "2",
+        "cost-per-cost-center": "3",  # CORE-1, WEB-1 and the unassigned purchased seats
     }
 
 
@@ -106,5 +107,5 @@ def test_dashboard_charts_render_in_headless_chromium(tmp_path) -> None:
         "active-per-day": "30",
         "team-utilisation": "2",
         "inactive-seats": "2",
-        "cost-per-cost-center": "2",
+        "cost-per-cost-center": "3",  # CORE-1, WEB-1 and the unassigned purchased seats
     }
