@@ -1,14 +1,15 @@
 """``seatctl review --month YYYY-MM``: the monthly seat review as one Markdown report.
 
-Thin: load the policy, open the usage store, read git history, build, print (or
-write ``--out``), then optionally send it to the review's recipients (``--notify``:
+Thin: load the policy, read the live org (``--sandbox``/``--live``: who really holds
+a seat, so the inactive list and its savings are those of ``usage inactive``), open
+the usage store, read git history, build, print (or write ``--out``), then optionally
+send it to the review's recipients (``--notify``:
 the low-utilisation and high-usage notify lists of org.yaml). A delivery failure is
 a warning; the report is already printed and the exit code stays 0.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import pathlib
 
 import click
@@ -26,8 +27,12 @@ from reconciler.errors import ConfigError
               help="Also write the report to this file.")
 @click.option("--notify", "send", is_flag=True,
               help="Send the review to the recipients named in org.yaml.")
+@click.option("--sandbox", default=None, metavar="DB",
+              help="Read the sandbox org in this database as the live org.")
+@click.option("--live", "read_live", is_flag=True,
+              help="Read the live org (who holds a seat); implied by --sandbox.")
 def review(policy_dir: pathlib.Path, month: str, db: str | None, out: pathlib.Path | None,
-           send: bool) -> int:
+           send: bool, sandbox: str | None, read_live: bool) -> int:
     """Utilisation, inactive seats, alerts, merged policy changes, renewal forecast."""
     from reconciler.gitops import gitrepo
     from reconciler.gitops.render_review import render_review_markdown, subject
@@ -36,9 +41,12 @@ def review(policy_dir: pathlib.Path, month: str, db: str | None, out: pathlib.Pa
     from reconciler.usage.period import month_period
     from reconciler.usage.store import DEFAULT_DB, UsageStore
 
+    from reconciler.cli.demo import org_clock
+    from reconciler.cli.usage_options import live_state
+
     period = month_period(month)
-    today = dt.datetime.now(dt.UTC).date()
     policy = load(policy_dir)
+    today = org_clock(sandbox, policy=policy).date()
     path = pathlib.Path(db) if db else DEFAULT_DB
     if not path.exists():
         raise ConfigError(f"usage store {path} does not exist",
@@ -50,7 +58,8 @@ def review(policy_dir: pathlib.Path, month: str, db: str | None, out: pathlib.Pa
         repo_root = None
     with UsageStore(path) as store:
         result = build_review(policy, store, period, repo_root=repo_root,
-                              policy_dir=policy_dir, load=load_policy, today=today)
+                              policy_dir=policy_dir, load=load_policy, today=today,
+                              live=live_state(policy, sandbox, read_live))
     text = render_review_markdown(result)
     click.echo(text, nl=False)
     if out is not None:
