@@ -34,15 +34,14 @@ from reconciler.errors import ConfigError
 def review(policy_dir: pathlib.Path, month: str, db: str | None, out: pathlib.Path | None,
            send: bool, sandbox: str | None, read_live: bool) -> int:
     """Utilisation, inactive seats, alerts, merged policy changes, renewal forecast."""
+    from reconciler.cli.demo import org_clock
+    from reconciler.cli.usage_options import live_state
     from reconciler.gitops import gitrepo
     from reconciler.gitops.render_review import render_review_markdown, subject
     from reconciler.gitops.review import build_review
     from reconciler.policy import load_policy
     from reconciler.usage.period import month_period
     from reconciler.usage.store import DEFAULT_DB, UsageStore
-
-    from reconciler.cli.demo import org_clock
-    from reconciler.cli.usage_options import live_state
 
     period = month_period(month)
     policy = load(policy_dir)

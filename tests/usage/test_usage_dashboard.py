@@ -11,9 +11,9 @@ from usage_fixtures import TODAY, act, days_before, make_policy
 
 from reconciler.usage.active import compile_active
 from reconciler.usage.chargeback import build_chargeback
-from reconciler.usage.money import monthly_bill
 from reconciler.usage.dashboard import build_dashboard
 from reconciler.usage.inactive import find_inactive
+from reconciler.usage.money import monthly_bill
 from reconciler.usage.period import month_period, parse_period
 from reconciler.usage.reports import build_report
 from reconciler.usage.roster import build_roster
