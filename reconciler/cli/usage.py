@@ -34,15 +34,74 @@ from reconciler.usage.reports import BY_CHOICES, By
 from reconciler.usage.store import UsageStore
 from reconciler.usage.views import (
     chargeback_view,
+    guide_view,
     inactive_view,
     report_view,
     sync_view,
 )
 
 
-@click.group("usage")
-def usage() -> None:
-    """Usage analytics: sync, reports, inactive seats, alerts, chargeback, dashboard."""
+@click.group("usage", invoke_without_command=True)
+@common
+@click.option(
+    "--period", default="30d", show_default=True, help="30d, 7d, or YYYY-MM-DD..YYYY-MM-DD."
+)
+@click.option(
+    "--team", default=None, help="Only this team (with --breakdown=developer: its people)."
+)
+@click.option(
+    "--breakdown",
+    type=click.Choice(["team", "developer"]),
+    default="team",
+    show_default=True,
+    help="One row per team, or per developer.",
+)
+@click.option(
+    "--session-hours",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Hours one Claude Code session counts for (Total Active Hours is an estimate).",
+)
+@fmt_option()
+@click.pass_context
+def usage(
+    ctx: click.Context,
+    policy_dir: pathlib.Path,
+    db: str,
+    sandbox: str | None,
+    demo: bool,
+    today: dt.date | None,
+    read_live: bool,
+    period: str,
+    team: str | None,
+    breakdown: str,
+    session_hours: float,
+    fmt: Format,
+) -> int | None:
+    """Usage analytics: sync, reports, inactive seats, alerts, chargeback, dashboard.
+
+    Without a command, the vendor guide's report: Team, Period, Total Active Hours,
+    Average Daily Users, Top Commands, Suggestions Accepted (e.g. ``seatctl usage
+    --period=30d --format=csv``, ``seatctl usage --team=platform --breakdown=developer``).
+    """
+    if ctx.invoked_subcommand is not None:
+        return None
+    day = today_or_now(today, sandbox, demo)
+    policy = load(policy_dir)
+    span = parse_period(period, day)
+    with sandbox_path(sandbox, demo, day, policy=policy) as path, UsageStore(db) as store:
+        result = service.run_guide(
+            policy, store, period=span, team=team,
+            breakdown="developer" if breakdown == "developer" else "team",
+            session_hours=session_hours, live=live_state(policy, path, read_live),
+        )
+        note = service.coverage_note(store, span)
+    view = guide_view(result)
+    if note:
+        view = View(view.title, view.meta, view.tables, (*view.notes, note), view.extra)
+    emit(view, fmt)
+    return 0
 
 
 @usage.command("sync")

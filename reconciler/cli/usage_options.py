@@ -32,7 +32,10 @@ def parse_date_option(
 
 
 def common(fn: F) -> F:
-    """--policy, --db, --sandbox, --demo, --today: the same on every usage command."""
+    """--policy, --db, --sandbox, --demo, --today (alias --at, as plan and validate have).
+
+    The same on every usage command.
+    """
     options = [
         click.option(
             "--policy",
@@ -61,10 +64,12 @@ def common(fn: F) -> F:
         ),
         click.option(
             "--today",
+            "--at",
+            "today",
             callback=parse_date_option,
             default=None,
             metavar="YYYY-MM-DD",
-            help="Evaluate as of this UTC date (default: today).",
+            help="Evaluate as of this UTC date (default: the org's today).",
         ),
         click.option(
             "--live",

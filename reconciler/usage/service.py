@@ -26,6 +26,7 @@ from reconciler.usage.alerts import (
 )
 from reconciler.usage.chargeback import ChargebackReport, build_chargeback
 from reconciler.usage.dashboard import build_dashboard
+from reconciler.usage.guide import Breakdown, GuideReport, build_guide_report
 from reconciler.usage.inactive import InactiveReport, find_inactive
 from reconciler.usage.money import Bill, monthly_bill
 from reconciler.usage.period import Period, month_of
@@ -70,6 +71,39 @@ def run_report(
         period=period,
         active_definition=active.describe(),
         allocations=allocations_on(policy, period.end),
+    )
+
+
+def run_guide(
+    policy: Policy,
+    store: UsageStore,
+    *,
+    period: Period,
+    team: str | None,
+    breakdown: Breakdown,
+    session_hours: float = DEFAULT_SESSION_HOURS,
+    live: OrgState | None = None,
+) -> GuideReport:
+    """The vendor guide's ``seatctl usage`` report (``usage.guide``)."""
+    if team is not None and team not in policy.teams:
+        raise ConfigError(
+            f"--team {team!r} is not a team of the policy",
+            hint=f"pick one of: {', '.join(sorted(policy.teams))}",
+        )
+    if session_hours <= 0:
+        raise ConfigError("--session-hours must be positive", hint="e.g. --session-hours 1")
+    active = active_definition(policy)
+    _require_data(store)
+    return build_guide_report(
+        build_roster(policy, live),
+        period=period,
+        totals=store.member_totals(period.start, period.end, active),
+        tools=store.tool_mix(period.start, period.end),
+        teams=policy.teams,
+        team=team,
+        breakdown=breakdown,
+        session_hours=session_hours,
+        active_definition=active.describe(),
     )
 
 

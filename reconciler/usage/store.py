@@ -159,7 +159,9 @@ class UsageStore:
             deleted = db.execute(
                 "DELETE FROM activity WHERE day BETWEEN ? AND ?", (lo, hi)
             ).rowcount
+            db.execute("DELETE FROM tool_actions WHERE day BETWEEN ? AND ?", (lo, hi))
             inserted = 0
+            tools: list[tuple[str, str, str, int, int]] = []
 
             def params() -> Iterator[tuple[object, ...]]:
                 nonlocal inserted
@@ -171,6 +173,8 @@ class UsageStore:
                             hint="the provider answered for days it was not asked; re-run sync",
                         )
                     inserted += 1
+                    tools.extend((day, r.email.strip().lower(), t, a, j)
+                                 for t, a, j in r.tool_actions)
                     yield (
                         day,
                         r.email.strip().lower(),
@@ -180,6 +184,12 @@ class UsageStore:
                     )
 
             db.executemany(_INSERT, params())
+            db.executemany(
+                "INSERT INTO tool_actions VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (email, day, tool) DO UPDATE SET "
+                "accepted = accepted + excluded.accepted, rejected = rejected + excluded.rejected",
+                tools,
+            )
             db.execute(
                 "INSERT INTO sync_state VALUES ('last_synced_day', ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
@@ -219,26 +229,6 @@ class UsageStore:
             db.execute("ROLLBACK")
             raise
         return len(params)
-
-    def replace_tool_actions(
-        self, start: dt.date, end: dt.date, rows: Iterable[tuple[dt.date, str, str, int, int]]
-    ) -> None:
-        """Replace (day, email, tool, accepted, rejected) of ``start..end`` atomically."""
-        lo, hi = _iso(start), _iso(end)
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.execute("DELETE FROM tool_actions WHERE day BETWEEN ? AND ?", (lo, hi))
-            db.executemany(
-                "INSERT INTO tool_actions VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (email, day, tool) DO UPDATE SET "
-                "accepted = accepted + excluded.accepted, rejected = rejected + excluded.rejected",
-                [(_iso(d), e.strip().lower(), t, a, r) for d, e, t, a, r in rows],
-            )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def replace_summaries(self, rows: Iterable[tuple[dt.date, int, int, int, int, int]]) -> None:
         """Store org summaries (day, assigned, pending, DAU, WAU, MAU); a day is replaced."""
