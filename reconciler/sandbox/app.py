@@ -37,7 +37,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from reconciler.sandbox import analytics, groups, invites, spend_limits, users, workspaces
+from reconciler.sandbox import (
+    analytics,
+    groups,
+    invites,
+    spend_limits,
+    usage_reports,
+    users,
+    workspaces,
+)
 from reconciler.sandbox.faults import (
     FaultConfig,
     FaultState,
@@ -217,6 +225,7 @@ def create_app(
         *workspaces.routes(),
         *spend_limits.routes(),
         *analytics.routes(),
+        *usage_reports.routes(),
         *_admin_routes(store),
     ]
     for factory in extra_routes:
