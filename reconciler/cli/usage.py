@@ -253,9 +253,12 @@ def chargeback_cmd(
     policy = load(policy_dir)
     span = month_period(month)
     with sandbox_path(sandbox, demo, day, policy=policy) as path:
-        result = service.run_chargeback(
-            policy, month=span, live=live_state(policy, path, read_live)
-        )
+        live = live_state(policy, path, read_live)
+        if pathlib.Path(db).exists():  # metered cost, when a sync has read it
+            with UsageStore(db) as store:
+                result = service.run_chargeback(policy, month=span, live=live, store=store)
+        else:
+            result = service.run_chargeback(policy, month=span, live=live)
     emit(chargeback_view(result), fmt)
     return 0
 

@@ -73,6 +73,7 @@ from reconciler.providers.parse import (
 )
 from reconciler.providers.retry import Clock, RetryPolicy, SystemClock
 from reconciler.providers.transport import with_request_deadline
+from reconciler.providers.usage_reads import UsageReads
 from reconciler.providers.writes import WriteOps
 
 PAGE_LIMIT = 1000
@@ -372,6 +373,10 @@ class AnthropicProvider(WriteOps, ManagedSettingsReads):
         return email
 
     # -- usage ----------------------------------------------------------------
+
+    def usage_reads(self) -> UsageReads:
+        """Cost and usage report reads through this provider's client and caller."""
+        return UsageReads(self._api, self._caller, self.org_type)
 
     def fetch_user_activity(self, start: dt.date, end: dt.date) -> Iterator[UserActivity]:
         """Per-user, per-day activity for every UTC day from ``start`` to ``end`` inclusive.

@@ -56,6 +56,13 @@ class ReadOnlyProvider:
     def fetch_user_activity(self, start: dt.date, end: dt.date) -> Iterator[UserActivity]:
         return self._provider.fetch_user_activity(start, end)
 
+    def usage_reads(self) -> object:
+        """The wrapped provider's cost and usage report reads (GETs only), if it has them."""
+        reads = getattr(self._provider, "usage_reads", None)
+        if not callable(reads):
+            raise AttributeError("usage_reads")
+        return reads()
+
     @staticmethod
     def _refuse(operation: str) -> NoReturn:
         raise ReadOnlyViolation(

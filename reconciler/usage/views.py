@@ -260,7 +260,10 @@ def sync_view(report: SyncReport) -> View:
         report.rows_pruned,
     )
     return View(
-        "Usage sync", (("result", report.describe()),), (Table("sync", "sync", cols, (row,)),)
+        "Usage sync",
+        (("result", report.describe()),),
+        (Table("sync", "sync", cols, (row,)),),
+        report.notes,
     )
 
 

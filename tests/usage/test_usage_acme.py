@@ -317,6 +317,10 @@ def test_chargeback_csv_totals_add_up_in_cents(acme) -> None:
     main, members = res.stdout.split("\n\n")
     lines = list(csv.DictReader(io.StringIO(main)))
     *body, unassigned, total = lines
+    # zoe (not in the policy) holds no seat without the live org: metered cost only
+    (stray,) = [r for r in body if r["cost_center"] == "(unlisted)"]
+    body.remove(stray)
+    assert int(stray["seats"]) == 0 and _cents(stray["metered_usd"]) > 0
     tier = {k: v["seat_tier"] for k, v in acme["roles"].items()}
     expected = collections.Counter()
     for team in acme["teams"].values():
@@ -335,9 +339,14 @@ def test_chargeback_csv_totals_add_up_in_cents(acme) -> None:
     assert int(unassigned["seats"]) == purchased - held
     assert _cents(unassigned["seat_cost_usd"]) == (purchased - held) * default
     assert total["cost_center"] == "TOTAL" and int(total["seats"]) == held
-    assert _cents(total["total_usd"]) == sum(_cents(r["total_usd"]) for r in [*body, unassigned])
-    assert len(list(csv.DictReader(io.StringIO(members)))) == held
-    assert "no metered cost synced" in res.stderr
+    assert _cents(total["total_usd"]) == sum(_cents(r["total_usd"])
+                                             for r in [*body, stray, unassigned])
+    per_member = list(csv.DictReader(io.StringIO(members)))
+    assert len([m for m in per_member if _cents(m["seat_cost_usd"])]) == held
+    # the sync read the cost report: metered cost per member adds up to the lines'
+    metered = sum(_cents(m["metered_usd"]) for m in per_member)
+    assert metered > 0 and metered == _cents(total["metered_usd"])
+    assert "no metered cost synced" not in res.stderr
 
 
 @pytest.mark.parametrize(("month", "seats", "invoice"),
@@ -350,7 +359,8 @@ def test_chargeback_against_the_live_org_bills_seat_holders_inside_the_contract(
     assert code == 0
     rows = {r["cost_center"]: r for r in doc["tables"]["lines"]}
     assert int(rows["TOTAL"]["seats"]) == seats
-    assert rows["TOTAL"]["total_cents"] == invoice
+    assert rows["TOTAL"]["total_cents"] == invoice + rows["TOTAL"]["metered_cents"]
+    assert bool(rows["TOTAL"]["metered_cents"]) == bool(seats)  # synced cost, in-contract
     if seats:
         held = sum(r["seat_cost_cents"] for r in doc["tables"]["lines"]
                    if r["cost_center"] not in {"TOTAL", "(unassigned)"})
