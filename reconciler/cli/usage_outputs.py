@@ -167,9 +167,21 @@ def write_proposals_for(policy: Policy, policy_dir: pathlib.Path, result: Inacti
     )
     done = write_proposals(policy_dir, proposals, skipped, release_seats=release_seats)
     for p in done.proposals:
-        what = f"expires {p.expires}" if p.action == "expire" else "removed"
+        what = (f"expires {p.expires}" if p.action == "expire" else "removed"
+                if p.expires is None else
+                f"removed (expires {p.expires}: unmanaged: report keeps members the policy "
+                "no longer lists, so the plan removes them as expired)")
         click.echo(f"proposed: {p.email} ({p.team}) {what}: {p.reason}", err=True)
     for email, reason in done.skipped:
         click.echo(f"skipped: {email}: {reason}", err=True)
     changed = ", ".join(done.files_changed) or "none"
-    click.echo(f"files changed: {changed}; run `seatctl plan` to review the removals", err=True)
+    if not done.files_changed:
+        click.echo("files changed: none; nothing to propose", err=True)
+        return
+    click.echo(f"files changed: {changed}; run `seatctl plan` to review the removals "
+               f"(they save {_usd(done.monthly_savings_cents)}/month)", err=True)
+
+
+def _usd(cents: int) -> str:
+    whole, frac = divmod(cents, 100)
+    return f"${whole:,}.{frac:02d}"

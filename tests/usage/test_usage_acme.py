@@ -424,6 +424,35 @@ def test_propose_marks_idle_members_to_expire_and_plan_removes_them(acme, tmp_pa
     assert removals(dt.date(2026, 11, 30)) == idle  # planned the day before the bill
 
 
+@pytest.mark.parametrize("unmanaged", ["report", "remove"])
+def test_propose_remove_release_seats_on_the_example_frees_the_seats(
+        acme, tmp_path, unmanaged) -> None:
+    """The shipped example states allocations in org.yaml and the team files; both drop.
+    Either ``unmanaged`` mode, the plan on TODAY (2026-11-25) removes the idle three."""
+    from reconciler.plan.diff import diff
+    from reconciler.policy import load_policy
+    from reconciler.providers.factory import open_provider
+
+    policy_dir = tmp_path / "policies"
+    shutil.copytree(EXAMPLE_POLICIES, policy_dir)
+    org = policy_dir / "org.yaml"
+    org.write_text(org.read_text().replace("unmanaged: report", f"unmanaged: {unmanaged}"))
+    before = load_policy(policy_dir)
+    common = ["--policy", str(policy_dir), "--db", acme["db"], "--today", TODAY.isoformat()]
+    res = run_cli("usage", "inactive", *common, "--sandbox", acme["sandbox"],
+                  "--propose", "remove", "--release-seats")
+    assert res.exit_code == 0, res.stderr
+    assert "they save $80.00/month" in res.stderr
+    policy = load_policy(policy_dir)
+    idle = {"carol.diaz@acme.example", "olivia.rossi@acme.example", "jack.brown@acme.example"}
+    teams = {"platform": 1, "backend": 1, "frontend": 1}
+    for name, released in teams.items():
+        assert policy.teams[name].allocated_seats == before.teams[name].allocated_seats - released
+    live = open_provider(policy, sandbox=acme["sandbox"]).fetch()
+    removed = {c.target for c in diff(policy, live, TODAY) if c.kind == "remove_member"}
+    assert idle <= removed
+
+
 def test_empty_store_is_refused_not_reported_as_all_idle(tmp_path) -> None:
     res = run_cli(
         "usage",
