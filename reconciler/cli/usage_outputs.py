@@ -111,7 +111,11 @@ def send_alerts(policy: Policy, report: AlertReport, request: NotifyRequest, *,
     type=click.Path(dir_okay=False, path_type=pathlib.Path),
     help="HTML file to write.",
 )
-@click.option("--period", default="30d", show_default=True)
+@click.option(
+    "--period",
+    default=None,
+    help="30d, 7d or YYYY-MM-DD..YYYY-MM-DD (default: the whole retention window).",
+)
 @click.option(
     "--month",
     default=None,
@@ -126,13 +130,13 @@ def dashboard_cmd(
     today: dt.date | None,
     read_live: bool,
     out: pathlib.Path,
-    period: str,
+    period: str | None,
     month: str | None,
 ) -> int:
     """Write one self-contained HTML file with the usage charts."""
     day = today_or_now(today, sandbox, demo)
     policy = load(policy_dir)
-    span = parse_period(period, day)
+    span = parse_period(period or f"{policy.usage.retention_days}d", day)
     cost_month = month_period(month or f"{day:%Y-%m}")
     with sandbox_path(sandbox, demo, day, policy=policy) as path, UsageStore(db) as store:
         page = service.run_dashboard(

@@ -380,12 +380,12 @@ def test_dashboard_file_holds_every_chart(acme) -> None:
     page = out.read_text()
     charts = dict(re.findall(r'data-chart="([^"]+)" data-points="(\d+)"', page))
     assert charts == {
-        "active-per-day": "30",
+        "active-per-day": "90",  # the whole retention window (usage.retentionDays)
         "team-utilisation": "3",
         "inactive-seats": "3",
         "cost-per-cost-center": "5",
     }  # + (unlisted) zoe, + the 31 purchased seats nobody holds
-    start = YESTERDAY - dt.timedelta(days=29)
+    start = YESTERDAY - dt.timedelta(days=89)
     per_day = collections.Counter(
         r["day"] for r in acme["rows"] if _in(r["day"], start, YESTERDAY) and acme["active"](r)
     )
