@@ -5,7 +5,7 @@ Which report an org has depends on its type:
 - **Enterprise**: ``analytics/summaries`` (seats, pending invites, DAU/WAU/MAU) through
   ``client.organization.analytics.summaries``, and metered cost per member and
   product through the beta ``client.beta.organization.analytics.cost`` grouped by
-  ``actor`` and ``product`` in 1-day buckets (at most 31 days a request).
+  ``actor`` and ``product`` in 1-day buckets (a week a request; the API allows 31).
 - **Console**: ``usage_report/claude_code``, one request per UTC day (no SDK wrapper,
   so the SDK's raw ``client.get``), whose per-model ``estimated_cost`` is the metered
   cost; rows of one actor on one day (local and remote sessions) are summed.
@@ -33,6 +33,9 @@ from reconciler.providers.paging import page_kw, walk_token_pages
 
 PAGE_LIMIT = 1000
 MAX_COST_RANGE_DAYS = 31
+#: Days per cost request: under the API's 31, so one pagination run stays small (a
+#: week of a 10,000-member org is ~100 pages) and a failed run re-reads little.
+COST_CHUNK_DAYS = 7
 CLAUDE_CODE_PATH = "/v1/organizations/usage_report/claude_code"
 
 #: (day, email, product, cents)
@@ -83,7 +86,7 @@ class UsageReads:
         api = self._api.beta.organization.analytics.cost.with_raw_response
         lo = start
         while lo <= end:
-            hi = min(end + dt.timedelta(days=1), lo + dt.timedelta(days=MAX_COST_RANGE_DAYS))
+            hi = min(end + dt.timedelta(days=1), lo + dt.timedelta(days=COST_CHUNK_DAYS))
             sums: dict[tuple[dt.date, str, str], Decimal] = {}
 
             def fetch(token: str | None, lo: dt.date = lo, hi: dt.date = hi) -> Any:

@@ -201,6 +201,13 @@ def _group_by(ctx: Ctx) -> list[str]:
     return group_by
 
 
+#: One pagination run's rows, computed on its first page and sliced by later pages: a
+#: run sees a fixed data boundary (as the API's reports do), and a 1,000-row page of a
+#: 100,000-row report costs a slice, not a recomputation. A first page starts afresh.
+_SNAPSHOTS: dict[tuple[int, str, str], list[tuple[Any, ...]]] = {}
+_MAX_SNAPSHOTS = 4
+
+
 def _report_rows(ctx: Ctx, kind: str) -> object:
     start, end = _range(ctx)
     group_by = _group_by(ctx)
@@ -209,6 +216,30 @@ def _report_rows(ctx: Ctx, kind: str) -> object:
     limit = ctx.query.limit(default=20, maximum=1000)
     fingerprint = ctx.query.fingerprint()
     offset = decode_page_token(ctx.query.get("page"), fingerprint)
+    key = (id(ctx.store), kind, fingerprint)
+    rows = _SNAPSHOTS.get(key) if offset else None
+    if rows is None:
+        rows = _compute(ctx, kind, start, end, group_by, bucketed, products)
+        while len(_SNAPSHOTS) >= _MAX_SNAPSHOTS:
+            _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))
+        _SNAPSHOTS[key] = rows
+    page = [_report_json(kind, x) for x in rows[offset:offset + limit]]
+    more = offset + limit < len(rows)
+    if not more:
+        _SNAPSHOTS.pop(key, None)
+    return {
+        "data": page,
+        "has_more": more,
+        "next_page": encode_page_token(offset + len(page), fingerprint) if more else None,
+        "data_refreshed_at": ctx.store.now().replace(microsecond=0).isoformat().replace(
+            "+00:00", "Z"),
+    }
+
+
+def _compute(ctx: Ctx, kind: str, start: dt.date, end: dt.date, group_by: list[str],
+             bucketed: bool, products: list[str]) -> list[tuple[Any, ...]]:
+    """The report's rows, sorted as asked: (start, amount, email, product, lo, hi, actor,
+    tokens, requests)."""
     sums: dict[tuple[Any, ...], dict[str, Any]] = {}
     for r in _user_days(ctx, start, end):
         for product in ("claude_code", "chat"):
@@ -225,48 +256,43 @@ def _report_rows(ctx: Ctx, kind: str) -> object:
             for k, v in tokens.items():
                 slot["tokens"][k] += v
             slot["requests"] += int(r["sessions"]) * 40 + int(r["chat_messages"])
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for (day, actor, product), slot in sums.items():
         lo = dt.date.fromisoformat(day) if day else start
         hi = lo + dt.timedelta(days=1) if day else end
         r = slot["row"]
-        group: dict[str, Any] = {"actor": None, "product": product}
+        who = None
         if actor is not None:
-            group["actor"] = {"type": "user_actor", "user_id": actor,
-                              "email_address": r["email"], "name": r["name"] or None,
-                              "deleted": bool(r["deleted"])}
-        amount = cost_cents(slot["tokens"])
-        row: dict[str, Any] = {"starting_at": _rfc3339(lo), "ending_at": _rfc3339(hi),
-                               "group": group}
-        t = slot["tokens"]
-        if kind == "cost":
-            row["cost"] = {"amount": str(amount), "currency": "USD",
-                           "list_amount": str(amount), "requests": slot["requests"]}
-        else:
-            row["usage"] = {
-                "uncached_input_tokens": t["input"], "output_tokens": t["output"],
-                "cache_read_input_tokens": t["cache_read"],
-                "cache_creation": {"ephemeral_1h_input_tokens": 0,
-                                   "ephemeral_5m_input_tokens": t["cache_creation"]},
-                "server_tool_use": {"web_search_requests": 0},
-                "total_tokens": sum(t.values()), "requests": slot["requests"],
-            }
-        rows.append((lo, amount, r["email"] if actor else "", product or "", row))
+            who = {"type": "user_actor", "user_id": actor, "email_address": r["email"],
+                   "name": r["name"] or None, "deleted": bool(r["deleted"])}
+        rows.append((lo, cost_cents(slot["tokens"]), r["email"] if actor else "",
+                     product or "", hi, who, slot["tokens"], slot["requests"]))
     descending = ctx.query.get("order") != "asc"
     if bucketed and ctx.query.get("order_by") == "time":
         rows.sort(key=lambda x: (-x[1], x[2], x[3]))
         rows.sort(key=lambda x: x[0], reverse=descending)  # stable: amount within a day
     else:
         rows.sort(key=lambda x: ((-x[1] if descending else x[1]), x[0], x[2], x[3]))
-    page = [x[4] for x in rows[offset:offset + limit]]
-    more = offset + limit < len(rows)
-    return {
-        "data": page,
-        "has_more": more,
-        "next_page": encode_page_token(offset + len(page), fingerprint) if more else None,
-        "data_refreshed_at": ctx.store.now().replace(microsecond=0).isoformat().replace(
-            "+00:00", "Z"),
-    }
+    return rows
+
+
+def _report_json(kind: str, x: tuple[Any, ...]) -> dict[str, Any]:
+    lo, amount, _email, product, hi, who, t, requests = x
+    row: dict[str, Any] = {"starting_at": _rfc3339(lo), "ending_at": _rfc3339(hi),
+                           "group": {"actor": who, "product": product or None}}
+    if kind == "cost":
+        row["cost"] = {"amount": str(amount), "currency": "USD", "list_amount": str(amount),
+                       "requests": requests}
+    else:
+        row["usage"] = {
+            "uncached_input_tokens": t["input"], "output_tokens": t["output"],
+            "cache_read_input_tokens": t["cache_read"],
+            "cache_creation": {"ephemeral_1h_input_tokens": 0,
+                               "ephemeral_5m_input_tokens": t["cache_creation"]},
+            "server_tool_use": {"web_search_requests": 0},
+            "total_tokens": sum(t.values()), "requests": requests,
+        }
+    return row
 
 
 async def list_cost(ctx: Ctx) -> object:
