@@ -69,15 +69,14 @@ class GuideReport:
 
 
 def _row(team: str, member: str, period: Period, emails: Iterable[str],
-         totals: Mapping[str, MemberTotals],
-         tools: Mapping[str, Mapping[str, tuple[int, int]]], session_hours: float) -> GuideRow:
+         totals: Mapping[str, MemberTotals], session_hours: float) -> GuideRow:
     emails = list(emails)
     none = MemberTotals("")
     mix: dict[str, int] = {}
     acc = rej = 0
     active_days = 0
     for e in emails:
-        for tool, (a, r) in tools.get(e, {}).items():
+        for tool, a, r in totals.get(e, none).tools:
             mix[tool] = mix.get(tool, 0) + a + r
             acc += a
             rej += r
@@ -101,7 +100,6 @@ def build_guide_report(
     *,
     period: Period,
     totals: Mapping[str, MemberTotals],
-    tools: Mapping[str, Mapping[str, tuple[int, int]]],
     teams: Iterable[str],
     team: str | None = None,
     breakdown: Breakdown = "team",
@@ -110,14 +108,14 @@ def build_guide_report(
 ) -> GuideReport:
     """Rows per team (every policy team, then unlisted activity), or per developer.
 
-    ``totals``: per-member sums over the period (``UsageStore.member_totals``);
-    ``tools``: email → tool → (accepted, rejected) (``UsageStore.tool_mix``).
+    ``totals``: per-member sums over the period, tool mix included
+    (``UsageStore.member_totals``).
     """
     members: dict[str, list[str]] = {name: [] for name in teams}
     for h in roster:
         members.setdefault(h.team, []).append(h.email)
     known = {e for es in members.values() for e in es}
-    stray = sorted((set(totals) | set(tools)) - known)
+    stray = sorted(set(totals) - known)
     if stray:
         members.setdefault(UNLISTED, []).extend(stray)
     chosen = [team] if team is not None else sorted(members, key=lambda k: (k == UNLISTED, k))
@@ -125,15 +123,14 @@ def build_guide_report(
     for name in chosen:
         emails = sorted(members.get(name, []))
         if breakdown == "developer":
-            rows += [_row(name, e, period, [e], totals, tools, session_hours)
+            rows += [_row(name, e, period, [e], totals, session_hours)
                      for e in emails]
         else:
-            rows.append(_row(name, "", period, emails, totals, tools,
-                             session_hours))
+            rows.append(_row(name, "", period, emails, totals, session_hours))
     mix: dict[str, list[int]] = {}
     scope = {e for name in chosen for e in members.get(name, [])}
     for e in scope:
-        for tool, (a, r) in tools.get(e, {}).items():
+        for tool, a, r in totals[e].tools if e in totals else ():
             slot = mix.setdefault(tool, [0, 0])
             slot[0] += a
             slot[1] += r

@@ -98,7 +98,6 @@ def run_guide(
         build_roster(policy, live),
         period=period,
         totals=store.member_totals(period.start, period.end, active),
-        tools=store.tool_mix(period.start, period.end),
         teams=policy.teams,
         team=team,
         breakdown=breakdown,

@@ -45,12 +45,22 @@ COUNTERS: tuple[str, ...] = (
     "chat_messages",
 )
 
+#: Claude Code tools of the analytics' ``tool_actions`` (the guide's "Top Commands");
+#: a tool outside these (the Console report's map is open) counts as ``other_tool``.
+TOOLS: tuple[str, ...] = (
+    "edit_tool", "multi_edit_tool", "notebook_edit_tool", "write_tool", "other_tool"
+)
+#: Per-tool counters, kept in the activity row so one scan answers the tool mix too.
+TOOL_COUNTERS: tuple[str, ...] = tuple(
+    f"{t}_{k}" for t in TOOLS for k in ("accepted", "rejected")
+)
+
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS activity (
     day TEXT NOT NULL,
     email TEXT NOT NULL,
     user_id TEXT NOT NULL DEFAULT '',
-    {", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COUNTERS)},
+    {", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COUNTERS + TOOL_COUNTERS)},
     last_activity TEXT,
     PRIMARY KEY (email, day)
 ) WITHOUT ROWID;
@@ -63,14 +73,6 @@ CREATE TABLE IF NOT EXISTS cost (
     cents INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (day, email, product)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS tool_actions (
-    day TEXT NOT NULL,
-    email TEXT NOT NULL,
-    tool TEXT NOT NULL,
-    accepted INTEGER NOT NULL DEFAULT 0,
-    rejected INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (email, day, tool)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS summaries (
     day TEXT PRIMARY KEY,
     assigned_seats INTEGER NOT NULL,
@@ -81,11 +83,12 @@ CREATE TABLE IF NOT EXISTS summaries (
 ) WITHOUT ROWID;
 """
 
+_ALL = COUNTERS + TOOL_COUNTERS
 _INSERT = (
-    f"INSERT INTO activity (day, email, user_id, {', '.join(COUNTERS)}, last_activity) "
-    f"VALUES (?, ?, ?, {', '.join('?' for _ in COUNTERS)}, ?) "
+    f"INSERT INTO activity (day, email, user_id, {', '.join(_ALL)}, last_activity) "
+    f"VALUES (?, ?, ?, {', '.join('?' for _ in _ALL)}, ?) "
     "ON CONFLICT (day, email) DO UPDATE SET "
-    + ", ".join(f"{c} = {c} + excluded.{c}" for c in COUNTERS)
+    + ", ".join(f"{c} = {c} + excluded.{c}" for c in _ALL)
     + ", last_activity = max(coalesce(last_activity, ''), coalesce(excluded.last_activity, ''))"
 )
 
@@ -105,6 +108,18 @@ class MemberTotals:
     tool_rejected: int = 0
     chat_messages: int = 0
     last_active: dt.date | None = None
+    #: (tool, accepted, rejected) for each tool used in the period.
+    tools: tuple[tuple[str, int, int], ...] = ()
+
+
+def _tool_values(actions: Iterable[tuple[str, int, int]]) -> list[int]:
+    """``UserActivity.tool_actions`` → the ``TOOL_COUNTERS`` values, unknown tools summed."""
+    out = [0] * len(TOOL_COUNTERS)
+    for tool, accepted, rejected in actions:
+        slot = TOOLS.index(tool) if tool in TOOLS else len(TOOLS) - 1
+        out[2 * slot] += accepted
+        out[2 * slot + 1] += rejected
+    return out
 
 
 def _iso(day: dt.date) -> str:
@@ -132,6 +147,16 @@ class UsageStore:
             ) from exc
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A store from before the per-tool counters gets them (zero for old days)."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(activity)")}
+        for column in TOOL_COUNTERS:
+            if column not in have:
+                self._db.execute(
+                    f"ALTER TABLE activity ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0"
+                )
 
     def __enter__(self) -> UsageStore:
         return self
@@ -159,9 +184,7 @@ class UsageStore:
             deleted = db.execute(
                 "DELETE FROM activity WHERE day BETWEEN ? AND ?", (lo, hi)
             ).rowcount
-            db.execute("DELETE FROM tool_actions WHERE day BETWEEN ? AND ?", (lo, hi))
             inserted = 0
-            tools: list[tuple[str, str, str, int, int]] = []
 
             def params() -> Iterator[tuple[object, ...]]:
                 nonlocal inserted
@@ -173,23 +196,16 @@ class UsageStore:
                             hint="the provider answered for days it was not asked; re-run sync",
                         )
                     inserted += 1
-                    tools.extend((day, r.email.strip().lower(), t, a, j)
-                                 for t, a, j in r.tool_actions)
                     yield (
                         day,
                         r.email.strip().lower(),
                         r.user_id,
                         *(getattr(r, c) for c in COUNTERS),
+                        *_tool_values(r.tool_actions),
                         _iso(r.last_activity) if r.last_activity else None,
                     )
 
             db.executemany(_INSERT, params())
-            db.executemany(
-                "INSERT INTO tool_actions VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (email, day, tool) DO UPDATE SET "
-                "accepted = accepted + excluded.accepted, rejected = rejected + excluded.rejected",
-                tools,
-            )
             db.execute(
                 "INSERT INTO sync_state VALUES ('last_synced_day', ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
@@ -241,7 +257,7 @@ class UsageStore:
     def prune(self, before: dt.date) -> int:
         """Delete rows older than ``before`` (retention); returns how many went."""
         day = (_iso(before),)
-        for table in ("cost", "tool_actions", "summaries"):
+        for table in ("cost", "summaries"):
             self._db.execute(f"DELETE FROM {table} WHERE day < ?", day)
         return self._db.execute("DELETE FROM activity WHERE day < ?", day).rowcount
 
@@ -269,18 +285,6 @@ class UsageStore:
             (_iso(start), _iso(end)),
         )
         return {email: int(cents) for email, cents in cur}
-
-    def tool_mix(self, start: dt.date, end: dt.date) -> dict[str, dict[str, tuple[int, int]]]:
-        """email → tool → (accepted, rejected) over the period (the guide's Top Commands)."""
-        cur = self._db.execute(
-            "SELECT email, tool, sum(accepted), sum(rejected) FROM tool_actions "
-            "WHERE day BETWEEN ? AND ? GROUP BY email, tool",
-            (_iso(start), _iso(end)),
-        )
-        out: dict[str, dict[str, tuple[int, int]]] = {}
-        for email, tool, acc, rej in cur:
-            out.setdefault(email, {})[tool] = (int(acc), int(rej))
-        return out
 
     def summaries(
         self, start: dt.date, end: dt.date
@@ -324,16 +328,21 @@ class UsageStore:
         # A long period: scan in (email, day) order, no sort; a short one: the day index.
         day = "+day" if self._long_period(start, end) else "day"
         cur = self._db.execute(
-            f"SELECT email, sum({act}), {', '.join(f'sum({c})' for c in COUNTERS)}, "
+            f"SELECT email, sum({act}), {', '.join(f'sum({c})' for c in _ALL)}, "
             f"max(CASE WHEN {act} THEN day END) "
             f"FROM activity WHERE {day} BETWEEN ? AND ? GROUP BY email",
             (_iso(start), _iso(end)),
         )
         out: dict[str, MemberTotals] = {}
+        n = len(COUNTERS)
         for email, active_days, *rest in cur:
-            counters = dict(zip(COUNTERS, rest[:-1], strict=True))
+            counters = dict(zip(COUNTERS, rest[:n], strict=True))
+            t = rest[n:-1]
+            tools = tuple((TOOLS[i], t[2 * i], t[2 * i + 1]) for i in range(len(TOOLS))
+                          if t[2 * i] or t[2 * i + 1])
             out[email] = MemberTotals(
-                email=email, active_days=active_days, last_active=_day(rest[-1]), **counters
+                email=email, active_days=active_days, last_active=_day(rest[-1]), tools=tools,
+                **counters,
             )
         return out
 
