@@ -54,7 +54,8 @@ def test_enterprise_cost_is_stored_per_member_and_product_and_pages_are_requests
     assert got == expected and sum(got.values()) > 0
     assert report.cost_rows > 0 and report.notes == ()
     assert [s[0] for s in summaries] == [START + dt.timedelta(days=i) for i in range(15)]
-    assert provider.stats.by_endpoint["GET /v1/organizations/analytics/cost"] == 3  # 15 days, a week a run
+    # 15 days, a week a pagination run, each one page
+    assert provider.stats.by_endpoint["GET /v1/organizations/analytics/cost"] == 3
     assert provider.stats.by_endpoint["GET /v1/organizations/analytics/summaries"] == 1
 
 
