@@ -453,6 +453,24 @@ def test_propose_remove_release_seats_on_the_example_frees_the_seats(
     assert idle <= removed
 
 
+def test_review_with_the_live_org_agrees_with_usage_inactive(acme, tmp_path) -> None:
+    """The review of 2026-11 (evaluated on the sandbox's day, DEMO_DATE 2026-11-25)
+    lists the same idle seats and savings as `usage inactive --sandbox`: members only."""
+    policy_dir = tmp_path / "policies"
+    shutil.copytree(EXAMPLE_POLICIES, policy_dir)
+    code, doc = _json(acme, "inactive", "--sandbox", acme["sandbox"])
+    assert code == 0
+    res = run_cli("review", str(policy_dir), "--month", "2026-11", "--db", acme["db"],
+                  "--sandbox", acme["sandbox"])
+    assert res.exit_code == 0, res.stderr
+    dollars = doc["monthly_savings_cents"] // 100
+    assert f"saves **${dollars}/month**" in res.stdout
+    for seat in doc["tables"]["seats"]:
+        assert f"`{seat['member']}`" in res.stdout
+    assert f"Inactive seats ({len(doc['tables']['seats'])}," in res.stdout
+    assert "policy's members stand in" not in res.stdout
+
+
 def test_empty_store_is_refused_not_reported_as_all_idle(tmp_path) -> None:
     res = run_cli(
         "usage",
