@@ -454,12 +454,15 @@ def test_propose_remove_release_seats_on_the_example_frees_the_seats(
 
 
 def test_review_with_the_live_org_agrees_with_usage_inactive(acme, tmp_path) -> None:
-    """The review of 2026-11 (evaluated on the sandbox's day, DEMO_DATE 2026-11-25)
-    lists the same idle seats and savings as `usage inactive --sandbox`: members only."""
+    """The review of 2026-11 lists the same idle seats and savings as `usage inactive
+    --sandbox` on the day the review evaluates them: the day after the month, 2026-12-01
+    (the review takes the earlier of that and the org's today, which is later)."""
     policy_dir = tmp_path / "policies"
     shutil.copytree(EXAMPLE_POLICIES, policy_dir)
-    code, doc = _json(acme, "inactive", "--sandbox", acme["sandbox"])
-    assert code == 0
+    res = run_cli("usage", "inactive", "--policy", str(EXAMPLE_POLICIES), "--db", acme["db"],
+                  "--today", "2026-12-01", "--sandbox", acme["sandbox"], "--format", "json")
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
     res = run_cli("review", str(policy_dir), "--month", "2026-11", "--db", acme["db"],
                   "--sandbox", acme["sandbox"])
     assert res.exit_code == 0, res.stderr
