@@ -97,7 +97,7 @@ def run_guide(
     return build_guide_report(
         build_roster(policy, live),
         period=period,
-        totals=store.member_totals(period.start, period.end, active),
+        totals=store.member_totals(period.start, period.end, active, tools=True),
         teams=policy.teams,
         team=team,
         breakdown=breakdown,
