@@ -23,6 +23,7 @@ from reconciler.model import OrgType, Policy
 from reconciler.providers.anthropic import AnthropicProvider, capabilities_for
 from reconciler.providers.base import Capabilities
 from reconciler.providers.retry import Clock, RetryPolicy
+from reconciler.providers.usage_reads import ANALYTICS_PER_MINUTE
 
 #: Where ``provider: sandbox`` keeps its organization when no path is given.
 DEFAULT_SANDBOX_DB = "sandbox.db"
@@ -77,6 +78,7 @@ def open_provider(
         client, org_type=policy.org_type, key_env_name=key_env, retry=retry,
         deadline_s=_deadline(retry), clock=clock,
         read_managed_settings=reads_managed_settings(policy),
+        analytics_per_minute=ANALYTICS_PER_MINUTE,
     )
 
 

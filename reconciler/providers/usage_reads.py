@@ -10,8 +10,10 @@ Which report an org has depends on its type:
   so the SDK's raw ``client.get``), whose per-model ``estimated_cost`` is the metered
   cost; rows of one actor on one day (local and remote sessions) are summed.
 
-Every page goes through the provider's ``Caller`` (retries, pacing, request counts),
-so a sync's requests are its pages. Amounts are cents: the cost report sends decimal
+Every page goes through the provider's ``Caller`` (retries, request counts), so a
+sync's requests are its pages, and through ``ReadPacer``, which spaces them to the
+Analytics API's limit (60 requests/min per org) against the real API; the in-process
+sandbox has no such limit and is not paced. Amounts are cents: the cost report sends decimal
 strings of fractional cents, the Claude Code report numbers; each (day, member,
 product) is rounded half up to whole cents once.
 """
@@ -30,8 +32,11 @@ from reconciler.errors import LiveReadError
 from reconciler.model import OrgType
 from reconciler.providers.calls import Caller
 from reconciler.providers.paging import page_kw, walk_token_pages
+from reconciler.providers.retry import Clock
 
 PAGE_LIMIT = 1000
+#: The Analytics API's documented limit (ADMIN_API.md §11), per organization.
+ANALYTICS_PER_MINUTE = 60.0
 MAX_COST_RANGE_DAYS = 31
 #: Days per cost request: under the API's 31, so one pagination run stays small (a
 #: week of a 10,000-member org is ~100 pages) and a failed run re-reads little.
@@ -65,13 +70,43 @@ def _day_of(text: object, where: str) -> dt.date:
                             hint="the report answered a malformed date; run sync again") from None
 
 
-class UsageReads:
-    """The report reads of one provider (its SDK client and ``Caller``)."""
+class ReadPacer:
+    """Spaces analytics reads ``60 / per_minute`` seconds apart on the provider's clock.
 
-    def __init__(self, api: Any, caller: Caller, org_type: OrgType) -> None:
+    Why pace rather than wait for 429s: a first sync is a thousand pages or more, and
+    the limit is per organization, shared with every other reader of its analytics; a
+    steady pace never trips it. ``per_minute=None`` (the sandbox) does not wait.
+    Retries of a page are paced too (the Caller calls the fetch again).
+    """
+
+    def __init__(self, per_minute: float | None, clock: Clock) -> None:
+        self.interval_s = 60.0 / per_minute if per_minute else 0.0
+        self.clock = clock
+        self.requests = 0
+        self.waited_s = 0.0
+        self._next: float | None = None
+
+    def wait(self) -> None:
+        self.requests += 1
+        if not self.interval_s:
+            return
+        now = self.clock.monotonic()
+        if self._next is not None and now < self._next:
+            self.clock.sleep(self._next - now)
+            self.waited_s += self._next - now
+            now = self._next
+        self._next = now + self.interval_s
+
+
+class UsageReads:
+    """The report reads of one provider (its SDK client, ``Caller`` and pacer)."""
+
+    def __init__(self, api: Any, caller: Caller, org_type: OrgType,
+                 pacer: ReadPacer | None = None) -> None:
         self._api = api
         self._caller = caller
         self.org_type = org_type
+        self._pace = pacer.wait if pacer is not None else (lambda: None)
 
     def metered_cost(self, start: dt.date, end: dt.date) -> Iterator[CostRow]:
         """Cost per (day, member, product) for ``start..end`` inclusive, in cents."""
@@ -90,6 +125,7 @@ class UsageReads:
             sums: dict[tuple[dt.date, str, str], Decimal] = {}
 
             def fetch(token: str | None, lo: dt.date = lo, hi: dt.date = hi) -> Any:
+                self._pace()
                 return api.list(starting_at=f"{lo}T00:00:00Z", ending_at=f"{hi}T00:00:00Z",
                                 group_by=["actor", "product"], time_bucket_width="1d",
                                 limit=PAGE_LIMIT, **page_kw(token))
@@ -119,6 +155,7 @@ class UsageReads:
         api = self._api.organization.analytics.summaries.with_raw_response
 
         def fetch(token: str | None) -> Any:
+            self._pace()
             return api.list(starting_date=start.isoformat(),
                             ending_date=(end + dt.timedelta(days=1)).isoformat(),
                             **page_kw(token))
@@ -143,6 +180,7 @@ class UsageReads:
         day = start
         while day <= end:
             def fetch(token: str | None, day: dt.date = day) -> Any:
+                self._pace()
                 params = {"starting_at": day.isoformat(), "limit": PAGE_LIMIT, **page_kw(token)}
                 response = self._api.get(CLAUDE_CODE_PATH, cast_to=httpx2.Response,
                                          options={"params": params})

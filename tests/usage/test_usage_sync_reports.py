@@ -75,3 +75,55 @@ def test_console_cost_comes_from_the_claude_code_report_one_request_per_day() ->
     assert {(d, e): c for d, e, _, c in rows} == expected
     assert {p for *_, p, _ in rows} == {"claude_code"}
     assert list(reads.summaries(START, END)) == []  # no summaries for Console orgs
+
+
+class FakeClock:
+    """Virtual time: sleeping advances it, and each request's start is recorded."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return 1_795_000_000.0 + self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += seconds
+        self.now += seconds
+
+
+def test_sync_reads_are_paced_to_the_analytics_limit() -> None:
+    """60 requests/min: every page, whichever endpoint, starts a second after the last."""
+    store = SandboxStore(":memory:")
+    store.set_now(NOW)
+    seed_demo(store, DEMO_DATE)
+    store.set_now(NOW)
+    clock = FakeClock()
+    provider = AnthropicProvider(sandbox_client(store, max_retries=0),
+                                 org_type=OrgType.ENTERPRISE, key_env_name="K", clock=clock,
+                                 analytics_per_minute=60)
+    with UsageStore(":memory:") as usage:
+        sync_usage(provider, usage, since=START, today=DEMO_DATE)
+    requests = provider.stats.requests
+    assert requests == provider.usage_pacer.requests > 15
+    # the first request waits for nothing; each later one exactly one second (no time
+    # passes on the virtual clock between requests)
+    assert clock.slept == provider.usage_pacer.waited_s == float(requests - 1)
+
+
+def test_the_sandbox_is_not_paced_and_the_real_api_is() -> None:
+    import dataclasses
+
+    from usage_fixtures import make_policy
+
+    from reconciler.providers.factory import open_provider
+    from reconciler.providers.usage_reads import ANALYTICS_PER_MINUTE
+
+    policy = dataclasses.replace(make_policy(), provider="anthropic")
+    sandbox = open_provider(policy, sandbox=":memory:")
+    assert sandbox.usage_pacer.interval_s == 0
+    real = open_provider(policy, env={"K": "sk-ant-admin-test"})
+    assert real.usage_pacer.interval_s == 60 / ANALYTICS_PER_MINUTE == 1.0
