@@ -170,6 +170,7 @@ def build_dashboard(
     inactive: InactiveReport,
     chargeback: ChargebackReport,
     low_threshold_pct: float,
+    tool_mix: Sequence[tuple[str, int, int]] = (),
 ) -> str:
     """The whole HTML document as a string (the CLI writes it to ``--out``)."""
     per_day = [(d.isoformat(), float(daily_active.get(d, 0))) for d in period.each_day()]
@@ -181,6 +182,13 @@ def build_dashboard(
     costs = [
         (cc, cents / 100, _dollars(cents)) for cc, cents in chargeback.by_cost_center().items()
     ]
+    actions = sum(a + r for _, a, r in tool_mix)
+    tools = [
+        (tool, 100.0 * (a + r) / actions,
+         f"{100 * (a + r) / actions:.0f}% · {100 * a / (a + r):.0f}% accepted")
+        for tool, a, r in tool_mix if a + r
+    ]
+    accepted = sum(a for _, a, _ in tool_mix)
     rows_html = "".join(
         f"<tr><td>{_e(s.email)}</td><td>{_e(s.team)}</td><td>{_e(s.tier)}</td>"
         f'<td class="n">{_e(_dollars(s.monthly_price_cents))}</td>'
@@ -200,6 +208,9 @@ def build_dashboard(
             "team-utilisation", "Utilisation per team", teams, unit="%",
             highlight=low_threshold_pct, floor_top=100.0,
         ),
+        "<h2>Top commands: Claude Code tool actions (share; accepted ÷ decided"
+        + (f", {100 * accepted / actions:.0f}% overall" if actions else "") + ")</h2>",
+        bar_chart("tool-mix", "Tool actions by tool", tools, unit="%", floor_top=100.0),
         f"<h2>Inactive seats: {len(inactive.seats)}, "
         f"{_e(_dollars(inactive.monthly_savings_cents))}/month from "
         f"{_e(inactive.next_billing_date)}</h2>",

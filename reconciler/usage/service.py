@@ -220,6 +220,7 @@ def run_dashboard(
 ) -> str:
     active = active_definition(policy)
     teams = run_report(policy, store, by="team", period=period, live=live)
+    guide = run_guide(policy, store, period=period, team=None, breakdown="team", live=live)
     return build_dashboard(
         org_name=policy.org_name,
         generated=today,
@@ -230,6 +231,7 @@ def run_dashboard(
         inactive=run_inactive(policy, store, days=None, today=today, live=live),
         chargeback=run_chargeback(policy, month=month, live=live, store=store),
         low_threshold_pct=policy.usage.low_utilization.threshold_pct,
+        tool_mix=guide.tool_mix,
     )
 
 

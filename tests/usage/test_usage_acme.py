@@ -384,6 +384,7 @@ def test_dashboard_file_holds_every_chart(acme) -> None:
         "team-utilisation": "3",
         "inactive-seats": "3",
         "cost-per-cost-center": "5",
+        "tool-mix": "2",  # edit_tool and write_tool (the sandbox seeds those two)
     }  # + (unlisted) zoe, + the 31 purchased seats nobody holds
     start = YESTERDAY - dt.timedelta(days=89)
     per_day = collections.Counter(

@@ -58,6 +58,7 @@ def make_html(tmp_path, org_name: str = "X <Corp>") -> str:
             inactive=inactive,
             chargeback=build_chargeback(monthly_bill(policy, month_period("2026-11"))),
             low_threshold_pct=20.0,
+            tool_mix=(("edit_tool", 8, 2), ("write_tool", 3, 1)),
         )
 
 
@@ -72,6 +73,7 @@ def test_dashboard_needs_no_network_and_escapes_names(tmp_path) -> None:
         "team-utilisation": "2",
         "inactive-seats": "2",
         "cost-per-cost-center": "3",  # CORE-1, WEB-1 and the unassigned purchased seats
+        "tool-mix": "2",
     }
 
 
@@ -102,8 +104,9 @@ def test_dashboard_charts_render_in_headless_chromium(tmp_path, width) -> None:
         "team-utilisation": "2",
         "inactive-seats": "2",
         "cost-per-cost-center": "3",  # CORE-1, WEB-1 and the unassigned purchased seats
+        "tool-mix": "2",
     }
-    assert len(re.findall(r"data-value=", dom)) == 37
+    assert len(re.findall(r"data-value=", dom)) == 39
     shot = tmp_path / f"shot-{width}.png"
     subprocess.run([*flags, f"--screenshot={shot}", out.as_uri()], capture_output=True,
                    timeout=90, check=True)
@@ -138,3 +141,7 @@ def test_dashboard_has_no_script_a_tight_csp_dollar_axes_and_a_full_percent_scal
     labels = re.findall(r'text-anchor="end">([^<]+)</text>', cost)
     assert labels[0] == "$0" and all(x.startswith("$") for x in labels)
     assert 'width="100%"' in page and 'width="720"' not in page
+    tools = re.search(r'data-chart="tool-mix".*?</svg>', page, re.S).group(0)  # type: ignore[union-attr]
+    # 10 of 14 actions are edit_tool's (71%), 8 of its 10 accepted (80%)
+    assert 'data-label="edit_tool" data-value="71.4286"' in tools
+    assert "71% · 80% accepted" in tools and "79% overall" in page
