@@ -475,6 +475,26 @@ def test_review_with_the_live_org_agrees_with_usage_inactive(acme, tmp_path) -> 
     assert "policy's members stand in" not in res.stdout
 
 
+def test_status_shows_the_same_bill_as_chargeback(acme) -> None:
+    """`seatctl status` and `usage chargeback` price this month from one money model:
+    the sandbox's month (its clock), held seats + unassigned seats, seats only."""
+    res = run_cli("status", str(EXAMPLE_POLICIES), "--sandbox", acme["sandbox"],
+                  "--format", "json")
+    assert res.exit_code == 0, res.stderr
+    bill = json.loads(res.stdout)["bill"]
+    month = bill["cycle_start"][:7]
+    charge = run_cli("usage", "chargeback", "--month", month, "--policy",
+                     str(EXAMPLE_POLICIES), "--sandbox", acme["sandbox"], "--format", "json",
+                     "--db", str(acme["tmp"] / "no-store.db"))
+    assert charge.exit_code == 0, charge.stderr
+    lines = {r["cost_center"]: r for r in json.loads(charge.stdout)["tables"]["lines"]}
+    assert bill["total_cents"] == lines["TOTAL"]["total_cents"]
+    # (outside the contract, e.g. with the clock moved years ahead, both are zero)
+    unassigned = lines.get("(unassigned)", {"seat_cost_cents": 0})
+    assert bill["unassigned_cents"] == unassigned["seat_cost_cents"]
+    assert bill["held_seats"] == lines["TOTAL"]["seats"]
+
+
 def test_empty_store_is_refused_not_reported_as_all_idle(tmp_path) -> None:
     res = run_cli(
         "usage",
