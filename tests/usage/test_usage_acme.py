@@ -38,6 +38,7 @@ def acme(tmp_path_factory):
     sandbox = str(tmp / "sandbox.db")
     store = SandboxStore(sandbox)
     seed_demo(store, TODAY)
+    store.set_date(TODAY)  # the org lives on TODAY, as `sandbox seed --demo` puts it
     store.close()
     db = str(tmp / "usage.db")
     common = ["--policy", str(EXAMPLE_POLICIES), "--db", db, "--today", TODAY.isoformat()]
@@ -456,12 +457,13 @@ def test_propose_remove_release_seats_on_the_example_frees_the_seats(
 
 def test_review_with_the_live_org_agrees_with_usage_inactive(acme, tmp_path) -> None:
     """The review of 2026-11 lists the same idle seats and savings as `usage inactive
-    --sandbox` on the day the review evaluates them: the day after the month, 2026-12-01
-    (the review takes the earlier of that and the org's today, which is later)."""
+    --sandbox` on the day the review evaluates them: the org's today, TODAY (the review
+    takes the earlier of that and the day after the month)."""
     policy_dir = tmp_path / "policies"
     shutil.copytree(EXAMPLE_POLICIES, policy_dir)
     res = run_cli("usage", "inactive", "--policy", str(EXAMPLE_POLICIES), "--db", acme["db"],
-                  "--today", "2026-12-01", "--sandbox", acme["sandbox"], "--format", "json")
+                  "--today", TODAY.isoformat(), "--sandbox", acme["sandbox"], "--format",
+                  "json")
     assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)
     res = run_cli("review", str(policy_dir), "--month", "2026-11", "--db", acme["db"],
