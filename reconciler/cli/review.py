@@ -1,7 +1,9 @@
 """``seatctl review --month YYYY-MM``: the monthly seat review as one Markdown report.
 
-Thin: load the policy, open the usage store, read git history, build, print (or
-write ``--out``), then optionally send it to the review's recipients (``--notify``:
+Thin: load the policy, read the live org (``--sandbox``/``--live``: who really holds
+a seat, so the inactive list and its savings are those of ``usage inactive``), open
+the usage store, read git history, build, print (or write ``--out``), then optionally
+send it to the review's recipients (``--notify``:
 the low-utilisation and high-usage notify lists of org.yaml). A delivery failure is
 a warning; the report is already printed and the exit code stays 0.
 """
@@ -15,7 +17,7 @@ import click
 
 from reconciler.cli.drift import load, policy_option
 from reconciler.cli.notifying import declared_report_targets, deliver
-from reconciler.cli.options import at_option
+from reconciler.cli.options import at_option, sandbox_option
 from reconciler.errors import ConfigError
 
 
@@ -27,15 +29,22 @@ from reconciler.errors import ConfigError
               help="Also write the report to this file.")
 @click.option("--notify", "send", is_flag=True,
               help="Send the review to the recipients named in org.yaml.")
-@at_option("Review as of this day (default: UTC today).")
+@at_option("Review as of this day (default: the org's today: a sandbox's own date, "
+           "else UTC today).")
+@sandbox_option("Read the sandbox org in this database as the live org.", db_alias=False)
+@click.option("--live", "read_live", is_flag=True,
+              help="Read the live org (who holds a seat); implied by --sandbox.")
 def review(policy_dir: pathlib.Path, month: str, db: str | None, out: pathlib.Path | None,
-           send: bool, at: dt.date | None = None) -> int:
+           send: bool, sandbox: str | None = None, read_live: bool = False,
+           at: dt.date | None = None) -> int:
     """Utilisation, inactive seats, alerts, merged policy changes, renewal forecast.
 
     \b
     Example:
       seatctl review policies --month 2026-11 --out review.md
     """
+    from reconciler.cli.demo import org_clock
+    from reconciler.cli.usage_options import live_state
     from reconciler.gitops import gitrepo
     from reconciler.gitops.render_review import render_review_markdown, subject
     from reconciler.gitops.review import build_review
@@ -44,8 +53,8 @@ def review(policy_dir: pathlib.Path, month: str, db: str | None, out: pathlib.Pa
     from reconciler.usage.store import DEFAULT_DB, UsageStore
 
     period = month_period(month)
-    today = at or dt.datetime.now(dt.UTC).date()
     policy = load(policy_dir)
+    today = at or org_clock(sandbox, policy=policy).date()
     path = pathlib.Path(db) if db else DEFAULT_DB
     if not path.exists():
         raise ConfigError(f"usage store {path} does not exist",
@@ -57,7 +66,8 @@ def review(policy_dir: pathlib.Path, month: str, db: str | None, out: pathlib.Pa
         repo_root = None
     with UsageStore(path) as store:
         result = build_review(policy, store, period, repo_root=repo_root,
-                              policy_dir=policy_dir, load=load_policy, today=today)
+                              policy_dir=policy_dir, load=load_policy, today=today,
+                              live=live_state(policy, sandbox, read_live))
     text = render_review_markdown(result)
     click.echo(text, nl=False)
     if out is not None:

@@ -23,6 +23,7 @@ from reconciler.cli.usage_options import (
     common,
     emit,
     fmt_option,
+    group_common,
     live_state,
     load,
     parse_date_option,
@@ -42,20 +43,82 @@ if TYPE_CHECKING:
     from reconciler.usage.telemetry import TelemetrySync
 from reconciler.usage.views import (
     chargeback_view,
+    guide_view,
     inactive_view,
     report_view,
     sync_view,
 )
 
 
-@click.group("usage")
-def usage() -> None:
+@click.group("usage", invoke_without_command=True)
+@group_common
+@click.option(
+    "--period", default="30d", show_default=True, help="30d, 7d, or YYYY-MM-DD..YYYY-MM-DD."
+)
+@click.option(
+    "--team", default=None, help="Only this team (with --breakdown=developer: its people)."
+)
+@click.option(
+    "--breakdown",
+    type=click.Choice(["team", "developer"]),
+    default="team",
+    show_default=True,
+    help="One row per team, or per developer.",
+)
+@click.option(
+    "--session-hours",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Hours one Claude Code session counts for (Total Active Hours is an estimate).",
+)
+@fmt_option()
+@click.pass_context
+def usage(
+    ctx: click.Context,
+    policy_dir: pathlib.Path,
+    db: str,
+    sandbox: str | None,
+    demo: bool,
+    today: dt.date | None,
+    read_live: bool,
+    period: str,
+    team: str | None,
+    breakdown: str,
+    session_hours: float,
+    fmt: Format,
+) -> int | None:
     """Usage analytics: sync, reports, inactive seats, alerts, chargeback, dashboard.
+
+    Without a command, the vendor guide's report for ./policies: Team, Period, Total
+    Active Hours, Average Daily Users, Top Commands, Suggestions Accepted.
 
     \b
     Example:
+      seatctl usage --period=30d --format=csv
+      seatctl usage --team=platform --breakdown=developer
       seatctl usage sync policies && seatctl usage report policies --by role
     """
+    if ctx.invoked_subcommand is not None:
+        return None
+    day = today_or_now(today, sandbox, demo)
+    policy = load(policy_dir)
+    span = parse_period(period, day)
+    from reconciler.usage.telemetry import measured_hours_per_member
+
+    with sandbox_path(sandbox, demo, day, policy=policy) as path, UsageStore(db) as store:
+        result = service.run_guide(
+            policy, store, period=span, team=team,
+            breakdown="developer" if breakdown == "developer" else "team",
+            session_hours=session_hours, live=live_state(policy, path, read_live),
+            measured=measured_hours_per_member(db, span.start, span.end),
+        )
+        note = service.coverage_note(store, span)
+    view = guide_view(result)
+    if note:
+        view = View(view.title, view.meta, view.tables, (*view.notes, note), view.extra)
+    emit(view, fmt)
+    return 0
 
 
 @usage.command("sync")
@@ -254,9 +317,12 @@ def chargeback_cmd(
     policy = load(policy_dir)
     span = month_period(month)
     with sandbox_path(sandbox, demo, day, policy=policy) as path:
-        result = service.run_chargeback(
-            policy, month=span, live=live_state(policy, path, read_live)
-        )
+        live = live_state(policy, path, read_live)
+        if pathlib.Path(db).exists():  # metered cost, when a sync has read it
+            with UsageStore(db) as store:
+                result = service.run_chargeback(policy, month=span, live=live, store=store)
+        else:
+            result = service.run_chargeback(policy, month=span, live=live)
     emit(chargeback_view(result), fmt)
     return 0
 

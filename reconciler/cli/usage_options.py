@@ -31,8 +31,22 @@ def common(fn: F) -> F:
     The spelling of POLICY_DIR, --sandbox and --at (and their old aliases) comes from
     ``cli.options``; ``--db`` here is the usage store, so it is no alias of --sandbox.
     """
-    options = [
-        policy_dir_argument(aliases=("--policy",)),
+    return _with_options(fn, policy_dir_argument(aliases=("--policy",)))
+
+
+def group_common(fn: F) -> F:
+    """``common`` for the ``usage`` group itself (the guide's report): a positional there
+    would swallow the subcommand's name, so the policy directory is ``./policies`` or the
+    hidden ``--policy-dir``."""
+    path = click.Path(file_okay=False, path_type=pathlib.Path)
+    return _with_options(fn, click.option(
+        "--policy-dir", "--policy", "policy_dir", default="policies", hidden=True, type=path,
+        help="Policy directory (default: policies)."))
+
+
+def _with_options(fn: F, policy_dir: Callable[[F], F]) -> F:
+    options: list[Callable[[F], F]] = [
+        policy_dir,
         click.option(
             "--db",
             "db",

@@ -121,8 +121,11 @@ def send_alerts(policy: Policy, report: AlertReport, request: NotifyRequest, *,
     type=click.Path(dir_okay=False, path_type=pathlib.Path),
     help="HTML file to write.",
 )
-@click.option("--period", default="30d", show_default=True,
-              help="30d, 7d, or YYYY-MM-DD..YYYY-MM-DD.")
+@click.option(
+    "--period",
+    default=None,
+    help="30d, 7d or YYYY-MM-DD..YYYY-MM-DD (default: the whole retention window).",
+)
 @click.option(
     "--month",
     default=None,
@@ -137,7 +140,7 @@ def dashboard_cmd(
     today: dt.date | None,
     read_live: bool,
     out: pathlib.Path,
-    period: str,
+    period: str | None,
     month: str | None,
 ) -> int:
     """Write one self-contained HTML file with the usage charts.
@@ -148,7 +151,7 @@ def dashboard_cmd(
     """
     day = today_or_now(today, sandbox, demo)
     policy = load(policy_dir)
-    span = parse_period(period, day)
+    span = parse_period(period or f"{policy.usage.retention_days}d", day)
     cost_month = month_period(month or f"{day:%Y-%m}")
     with sandbox_path(sandbox, demo, day, policy=policy) as path, UsageStore(db) as store:
         page = service.run_dashboard(
@@ -183,9 +186,21 @@ def write_proposals_for(policy: Policy, policy_dir: pathlib.Path, result: Inacti
     )
     done = write_proposals(policy_dir, proposals, skipped, release_seats=release_seats)
     for p in done.proposals:
-        what = f"expires {p.expires}" if p.action == "expire" else "removed"
+        what = (f"expires {p.expires}" if p.action == "expire" else "removed"
+                if p.expires is None else
+                f"removed (expires {p.expires}: unmanaged: report keeps members the policy "
+                "no longer lists, so the plan removes them as expired)")
         click.echo(f"proposed: {p.email} ({p.team}) {what}: {p.reason}", err=True)
     for email, reason in done.skipped:
         click.echo(f"skipped: {email}: {reason}", err=True)
     changed = ", ".join(done.files_changed) or "none"
-    click.echo(f"files changed: {changed}; run `seatctl plan` to review the removals", err=True)
+    if not done.files_changed:
+        click.echo("files changed: none; nothing to propose", err=True)
+        return
+    click.echo(f"files changed: {changed}; run `seatctl plan` to review the removals "
+               f"(they save {_usd(done.monthly_savings_cents)}/month)", err=True)
+
+
+def _usd(cents: int) -> str:
+    whole, frac = divmod(cents, 100)
+    return f"${whole:,}.{frac:02d}"

@@ -37,6 +37,13 @@ def status_to_dict(s: OrgStatus) -> dict[str, object]:
                      "days_left": s.days_left},
         "sync": {"state": s.sync, "counts": dict(s.drift_counts),
                  "policy_commit": s.policy_commit, "last_apply_commit": s.last_apply_commit},
+        **({"bill": {"cycle_start": s.bill.cycle.start.isoformat(),
+                     "cycle_end": s.bill.cycle.end.isoformat(),
+                     "held_seats": s.bill.held_seats, "seat_cents": s.bill.seat_cents,
+                     "unassigned_seats": s.bill.unassigned_seats,
+                     "unassigned_cents": s.bill.unassigned_cents,
+                     "total_cents": s.bill.seat_cents + s.bill.unassigned_cents}}
+           if s.bill is not None else {}),
     }
 
 
@@ -60,6 +67,15 @@ def _contract(s: OrgStatus) -> str:
         f"{s.contract_end} (ended {-left} days ago)"
 
 
+def _bill(s: OrgStatus) -> str:
+    b = s.bill
+    assert b is not None
+    return (f"{money(b.seat_cents + b.unassigned_cents)} for {b.cycle.start}..{b.cycle.end}: "
+            f"{b.held_seats} held seats {money(b.seat_cents)} + {b.unassigned_seats} "
+            f"unassigned {money(b.unassigned_cents)} (seats only; `usage chargeback` adds "
+            "metered cost)")
+
+
 def _sync(s: OrgStatus) -> str:
     counts = {k: v for k, v in s.drift_counts.items() if v}
     detail = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
@@ -81,6 +97,7 @@ def _rows(s: OrgStatus) -> list[tuple[str, str]]:
         ("Free seats", f"{s.free} ({s.free_pct:g}%) — {s.buffer} the "
                        f"{s.buffer_min_pct:g}–{s.buffer_max_pct:g}% buffer band "
                        f"({low}–{high} seats)"),
+        *((("Monthly bill", _bill(s)),) if s.bill is not None else ()),
         ("Contract end", _contract(s)),
         ("Policy", _sync(s)),
     ]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from reconciler.gitops import gitrepo
 from reconciler.gitops.forecast import Forecast, daily_steps, forecast_seats
 from reconciler.gitops.gitrepo import CommitInfo
-from reconciler.model import Policy
+from reconciler.model import OrgState, Policy
 from reconciler.usage.alerts import AlertReport
 from reconciler.usage.inactive import InactiveReport
 from reconciler.usage.period import Period
@@ -98,14 +98,22 @@ def build_forecast(policy: Policy, history: list[tuple[dt.date, int]], *, trend_
 
 def build_review(policy: Policy, store: UsageStore, month: Period, *,
                  repo_root: pathlib.Path | None, policy_dir: pathlib.Path,
-                 load: PolicyLoader, today: dt.date) -> MonthlyReview:
-    """Everything the review shows for ``month``; usage as of the month's last day."""
+                 load: PolicyLoader, today: dt.date,
+                 live: OrgState | None = None) -> MonthlyReview:
+    """Everything the review shows for ``month``; usage as of the month's last day.
+
+    ``live`` (the live org) decides who holds a seat, as in ``usage inactive``;
+    without it the policy's members stand in, and the review says so.
+    """
     as_of = min(today, month.end + dt.timedelta(days=1))
-    teams = run_report(policy, store, by="team", period=month)
-    centers = run_report(policy, store, by="cost-center", period=month)
-    inactive = run_inactive(policy, store, days=None, today=as_of)
-    alerts = run_alerts(policy, store, period=month).report
+    teams = run_report(policy, store, by="team", period=month, live=live)
+    centers = run_report(policy, store, by="cost-center", period=month, live=live)
+    inactive = run_inactive(policy, store, days=None, today=as_of, live=live)
+    alerts = run_alerts(policy, store, period=month, live=live).report
     notes: list[str] = []
+    if live is None:
+        notes.append("no live org read (pass --sandbox or --live): the policy's members "
+                     "stand in for seat holders, pending invites included")
     changes: tuple[CommitInfo, ...] = ()
     history: list[tuple[dt.date, int]] = []
     trend_start = month.end - dt.timedelta(days=TREND_DAYS - 1)

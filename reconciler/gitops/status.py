@@ -12,7 +12,9 @@ Definitions, shared with the plan's seat guard so the numbers agree:
 - free seats = purchased − assigned; free % is of the purchased seats;
 - the buffer band is ``ceil(purchased × min %)`` … ``floor(purchased × max %)`` free seats;
 - active = members active on at least one of the last 30 days (ending yesterday), by
-  the usage settings' definition of "active".
+  the usage settings' definition of "active";
+- the month's bill is ``usage.money.monthly_bill`` (the one money model chargeback
+  uses), seats only: held seats at their tier prices plus the unassigned ones.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from reconciler.gitops.drift import DriftReport, drift_from_live, read_live
 from reconciler.gitops.state import LastApply
 from reconciler.model import OrgState, Policy
 from reconciler.providers.base import Provider
+from reconciler.usage.money import Bill, monthly_bill
+from reconciler.usage.period import month_of
 
 ACTIVE_WINDOW_DAYS = 30
 BufferState = Literal["below", "inside", "above"]
@@ -73,6 +77,8 @@ class OrgStatus:
     drift_counts: Mapping[str, int]
     policy_commit: str | None
     last_apply_commit: str | None
+    #: This month's bill from the money model (``usage.money``), seats only.
+    bill: Bill | None = None
 
     @property
     def assigned(self) -> int:
@@ -143,6 +149,7 @@ def build_status(policy: Policy, live: OrgState, drift: DriftReport, active: Act
         drift_counts=drift.counts,
         policy_commit=drift.policy_commit,
         last_apply_commit=drift.last_apply_commit,
+        bill=monthly_bill(policy, month_of(today), live=live),
     )
 
 

@@ -253,3 +253,5 @@ class UserActivity:
     tool_rejected: int = 0
     chat_messages: int = 0
     last_activity: dt.date | None = None
+    #: (tool, accepted, rejected) per Claude Code tool: the guide's "Top Commands" mix.
+    tool_actions: tuple[tuple[str, int, int], ...] = ()

@@ -75,6 +75,7 @@ from reconciler.providers.resume import ReadProgress
 from reconciler.providers.retry import Clock, RetryPolicy, SystemClock
 from reconciler.providers.slice_reads import SliceReads
 from reconciler.providers.transport import with_request_deadline
+from reconciler.providers.usage_reads import ReadPacer, UsageReads
 from reconciler.providers.writes import WriteOps
 
 PAGE_LIMIT = 1000
@@ -117,6 +118,7 @@ class AnthropicProvider(WriteOps, ManagedSettingsReads, SliceReads):
         clock: Clock | None = None,
         rng: random.Random | None = None,
         read_managed_settings: bool = False,
+        analytics_per_minute: float | None = None,
     ) -> None:
         self.org_type = OrgType(org_type)
         self.read_managed_settings = read_managed_settings
@@ -149,6 +151,8 @@ class AnthropicProvider(WriteOps, ManagedSettingsReads, SliceReads):
             key_env=key_env_name,
             pace=getattr(self.clock, "pace", None),
         )
+        #: Spaces analytics and report reads (``usage_reads.ReadPacer``); None: no pacing.
+        self.usage_pacer = ReadPacer(analytics_per_minute, self.clock)
 
     def __repr__(self) -> str:
         return f"AnthropicProvider(org_type={self.org_type.value!r}, key_env={self.key_env_name!r})"
@@ -438,6 +442,10 @@ class AnthropicProvider(WriteOps, ManagedSettingsReads, SliceReads):
 
     # -- usage ----------------------------------------------------------------
 
+    def usage_reads(self) -> UsageReads:
+        """Cost and usage report reads through this provider's client and caller."""
+        return UsageReads(self._api, self._caller, self.org_type, self.usage_pacer)
+
     def fetch_user_activity(self, start: dt.date, end: dt.date) -> Iterator[UserActivity]:
         """Per-user, per-day activity for every UTC day from ``start`` to ``end`` inclusive.
 
@@ -451,6 +459,7 @@ class AnthropicProvider(WriteOps, ManagedSettingsReads, SliceReads):
             current = day
 
             def fetch_page(token: str | None, day_text: str = day.isoformat()) -> Any:
+                self.usage_pacer.wait()
                 return api.list(date=day_text, limit=PAGE_LIMIT, **page_kw(token))
 
             pages = walk_token_pages(

@@ -25,6 +25,7 @@ from reconciler.model.endpoints import base_url_problem
 from reconciler.providers.anthropic import AnthropicProvider, capabilities_for
 from reconciler.providers.base import Capabilities
 from reconciler.providers.retry import Clock, RetryPolicy
+from reconciler.providers.usage_reads import ANALYTICS_PER_MINUTE
 
 __all__ = ["capabilities", "open_admin_api", "provider_on", "reads_managed_settings"]
 
@@ -77,6 +78,7 @@ def provider_on(client: anthropic.Anthropic, policy: Policy, *,
         client, org_type=policy.org_type, key_env_name=policy.admin_key_env, retry=retry,
         deadline_s=_deadline(retry), clock=clock,
         read_managed_settings=reads_managed_settings(policy),
+        analytics_per_minute=ANALYTICS_PER_MINUTE,
     )
 
 

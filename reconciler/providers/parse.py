@@ -155,10 +155,14 @@ def activity_from(item: Item, day: dt.date) -> UserActivity | None:
     lines = core.obj("lines_of_code")
     tools = code.obj("tool_actions")
     accepted = rejected = 0
+    mix: list[tuple[str, int, int]] = []
     for name in ("edit_tool", "multi_edit_tool", "notebook_edit_tool", "write_tool"):
         counts = tools.obj(name)
-        accepted += counts.integer("accepted_count")
-        rejected += counts.integer("rejected_count")
+        acc, rej = counts.integer("accepted_count"), counts.integer("rejected_count")
+        accepted += acc
+        rejected += rej
+        if acc or rej:
+            mix.append((name, acc, rej))
     chat = item.obj("chat_metrics")
     last = item.opt_string("last_activity_date")
     try:
@@ -178,6 +182,7 @@ def activity_from(item: Item, day: dt.date) -> UserActivity | None:
         tool_rejected=rejected,
         chat_messages=chat.integer("message_count"),
         last_activity=last_day,
+        tool_actions=tuple(mix),
     )
 
 

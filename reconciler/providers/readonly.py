@@ -77,6 +77,13 @@ class ReadOnlyProvider:
         value = getattr(self._provider, "resumed_from", None)
         return value if isinstance(value, dt.datetime) else None
 
+    def usage_reads(self) -> object:
+        """The wrapped provider's cost and usage report reads (GETs only), if it has them."""
+        reads = getattr(self._provider, "usage_reads", None)
+        if not callable(reads):
+            raise AttributeError("usage_reads")
+        return reads()
+
     @staticmethod
     def _refuse(operation: str) -> NoReturn:
         raise ReadOnlyViolation(

@@ -38,6 +38,7 @@ from reconciler.sandbox import (
     invites,
     managed_settings,
     spend_limits,
+    usage_reports,
     users,
     workspaces,
 )
@@ -201,6 +202,7 @@ def create_app(
         *workspaces.routes(),
         *spend_limits.routes(),
         *analytics.routes(),
+        *usage_reports.routes(),
         *_admin_routes(store),
     ]
     managed_settings.install(store)

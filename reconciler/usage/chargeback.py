@@ -1,25 +1,19 @@
-"""Chargeback for one month: seats × tier price (+ metered cost) per cost center.
+"""Chargeback for one month: the month's bill (``money.monthly_bill``) per cost center.
 
-Pure and in integer cents, so the lines add up to the totals exactly. A seat is
-charged for the month when it is held at any point of it (seats bill monthly in
-advance; see ``billing``): its holder was added on or before the month's last day
-(when known) and has no policy expiry before the month's first day.
-
-Metered cost: the per-user analytics (``/v1/organizations/analytics/users``) carry no
-cost, so metered cost is 0 with a note unless the caller passes per-member metered
-cents from a source that has them (e.g. the Console Claude Code report's
-``estimated_cost``, in cents).
+Pure and in integer cents, so the lines add up to the invoice total exactly. The bill
+decides who holds a seat, at what price and for how many days; chargeback only groups
+it: one line per (cost center, seat tier) with seat and metered cost, the purchased
+seats nobody holds as their own ``(unassigned)`` line, metered cost of emails holding
+no seat under ``(unlisted)``, and one line per member.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from reconciler.usage.money import UNASSIGNED, Bill
 from reconciler.usage.period import Period
-from reconciler.usage.roster import SeatHolder
-
-NO_METERED_SOURCE = "metered cost is 0: /v1/organizations/analytics/users carries no cost per user"
+from reconciler.usage.roster import UNLISTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +31,35 @@ class ChargebackLine:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberCharge:
+    """One member's share: their seat (if they hold one) and their metered cost."""
+
+    email: str
+    team: str
+    cost_center: str
+    tier: str
+    seat_cost_cents: int
+    metered_cents: int
+    basis: str
+
+    @property
+    def total_cents(self) -> int:
+        return self.seat_cost_cents + self.metered_cents
+
+
+@dataclass(frozen=True, slots=True)
 class ChargebackReport:
     month: Period
     lines: tuple[ChargebackLine, ...]
     notes: tuple[str, ...]
+    members: tuple[MemberCharge, ...] = ()
+    #: The invoice this reconciles to (``Bill.total_cents``).
+    invoice_cents: int = 0
+    purchased_seats: int = 0
 
     @property
     def seats(self) -> int:
-        return sum(line.seats for line in self.lines)
+        return sum(line.seats for line in self.lines if line.cost_center != UNASSIGNED)
 
     @property
     def seat_cost_cents(self) -> int:
@@ -66,30 +81,32 @@ class ChargebackReport:
         return out
 
 
-def held_in(holder: SeatHolder, month: Period) -> bool:
-    """Whether a seat is billed for ``month``."""
-    if holder.added_on is not None and holder.added_on > month.end:
-        return False
-    return not (holder.expires_on is not None and holder.expires_on < month.start)
-
-
-def build_chargeback(
-    roster: Iterable[SeatHolder],
-    month: Period,
-    *,
-    metered_cents: Mapping[str, int] | None = None,
-) -> ChargebackReport:
-    """One line per (cost center, tier), sorted; unlisted members under ``(unlisted)``."""
-    groups: dict[tuple[str, str, int], list[SeatHolder]] = {}
-    for h in roster:
-        if held_in(h, month):
-            groups.setdefault((h.cost_center, h.tier, h.monthly_price_cents), []).append(h)
-    lines = []
-    for (cc, tier, price), holders in sorted(groups.items()):
-        metered = sum((metered_cents or {}).get(h.email, 0) for h in holders)
-        lines.append(ChargebackLine(cc, tier, len(holders), price, price * len(holders), metered))
-    notes = () if metered_cents is not None else (NO_METERED_SOURCE,)
-    return ChargebackReport(month, tuple(lines), notes)
+def build_chargeback(bill: Bill) -> ChargebackReport:
+    """Group the bill by (cost center, tier); the lines' total is the invoice total."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    members: list[MemberCharge] = []
+    metered = dict(bill.metered_cents_by_member)
+    for s in bill.seats:
+        slot = groups.setdefault((s.cost_center, s.tier), [0, 0, 0, s.unit_price_cents])
+        m = metered.pop(s.email, 0)
+        slot[0] += 1
+        slot[1] += s.charged_cents
+        slot[2] += m
+        members.append(MemberCharge(s.email, s.team, s.cost_center, s.tier,
+                                    s.charged_cents, m, f"{s.holds_as}, {s.basis}"))
+    for email, m in sorted(metered.items()):  # cost of people holding no seat
+        slot = groups.setdefault((UNLISTED, ""), [0, 0, 0, 0])
+        slot[2] += m
+        members.append(MemberCharge(email, UNLISTED, UNLISTED, "", 0, m, "no seat, metered only"))
+    lines = [ChargebackLine(cc, tier, n, unit, cost, met)
+             for (cc, tier), (n, cost, met, unit) in sorted(
+                 groups.items(), key=lambda kv: (kv[0][0] == UNLISTED, kv[0]))]
+    if bill.unassigned_seats:
+        lines.append(ChargebackLine(UNASSIGNED, "", bill.unassigned_seats,
+                                    bill.unassigned_unit_cents, bill.unassigned_cents, 0))
+    members.sort(key=lambda m: (m.cost_center == UNLISTED, m.cost_center, m.email))
+    return ChargebackReport(bill.cycle, tuple(lines), bill.notes, tuple(members),
+                            bill.total_cents, bill.purchased_seats)
 
 
 def format_cents(cents: int) -> str:

@@ -61,3 +61,8 @@ def month_period(text: str) -> Period:
         raise ConfigError(f"bad month {text!r}", hint="use YYYY-MM, e.g. 2026-10") from None
     nxt = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
     return Period(first, nxt - dt.timedelta(days=1))
+
+
+def month_of(day: dt.date) -> Period:
+    """The calendar month holding ``day``."""
+    return month_period(f"{day:%Y-%m}")

@@ -7,8 +7,13 @@ key order, quoting and indentation of everything not touched stay as they were:
   ``plan`` proposes the removal *before* the next billing date: ``expires`` is two
   days before it (the plan of the day after expiry removes the member, still a day
   ahead of the bill). An earlier ``expires`` already in the file is kept.
-- ``remove``: delete the member entry; with ``release_seats`` the team's
-  ``allocated_seats`` (in the team file or in org.yaml's ``teams`` list) drops too.
+- ``remove``: the plan must free the seat now, whatever ``safety.unmanaged`` says.
+  Under ``unmanaged: remove`` the member entry is deleted (the plan removes members
+  the policy no longer lists). Under ``unmanaged: report`` a deleted entry would only
+  be *reported* as unmanaged and keep its seat, so the entry stays with ``expires``
+  set to yesterday: the plan removes expired members in either mode. With
+  ``release_seats`` the team's ``allocated_seats`` drops too, wherever it is stated
+  (the team file and org.yaml's ``teams`` list, which must agree).
 
 Protected members (``safety.protected``) are never proposed. Members the policy does
 not list cannot be edited and are reported as skipped. Edits are made on a copy of
@@ -107,12 +112,14 @@ def plan_proposals(
             )
         else:
             saves = next_billing_date(today, policy.contract_start)
+            # unmanaged: report keeps unlisted members, so the removal is an expiry
+            ends = None if policy.safety.unmanaged == "remove" else today - dt.timedelta(days=1)
             proposals.append(
                 Proposal(
                     seat.email,
                     assignment.team,
                     "remove",
-                    None,
+                    ends,
                     saves,
                     seat.monthly_price_cents,
                     reason,
@@ -168,20 +175,21 @@ def _apply_team(
         if index is None:
             raise PolicyError(f"{path}: member {p.email} not found", hint="run `seatctl validate`")
         entry = members[index]
-        if p.action == "expire":
+        if p.expires is not None:  # expire, or remove under unmanaged: report
             entry["expires"] = p.expires
-            entry.yaml_add_eol_comment(f"seatctl usage: {p.reason}", "expires")
-        else:
+            what = "remove, " if p.action == "remove" else ""
+            entry.yaml_add_eol_comment(f"seatctl usage: {what}{p.reason}", "expires")
+        if p.action == "remove":
             removed += 1
     for index in sorted(
-        (by_email[p.email] for p in proposals if p.action == "remove"), reverse=True
+        (by_email[p.email] for p in proposals if p.action == "remove" and p.expires is None),
+        reverse=True,
     ):
         del members[index]
     if release_seats and removed:
         if "allocated_seats" in data:
             data["allocated_seats"] = max(0, int(data["allocated_seats"]) - removed)
-        else:
-            _release_in_org(org, str(data["name"]), removed)
+        _release_in_org(org, str(data["name"]), removed)
     _dump(y, data, path)
     return True
 

@@ -7,8 +7,10 @@ formats are four views of that one model, never four loops over the report:
 - ``cents`` columns are integer cents in JSON (key suffixed ``_cents``), exact decimal
   dollars in CSV (header suffixed ``_usd``), ``$1,234.56`` in table and Markdown;
 - ``pct`` columns are numbers (or null) in JSON/CSV and ``12.5%`` (or ``–``) for people;
-- CSV holds the first table only, so it loads cleanly into a spreadsheet; the CLI
-  prints meta and notes on stderr for CSV.
+- CSV holds every table, in view order, each under its own header row and separated
+  from the one before by a blank line (the first table alone loads cleanly into a
+  spreadsheet: read up to the first blank line); the CLI prints meta and notes on
+  stderr for CSV.
 
 Text cells from the live API and the policy (emails, names, cost centers) go through
 ``reconciler.escape``: Markdown (no forged rows, no mentions), terminal (no control
@@ -108,11 +110,13 @@ def render_json(view: View) -> str:
 def render_csv(view: View) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    table = view.tables[0]
-    writer.writerow([_machine_key(c, True) for c in table.columns])
-    for row in table.rows:
-        writer.writerow([escape.csv_cell(v) if c.kind == "str" else _csv_value(v, c.kind)
-                         for c, v in zip(table.columns, row, strict=True)])
+    for index, table in enumerate(view.tables):
+        if index:
+            buf.write("\n")
+        writer.writerow([_machine_key(c, True) for c in table.columns])
+        for row in table.rows:
+            writer.writerow([escape.csv_cell(v) if c.kind == "str" else _csv_value(v, c.kind)
+                             for c, v in zip(table.columns, row, strict=True)])
     return buf.getvalue()
 
 

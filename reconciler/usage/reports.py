@@ -9,8 +9,10 @@ turn into table, CSV, JSON or Markdown. Rules:
 - Suggestion acceptance rate = accepted / (accepted + rejected) tool actions, as a
   percentage; None when there were no tool actions (not 0 %, which would be a claim).
 - Utilisation = active members / allocated seats × 100. Allocated seats are the
-  team's ``allocated_seats``; a cost center's is the sum of its teams'; a role has no
-  allocation, so its seats held stand in; a member holds one seat.
+  team's allocation on the period's last day as the plan computes it (dynamic seating
+  adds sprint seats; ``allocations``), else its static ``allocated_seats``; a cost
+  center's is the sum of its teams'; a role has no allocation, so its seats held
+  stand in; a member holds one seat.
 - Activity of an email that holds no seat in the roster is reported under
   ``(unlisted)``, never dropped.
 """
@@ -136,9 +138,12 @@ def build_report(
     by: By,
     period: Period,
     active_definition: str,
+    allocations: Mapping[str, int] | None = None,
 ) -> UsageReport:
     """Group member rows by ``by``; for teams, keep each team's per-developer rows."""
     members = member_rows(roster, totals)
+    allocated = {name: (allocations or {}).get(name, team.allocated_seats)
+                 for name, team in policy.teams.items()}
     if by == "member":
         rows = sorted(members, key=lambda r: (r.team, r.key))
         return UsageReport(by, period, active_definition, tuple(rows), _sum_rows("total", rows), {})
@@ -157,7 +162,7 @@ def build_report(
             groups.setdefault(team.cost_center, [])
     out = []
     for key in sorted(groups, key=lambda k: (k == UNLISTED, k)):
-        out.append(_sum_rows(key, groups[key], _allocated(policy, by, key)))
+        out.append(_sum_rows(key, groups[key], _allocated(policy, by, key, allocated)))
     total = _sum_rows("total", out, sum(r.allocated_seats for r in out))
     breakdown = (
         {k: tuple(sorted(v, key=lambda r: r.key)) for k, v in groups.items()}
@@ -167,10 +172,10 @@ def build_report(
     return UsageReport(by, period, active_definition, tuple(out), total, breakdown)
 
 
-def _allocated(policy: Policy, by: By, key: str) -> int | None:
+def _allocated(policy: Policy, by: By, key: str, allocated: Mapping[str, int]) -> int | None:
     """Allocated seats of a group, or None to fall back to the seats it holds."""
     if by == "team" and key in policy.teams:
-        return policy.teams[key].allocated_seats
+        return allocated[key]
     if by == "cost-center" and key != UNLISTED:
-        return sum(t.allocated_seats for t in policy.teams.values() if t.cost_center == key)
+        return sum(allocated[n] for n, t in policy.teams.items() if t.cost_center == key)
     return None

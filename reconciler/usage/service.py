@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from reconciler.errors import ConfigError
 from reconciler.model import OrgState, Policy
+from reconciler.policy.seating import allocated_seats_at
 from reconciler.usage.active import ActiveDefinition, compile_active
 from reconciler.usage.alerts import (
     DEFAULT_SESSION_HOURS,
@@ -26,10 +27,12 @@ from reconciler.usage.alerts import (
 )
 from reconciler.usage.chargeback import ChargebackReport, build_chargeback
 from reconciler.usage.dashboard import build_dashboard
+from reconciler.usage.guide import Breakdown, GuideReport, build_guide_report
 from reconciler.usage.inactive import InactiveReport, find_inactive
-from reconciler.usage.period import Period
+from reconciler.usage.money import Bill, monthly_bill
+from reconciler.usage.period import Period, month_of
 from reconciler.usage.reports import By, UsageReport, build_report
-from reconciler.usage.roster import build_roster
+from reconciler.usage.roster import SeatHolder, build_roster
 from reconciler.usage.store import UsageStore
 
 
@@ -68,6 +71,80 @@ def run_report(
         by=by,
         period=period,
         active_definition=active.describe(),
+        allocations=allocations_on(policy, period.end),
+    )
+
+
+def run_guide(
+    policy: Policy,
+    store: UsageStore,
+    *,
+    period: Period,
+    team: str | None,
+    breakdown: Breakdown,
+    session_hours: float = DEFAULT_SESSION_HOURS,
+    live: OrgState | None = None,
+    measured: Mapping[str, float] | None = None,
+) -> GuideReport:
+    """The vendor guide's ``seatctl usage`` report (``usage.guide``)."""
+    if team is not None and team not in policy.teams:
+        raise ConfigError(
+            f"--team {team!r} is not a team of the policy",
+            hint=f"pick one of: {', '.join(sorted(policy.teams))}",
+        )
+    if session_hours <= 0:
+        raise ConfigError("--session-hours must be positive", hint="e.g. --session-hours 1")
+    active = active_definition(policy)
+    _require_data(store)
+    return build_guide_report(
+        build_roster(policy, live),
+        period=period,
+        totals=store.member_totals(period.start, period.end, active, tools=True),
+        teams=policy.teams,
+        team=team,
+        breakdown=breakdown,
+        session_hours=session_hours,
+        active_definition=active.describe(),
+        measured=measured,
+    )
+
+
+def allocations_on(policy: Policy, day: dt.date) -> dict[str, int]:
+    """Each team's allocated seats on ``day``: the plan's sprint-aware allocation."""
+    return {name: allocated_seats_at(team, policy.budget, day)
+            for name, team in policy.teams.items()}
+
+
+def run_bill(
+    policy: Policy,
+    *,
+    month: Period,
+    live: OrgState | None = None,
+    store: UsageStore | None = None,
+) -> Bill:
+    """The month's bill (``money.monthly_bill``) with metered cost from the store."""
+    metered = None
+    if store is not None:
+        metered = store.metered_cents(month.start, month.end)
+    return monthly_bill(policy, month, live=live, metered_cents=metered)
+
+
+def held_roster(
+    policy: Policy, *, today: dt.date, live: OrgState | None = None
+) -> tuple[SeatHolder, ...]:
+    """Roster rows of the people this month's bill charges a seat to, at its price.
+
+    Inactive seats and their savings come from here, so they name only people who
+    are billed, at what they are billed (a pending invite is billed but cannot be
+    active yet, so it is left to the invite's own expiry).
+    """
+    bill = monthly_bill(policy, month_of(today), live=live)
+    charged = {s.email: s for s in bill.seats if s.holds_as != "pending invite"}
+    return tuple(
+        SeatHolder(h.email, h.team, h.cost_center, h.role, h.tier,
+                   charged[h.email].unit_price_cents, h.max_daily_hours, h.added_on,
+                   h.expires_on, h.listed, h.is_member)
+        for h in build_roster(policy, live) if h.email in charged
     )
 
 
@@ -91,7 +168,7 @@ def run_inactive(
             hint="run `seatctl usage sync` so idle seats are not guessed from old data",
         )
     return find_inactive(
-        build_roster(policy, live),
+        held_roster(policy, today=today, live=live),
         store.last_active(active),
         days=window,
         today=today,
@@ -128,9 +205,13 @@ def run_alerts(
 
 
 def run_chargeback(
-    policy: Policy, *, month: Period, live: OrgState | None = None
+    policy: Policy,
+    *,
+    month: Period,
+    live: OrgState | None = None,
+    store: UsageStore | None = None,
 ) -> ChargebackReport:
-    return build_chargeback(build_roster(policy, live), month)
+    return build_chargeback(run_bill(policy, month=month, live=live, store=store))
 
 
 def run_dashboard(
@@ -144,6 +225,7 @@ def run_dashboard(
 ) -> str:
     active = active_definition(policy)
     teams = run_report(policy, store, by="team", period=period, live=live)
+    guide = run_guide(policy, store, period=period, team=None, breakdown="team", live=live)
     return build_dashboard(
         org_name=policy.org_name,
         generated=today,
@@ -152,6 +234,7 @@ def run_dashboard(
         daily_active=store.daily_active(period.start, period.end, active),
         team_rows=[r for r in teams.rows if r.key in policy.teams],
         inactive=run_inactive(policy, store, days=None, today=today, live=live),
-        chargeback=run_chargeback(policy, month=month, live=live),
+        chargeback=run_chargeback(policy, month=month, live=live, store=store),
         low_threshold_pct=policy.usage.low_utilization.threshold_pct,
+        tool_mix=guide.tool_mix,
     )

@@ -45,24 +45,50 @@ COUNTERS: tuple[str, ...] = (
     "chat_messages",
 )
 
+#: Claude Code tools of the analytics' ``tool_actions`` (the guide's "Top Commands");
+#: a tool outside these (the Console report's map is open) counts as ``other_tool``.
+TOOLS: tuple[str, ...] = (
+    "edit_tool", "multi_edit_tool", "notebook_edit_tool", "write_tool", "other_tool"
+)
+#: Per-tool counters, kept in the activity row so one scan answers the tool mix too.
+TOOL_COUNTERS: tuple[str, ...] = tuple(
+    f"{t}_{k}" for t in TOOLS for k in ("accepted", "rejected")
+)
+
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS activity (
     day TEXT NOT NULL,
     email TEXT NOT NULL,
     user_id TEXT NOT NULL DEFAULT '',
-    {", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COUNTERS)},
+    {", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COUNTERS + TOOL_COUNTERS)},
     last_activity TEXT,
     PRIMARY KEY (email, day)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS activity_day ON activity (day);
 CREATE TABLE IF NOT EXISTS sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cost (
+    day TEXT NOT NULL,
+    email TEXT NOT NULL,
+    product TEXT NOT NULL DEFAULT '',
+    cents INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, email, product)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS summaries (
+    day TEXT PRIMARY KEY,
+    assigned_seats INTEGER NOT NULL,
+    pending_invites INTEGER NOT NULL,
+    daily_active INTEGER NOT NULL,
+    weekly_active INTEGER NOT NULL,
+    monthly_active INTEGER NOT NULL
+) WITHOUT ROWID;
 """
 
+_ALL = COUNTERS + TOOL_COUNTERS
 _INSERT = (
-    f"INSERT INTO activity (day, email, user_id, {', '.join(COUNTERS)}, last_activity) "
-    f"VALUES (?, ?, ?, {', '.join('?' for _ in COUNTERS)}, ?) "
+    f"INSERT INTO activity (day, email, user_id, {', '.join(_ALL)}, last_activity) "
+    f"VALUES (?, ?, ?, {', '.join('?' for _ in _ALL)}, ?) "
     "ON CONFLICT (day, email) DO UPDATE SET "
-    + ", ".join(f"{c} = {c} + excluded.{c}" for c in COUNTERS)
+    + ", ".join(f"{c} = {c} + excluded.{c}" for c in _ALL)
     + ", last_activity = max(coalesce(last_activity, ''), coalesce(excluded.last_activity, ''))"
 )
 
@@ -82,6 +108,18 @@ class MemberTotals:
     tool_rejected: int = 0
     chat_messages: int = 0
     last_active: dt.date | None = None
+    #: (tool, accepted, rejected) for each tool used in the period.
+    tools: tuple[tuple[str, int, int], ...] = ()
+
+
+def _tool_values(actions: Iterable[tuple[str, int, int]]) -> list[int]:
+    """``UserActivity.tool_actions`` → the ``TOOL_COUNTERS`` values, unknown tools summed."""
+    out = [0] * len(TOOL_COUNTERS)
+    for tool, accepted, rejected in actions:
+        slot = TOOLS.index(tool) if tool in TOOLS else len(TOOLS) - 1
+        out[2 * slot] += accepted
+        out[2 * slot + 1] += rejected
+    return out
 
 
 def _iso(day: dt.date) -> str:
@@ -109,6 +147,16 @@ class UsageStore:
             ) from exc
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A store from before the per-tool counters gets them (zero for old days)."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(activity)")}
+        for column in TOOL_COUNTERS:
+            if column not in have:
+                self._db.execute(
+                    f"ALTER TABLE activity ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0"
+                )
 
     def __enter__(self) -> UsageStore:
         return self
@@ -153,6 +201,7 @@ class UsageStore:
                         r.email.strip().lower(),
                         r.user_id,
                         *(getattr(r, c) for c in COUNTERS),
+                        *_tool_values(r.tool_actions),
                         _iso(r.last_activity) if r.last_activity else None,
                     )
 
@@ -168,9 +217,49 @@ class UsageStore:
             raise
         return deleted, inserted
 
+    def replace_cost_days(
+        self, start: dt.date, end: dt.date, rows: Iterable[tuple[dt.date, str, str, int]]
+    ) -> int:
+        """Replace metered cost (day, email, product, cents) of ``start..end`` atomically.
+
+        Rows for one (day, email, product) are summed (a report split by model).
+        """
+        lo, hi = _iso(start), _iso(end)
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM cost WHERE day BETWEEN ? AND ?", (lo, hi))
+            params = [(_iso(d), e.strip().lower(), p, c) for d, e, p, c in rows]
+            db.executemany(
+                "INSERT INTO cost VALUES (?, ?, ?, ?) ON CONFLICT (day, email, product) "
+                "DO UPDATE SET cents = cents + excluded.cents",
+                params,
+            )
+            db.execute(
+                "INSERT INTO sync_state VALUES ('cost_synced_through', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+                (hi,),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return len(params)
+
+    def replace_summaries(self, rows: Iterable[tuple[dt.date, int, int, int, int, int]]) -> None:
+        """Store org summaries (day, assigned, pending, DAU, WAU, MAU); a day is replaced."""
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?, ?, ?)",
+                [(_iso(d), *rest) for d, *rest in rows],
+            )
+
     def prune(self, before: dt.date) -> int:
         """Delete rows older than ``before`` (retention); returns how many went."""
-        return self._db.execute("DELETE FROM activity WHERE day < ?", (_iso(before),)).rowcount
+        day = (_iso(before),)
+        for table in ("cost", "summaries"):
+            self._db.execute(f"DELETE FROM {table} WHERE day < ?", day)
+        return self._db.execute("DELETE FROM activity WHERE day < ?", day).rowcount
 
     # -- reading -------------------------------------------------------------
 
@@ -186,6 +275,30 @@ class UsageStore:
         (lo,) = self._db.execute("SELECT min(day) FROM activity").fetchone()
         (hi,) = self._db.execute("SELECT max(day) FROM activity").fetchone()
         return (dt.date.fromisoformat(lo), dt.date.fromisoformat(hi)) if lo else None
+
+    def metered_cents(self, start: dt.date, end: dt.date) -> dict[str, int] | None:
+        """Metered cents per member over the period; None when cost was never synced."""
+        if self._state("cost_synced_through") is None:
+            return None
+        cur = self._db.execute(
+            "SELECT email, sum(cents) FROM cost WHERE day BETWEEN ? AND ? GROUP BY email",
+            (_iso(start), _iso(end)),
+        )
+        return {email: int(cents) for email, cents in cur}
+
+    def summaries(
+        self, start: dt.date, end: dt.date
+    ) -> list[tuple[dt.date, int, int, int, int, int]]:
+        """Stored org summaries in the period, by day."""
+        cur = self._db.execute(
+            "SELECT * FROM summaries WHERE day BETWEEN ? AND ? ORDER BY day",
+            (_iso(start), _iso(end)),
+        )
+        return [(dt.date.fromisoformat(d), *rest) for d, *rest in cur]
+
+    def _state(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
 
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM activity").fetchone()[0])
@@ -208,23 +321,33 @@ class UsageStore:
             )
 
     def member_totals(
-        self, start: dt.date, end: dt.date, active: ActiveDefinition
+        self, start: dt.date, end: dt.date, active: ActiveDefinition, *, tools: bool = False
     ) -> dict[str, MemberTotals]:
-        """Per-member sums over the period, aggregated inside SQLite."""
+        """Per-member sums over the period, aggregated inside SQLite.
+
+        ``tools`` adds the per-tool mix (the guide's report); other reports skip those
+        ten sums, which cost about a sixth of the scan.
+        """
         act = active.sql()
         # A long period: scan in (email, day) order, no sort; a short one: the day index.
         day = "+day" if self._long_period(start, end) else "day"
         cur = self._db.execute(
-            f"SELECT email, sum({act}), {', '.join(f'sum({c})' for c in COUNTERS)}, "
+            f"SELECT email, sum({act}), "
+            f"{', '.join(f'sum({c})' for c in (_ALL if tools else COUNTERS))}, "
             f"max(CASE WHEN {act} THEN day END) "
             f"FROM activity WHERE {day} BETWEEN ? AND ? GROUP BY email",
             (_iso(start), _iso(end)),
         )
         out: dict[str, MemberTotals] = {}
+        n = len(COUNTERS)
         for email, active_days, *rest in cur:
-            counters = dict(zip(COUNTERS, rest[:-1], strict=True))
+            counters = dict(zip(COUNTERS, rest[:n], strict=True))
+            t = rest[n:-1]
+            mix = tuple((TOOLS[i], t[2 * i], t[2 * i + 1]) for i in range(len(t) // 2)
+                        if t[2 * i] or t[2 * i + 1])
             out[email] = MemberTotals(
-                email=email, active_days=active_days, last_active=_day(rest[-1]), **counters
+                email=email, active_days=active_days, last_active=_day(rest[-1]), tools=mix,
+                **counters,
             )
         return out
 

@@ -5,6 +5,12 @@ Incremental and idempotent: a sync starts ``revise_days`` before the last synced
 given, or at the start of the retention window on a first sync; it ends yesterday
 (today's data is not complete). The whole range is replaced atomically, then rows
 older than the retention window are pruned.
+
+When the provider can read the cost and usage reports (``usage_reads()``, see
+``providers.usage_reads``), the same range's metered cost per member and product and
+the org's daily summaries are stored too. A report the org cannot read (wrong org
+type, a HIPAA-ready org, a key without the scope) is a note, not a failed sync:
+chargeback then says metered cost is unknown rather than zero.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, SeatctlError
 from reconciler.model import UserActivity
 from reconciler.usage.store import UsageStore
 
@@ -36,6 +42,9 @@ class SyncReport:
     rows_inserted: int
     rows_pruned: int
     retention_start: dt.date
+    cost_rows: int = 0
+    summary_days: int = 0
+    notes: tuple[str, ...] = ()
 
     def describe(self) -> str:
         if self.start is None or self.end is None:
@@ -43,7 +52,8 @@ class SyncReport:
         return (
             f"synced {self.start}..{self.end} ({self.days} days): "
             f"{self.rows_inserted} rows stored, {self.rows_deleted} replaced, "
-            f"{self.rows_pruned} older than {self.retention_start} pruned"
+            f"{self.rows_pruned} older than {self.retention_start} pruned; "
+            f"{self.cost_rows} metered cost rows, {self.summary_days} summary days"
         )
 
 
@@ -98,11 +108,25 @@ def sync_usage(
         revise_days=revise_days,
         retention_days=retention_days,
     )
-    deleted = inserted = 0
+    deleted = inserted = cost_rows = summary_days = 0
+    notes: list[str] = []
     if window is not None:
         start, end = window
         rows = provider.fetch_user_activity(start, end)
         deleted, inserted = store.replace_days(start, end, rows)
+        reads_of = getattr(provider, "usage_reads", None)
+        if callable(reads_of):
+            reads = reads_of()
+            try:
+                cost_rows = store.replace_cost_days(start, end, reads.metered_cost(start, end))
+            except SeatctlError as exc:
+                notes.append(f"metered cost not read: {exc.message}")
+            try:
+                summaries = list(reads.summaries(start, end))
+                store.replace_summaries(summaries)
+                summary_days = len(summaries)
+            except SeatctlError as exc:
+                notes.append(f"org summaries not read: {exc.message}")
     pruned = store.prune(retention_start)
     return SyncReport(
         start=window[0] if window else None,
@@ -112,4 +136,7 @@ def sync_usage(
         rows_inserted=inserted,
         rows_pruned=pruned,
         retention_start=retention_start,
+        cost_rows=cost_rows,
+        summary_days=summary_days,
+        notes=tuple(notes),
     )

@@ -150,3 +150,12 @@ def measured_hours(store_path: str, start: dt.date, end: dt.date
     """Active hours per member-day in the period, or empty when nothing was measured."""
     with TelemetryStore(store_path) as store:
         return hours_by_member_day(store.rows(start, end, "active_seconds"))
+
+
+def measured_hours_per_member(store_path: str, start: dt.date, end: dt.date
+                              ) -> dict[str, float]:
+    """Active hours per member over the period, for members with any telemetry in it."""
+    totals: dict[str, float] = {}
+    for (email, _day), hours in measured_hours(store_path, start, end).items():
+        totals[email] = totals.get(email, 0.0) + hours
+    return totals

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reconciler.usage.alerts import AlertReport
 from reconciler.usage.chargeback import ChargebackReport
+from reconciler.usage.guide import GuideReport
 from reconciler.usage.inactive import InactiveReport
 from reconciler.usage.render import Column, Table, View
 from reconciler.usage.reports import ReportRow, UsageReport
@@ -178,6 +179,7 @@ def alerts_view(report: AlertReport, *, period: str, active: str) -> View:
 
 
 def chargeback_view(report: ChargebackReport) -> View:
+    """Lines per cost center and tier, the invoice total, and one line per member."""
     cols = (
         Column("cost_center", "cost center"),
         Column("tier", "seat tier"),
@@ -210,9 +212,34 @@ def chargeback_view(report: ChargebackReport) -> View:
             report.total_cents,
         )
     )
-    meta = (("month", f"{report.month.start:%Y-%m} ({report.month})"),)
+    member_cols = (
+        Column("member", "member"),
+        Column("team", "team"),
+        Column("cost_center", "cost center"),
+        Column("tier", "seat tier"),
+        Column("seat_cost", "seat cost", "cents"),
+        Column("metered", "metered", "cents"),
+        Column("total", "total", "cents"),
+        Column("basis", "basis"),
+    )
+    member_rows = tuple(
+        (m.email, m.team, m.cost_center, m.tier, m.seat_cost_cents, m.metered_cents,
+         m.total_cents, m.basis)
+        for m in report.members
+    )
+    meta = (
+        ("month", f"{report.month.start:%Y-%m} (billing cycle {report.month})"),
+        ("seats", f"{report.seats} held of {report.purchased_seats} purchased"),
+        ("invoice", _usd(report.invoice_cents)),
+    )
     return View(
-        "Chargeback", meta, (Table("lines", "chargeback", cols, tuple(rows)),), report.notes
+        "Chargeback",
+        meta,
+        (
+            Table("lines", "chargeback", cols, tuple(rows)),
+            Table("members", "per member", member_cols, member_rows),
+        ),
+        report.notes,
     )
 
 
@@ -234,7 +261,10 @@ def sync_view(report: SyncReport) -> View:
         report.rows_pruned,
     )
     return View(
-        "Usage sync", (("result", report.describe()),), (Table("sync", "sync", cols, (row,)),)
+        "Usage sync",
+        (("result", report.describe()),),
+        (Table("sync", "sync", cols, (row,)),),
+        report.notes,
     )
 
 
@@ -253,3 +283,59 @@ def measured_hours_table(rows: list[MeasuredHours]) -> Table:
     )
     return Table("telemetry", "Measured active hours", cols,
                  tuple((m.team, m.email, m.hours, m.days) for m in rows))
+
+
+def guide_view(report: GuideReport) -> View:
+    """The guide's columns (Team, Period, Total Active Hours, ...) and the tool mix."""
+    developer = report.breakdown == "developer"
+    cols = (
+        Column("team", "Team"),
+        *((Column("developer", "Developer"),) if developer else ()),
+        Column("period", "Period"),
+        Column("total_active_hours", "Total Active Hours", "float"),
+        Column("average_daily_users", "Average Daily Users", "float"),
+        Column("top_commands", "Top Commands"),
+        Column("suggestions_accepted_pct", "Suggestions Accepted", "pct"),
+    )
+    rows = tuple(
+        (
+            r.team,
+            *((r.member,) if developer else ()),
+            f"{r.period.start}..{r.period.end}",
+            r.active_hours,
+            r.average_daily_users,
+            r.top_commands or None,
+            r.suggestions_accepted_pct,
+        )
+        for r in report.rows
+    )
+    total_actions = sum(a + r for _, a, r in report.tool_mix)
+    mix = tuple(
+        (tool, a, r, round(100.0 * (a + r) / total_actions, 1) if total_actions else None,
+         round(100.0 * a / (a + r), 1) if a + r else None)
+        for tool, a, r in report.tool_mix
+    )
+    mix_cols = (
+        Column("tool", "tool"),
+        Column("accepted", "accepted", "int"),
+        Column("rejected", "rejected", "int"),
+        Column("share_pct", "share of actions", "pct"),
+        Column("acceptance_pct", "accepted", "pct"),
+    )
+    meta = (
+        ("period", f"{report.period} ({report.period.days} days)"),
+        ("scope", f"team {report.team}" if report.team else "every team"),
+        ("breakdown", report.breakdown),
+        ("Total Active Hours", report.hours_rule),
+        ("Average Daily Users", "active members per day, averaged over the period's days"),
+        ("Suggestions Accepted", "accepted ÷ (accepted + rejected) Claude Code tool actions"),
+        ("active", report.active_definition),
+    )
+    return View(
+        "Usage",
+        meta,
+        (
+            Table("usage", "by developer" if developer else "by team", cols, rows),
+            Table("tools", "Top Commands: Claude Code tool-action mix", mix_cols, mix),
+        ),
+    )

@@ -49,12 +49,18 @@ def _expected_team_rows(repo: pathlib.Path, usage: pathlib.Path) -> dict[str, tu
         active = {r[0] for r in con.execute(
             "SELECT DISTINCT email FROM activity WHERE day BETWEEN '2026-10-01' AND "
             "'2026-10-31' AND sessions > 0")}
+    # allocation as the plan computes it on the month's last day (sprint seats included)
+    from reconciler.policy import load_policy
+    from reconciler.policy.seating import allocated_seats_at
+
+    policy = load_policy(repo / "policies")
     rows = {}
     for f in sorted((repo / "policies" / "teams").glob("*.yaml")):
         team = yaml.safe_load(f.read_text())
         emails = [m["email"] for m in team["members"]]
-        rows[team["name"]] = (len(emails), team["allocated_seats"],
-                              sum(1 for e in emails if e in active))
+        allocated = allocated_seats_at(policy.teams[team["name"]], policy.budget,
+                                       dt.date(2026, 10, 31))
+        rows[team["name"]] = (len(emails), allocated, sum(1 for e in emails if e in active))
     return rows
 
 

