@@ -100,12 +100,22 @@ def ci() -> None:
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
               required=True, help="Where plan.json, plan.md and comment.md are written.")
 @sandbox_option
-def pr_plan(policy_dir: pathlib.Path, out_dir: pathlib.Path, sandbox: str | None) -> int:
-    """Validate and plan a pull request; update its one sticky comment."""
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
+              default=None, help="A pulled state directory: its snapshot lets the plan re-read "
+              "only what the pull request can touch (`plan --base`); without one, or with a "
+              "stale one, the plan reads the whole organization and says why.")
+def pr_plan(policy_dir: pathlib.Path, out_dir: pathlib.Path, sandbox: str | None,
+            state_dir: pathlib.Path | None) -> int:
+    """Validate and plan a pull request; update its one sticky comment.
+
+    \b
+    Example:
+      seatctl ci pr-plan policies --out-dir out --state-dir .seatctl-state
+    """
     from reconciler.gitops.pr_plan import run_pr_plan
 
     return run_pr_plan(_repo_root(), policy_dir, out_dir, os.environ, _wiring(),
-                       sandbox=sandbox, emit=click.echo).exit_code
+                       sandbox=sandbox, emit=click.echo, state_dir=state_dir).exit_code
 
 
 @ci.command("pr-failed")

@@ -87,7 +87,8 @@ def read_approvals(api: GitHubApi | None, pr: ghenv.PullRequest, repo_root: path
 
 def run_pr_plan(repo_root: pathlib.Path, policy_dir: pathlib.Path, out_dir: pathlib.Path,
                 env: Mapping[str, str], wiring: Wiring, *, sandbox: str | None = None,
-                emit: Callable[[str], None] = print) -> StepResult:
+                emit: Callable[[str], None] = print,
+                state_dir: pathlib.Path | None = None) -> StepResult:
     """The whole PR step. ``emit`` writes log lines (annotations) to the step's output."""
     from reconciler.policy import validate_policy
 
@@ -102,7 +103,7 @@ def run_pr_plan(repo_root: pathlib.Path, policy_dir: pathlib.Path, out_dir: path
         step = StepResult("invalid", _validation_comment(errors, repo_root, pr.head_sha), 1)
     else:
         approvals, notes = read_approvals(api, pr, repo_root, policy_dir)
-        step = _plan(pr, policy_dir, out_dir, approvals, notes, sandbox, wiring)
+        step = _plan(pr, policy_dir, out_dir, approvals, notes, sandbox, wiring, state_dir)
     _post(api, pr.number, step.comment, emit)
     ghenv.write_outputs(env, {"outcome": step.outcome, "comment-path":
                               str(out_dir / "comment.md")}, step.comment)
@@ -112,7 +113,7 @@ def run_pr_plan(repo_root: pathlib.Path, policy_dir: pathlib.Path, out_dir: path
 
 def _plan(pr: ghenv.PullRequest, policy_dir: pathlib.Path, out_dir: pathlib.Path,
           approvals: Approvals, notes: list[str], sandbox: str | None,
-          wiring: Wiring) -> StepResult:
+          wiring: Wiring, state_dir: pathlib.Path | None = None) -> StepResult:
     from reconciler.gitops.render_policy_diff import render_base_section
     from reconciler.plan import Overrides
     from reconciler.render import render
@@ -128,9 +129,12 @@ def _plan(pr: ghenv.PullRequest, policy_dir: pathlib.Path, out_dir: pathlib.Path
     overrides = Overrides(allow_large_removal=approvals.has("--allow-large-removal"),
                           allow_many_role_changes=False, approver=approvals.approver)
     try:
+        # with a pulled snapshot, re-read only what the pull request can touch (issue 20)
+        targeted = {"base": pr.base_sha, "state_dir": state_dir} if (
+            state_dir is not None and pr.base_sha) else {}
         plan = wiring.make_plan(policy_dir, at=None, sandbox=sandbox, demo=False,
-                         approve_overflow=approvals.has("--approve-overflow"),
-                         overrides=overrides)
+                                approve_overflow=approvals.has("--approve-overflow"),
+                                overrides=overrides, **targeted)
     except SeatctlError as exc:
         return StepResult("error", build_comment(base + extra, exit_code=1, blocked=False,
                                                  stderr=str(exc), head_sha=pr.head_sha), 1)
