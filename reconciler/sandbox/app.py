@@ -12,21 +12,12 @@ its optional ``install(store)`` runs first (create tables with
 Build plugin routes with ``routing.api_route`` so they share auth, scopes, request
 IDs, faults and the error envelope.
 
-Sandbox-only admin endpoints, under ``/_sandbox/`` (no key needed; the server
-listens on 127.0.0.1 only) — the real API has none of these:
-
-- ``GET|POST /_sandbox/faults``: read or replace the ``FaultConfig`` (JSON fields).
-- ``GET /_sandbox/stats``: request counts per ``"METHOD /path"``;
-  ``DELETE /_sandbox/stats`` resets them.
-- ``POST /_sandbox/accept_invite`` ``{"invite": id-or-email, "name": ...}``.
-- ``POST /_sandbox/clock`` ``{"advance_days": 22}`` (persisted) or ``{"now": iso|null}``.
-- ``POST /_sandbox/reset``; ``POST /_sandbox/seed`` ``{"demo": true}`` or
-  ``{"members": N, "groups": N, "seed": 0, "drift_pct": 0.0}``.
+Sandbox-only control endpoints live under ``/_sandbox/`` (``control``): they need
+the sandbox's full-access key and JSON bodies, like a write; the real API has none.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -35,9 +26,17 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from reconciler.sandbox import analytics, groups, invites, spend_limits, users, workspaces
+from reconciler.sandbox import (
+    analytics,
+    control,
+    groups,
+    invites,
+    spend_limits,
+    users,
+    workspaces,
+)
 from reconciler.sandbox.faults import (
     FaultConfig,
     FaultState,
@@ -50,7 +49,7 @@ from reconciler.sandbox.faults import (
 )
 from reconciler.sandbox.routing import SANDBOX_KEY, Ctx, Keys, api_route, request_id
 from reconciler.sandbox.store import SandboxStore
-from reconciler.sandbox.wire import ApiError, error_response, json_response, read_json
+from reconciler.sandbox.wire import ApiError, error_response
 
 RouteFactory = Callable[[SandboxStore], Sequence[BaseRoute]]
 PLUGIN_MODULES = ("reconciler.sandbox.managed_settings",)
@@ -101,80 +100,6 @@ def _plugin_routes(store: SandboxStore) -> list[BaseRoute]:
     return found
 
 
-def _admin_routes(store: SandboxStore) -> list[BaseRoute]:
-    async def faults(request: Request) -> Response:
-        app_state = request.app.state
-        if request.method == "POST":
-            body = await read_json(request)
-            try:
-                app_state.faults = FaultState(FaultConfig.from_json(body))
-            except (TypeError, ValueError) as exc:
-                raise ApiError(400, f"faults: {exc}") from None
-        cfg = app_state.faults.config
-        return json_response({k: getattr(cfg, k) for k in cfg.__dataclass_fields__})
-
-    async def stats(request: Request) -> Response:
-        if request.method == "DELETE":
-            store.reset_stats()
-        counts = store.request_counts()
-        return json_response({"requests": counts, "total": sum(counts.values())})
-
-    async def accept(request: Request) -> Response:
-        body = await read_json(request)
-        invite = body.get("invite") or body.get("email") or body.get("invite_id")
-        if not isinstance(invite, str):
-            raise ApiError(400, "invite: give the invite ID or the invited email.")
-        return json_response(invites.accept_invite(store, invite, name=body.get("name") or ""))
-
-    async def clock(request: Request) -> Response:
-        body = await read_json(request)
-        if "advance_days" in body:
-            store.advance(dt.timedelta(days=float(body["advance_days"])))
-        if "now" in body:
-            store.set_now(
-                None
-                if body["now"] is None
-                else dt.datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00"))
-            )
-        return json_response({"now": store.now_text()})
-
-    async def reset(request: Request) -> Response:
-        store.reset()
-        return json_response({"reset": True})
-
-    async def seed(request: Request) -> Response:
-        from reconciler.sandbox import demo
-
-        body = await read_json(request)
-        today = dt.date.fromisoformat(body["today"]) if body.get("today") else store.now().date()
-        if body.get("demo"):
-            demo.seed_demo(store, today)
-        else:
-            demo.seed_generated(
-                store,
-                int(body.get("members", 100)),
-                int(body.get("groups", 5)),
-                seed=int(body.get("seed", 0)),
-                drift_pct=float(body.get("drift_pct", 0.0)),
-                today=today,
-            )
-        return json_response(
-            {
-                "seeded": True,
-                "members": store.scalar("SELECT COUNT(*) FROM users WHERE deleted = 0"),
-            }
-        )
-
-    return [
-        Route("/_sandbox/faults", faults, methods=["GET", "POST"]),
-        Route("/_sandbox/stats", stats, methods=["GET", "DELETE"]),
-        Route("/_sandbox/accept_invite", accept, methods=["POST"]),
-        Route("/_sandbox/clock", clock, methods=["POST"]),
-        Route("/_sandbox/reset", reset, methods=["POST"]),
-        Route("/_sandbox/seed", seed, methods=["POST"]),
-    ]
-
-
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return error_response(exc, request_id(request))
@@ -217,7 +142,7 @@ def create_app(
         *workspaces.routes(),
         *spend_limits.routes(),
         *analytics.routes(),
-        *_admin_routes(store),
+        *control.routes(store),
     ]
     for factory in extra_routes:
         routes.extend(factory(store))
