@@ -26,10 +26,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from reconciler.sandbox import (
     analytics,
+    catalog,
     control,
     groups,
     invites,
@@ -52,7 +53,11 @@ from reconciler.sandbox.store import SandboxStore
 from reconciler.sandbox.wire import ApiError, error_response
 
 RouteFactory = Callable[[SandboxStore], Sequence[BaseRoute]]
-PLUGIN_MODULES = ("reconciler.sandbox.managed_settings",)
+PLUGIN_MODULES = (
+    "reconciler.sandbox.managed_settings",
+    "reconciler.sandbox.api_keys",
+    "reconciler.sandbox.increase_requests",
+)
 
 
 class SandboxApp:
@@ -147,6 +152,8 @@ def create_app(
     for factory in extra_routes:
         routes.extend(factory(store))
     routes.extend(_plugin_routes(store))
+    served = {(m, r.path) for r in routes if isinstance(r, Route) for m in (r.methods or ())}
+    routes.extend(catalog.fallback_routes(served))
     handlers: dict[Any, Any] = {
         ApiError: _api_error,
         HTTPException: _http_error,
