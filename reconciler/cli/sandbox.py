@@ -43,8 +43,11 @@ def sandbox() -> None:
     default=None,
     help="Override the stored organization type.",
 )
+@click.option("--accept-key-env", "accept_key_env", default=None, metavar="VAR",
+              help="Also accept the key in this environment variable (full access), e.g. the "
+              "fixed key of the SDK's generated tests in the conformance run.")
 def serve(port: int, db_path: str, seed_demo: bool, policy_root: str,
-          org_type: str | None) -> int:
+          org_type: str | None, accept_key_env: str | None) -> int:
     """Serve the sandbox Admin API on 127.0.0.1 until interrupted."""
     from reconciler.cli.demo import seed_demo_org
     from reconciler.sandbox.app import create_app
@@ -52,6 +55,13 @@ def serve(port: int, db_path: str, seed_demo: bool, policy_root: str,
     from reconciler.sandbox.routing import SANDBOX_KEY
     from reconciler.sandbox.server import running_server
 
+    keys: dict[str, frozenset[str] | None] = {SANDBOX_KEY: None}
+    if accept_key_env is not None:
+        extra = (os.environ.get(accept_key_env) or "").strip()
+        if not extra:
+            raise ConfigError(f"--accept-key-env {accept_key_env}: the variable is not set",
+                              hint=f"export {accept_key_env}=<key the sandbox should accept>")
+        keys[extra] = None
     store = _store(db_path)
     if seed_demo:
         seed_demo_org(store, DEMO_DATE, policy_root)
@@ -62,7 +72,7 @@ def serve(port: int, db_path: str, seed_demo: bool, policy_root: str,
 
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
-        with running_server(create_app(store, org_type=org_type), port) as url:
+        with running_server(create_app(store, org_type=org_type, keys=keys), port) as url:
             click.echo(f"Sandbox Admin API on {url} (db: {db_path})")
             click.echo(f"  base URL: {url}   sandbox key: {SANDBOX_KEY}")
             click.echo("  Ctrl-C to stop.", err=True)

@@ -219,6 +219,8 @@ PREFIXES: tuple[tuple[str, Answer, str], ...] = (
 )
 #: Workspace rate limits sit under /workspaces/{id}/ (Console; not modelled).
 RATE_LIMIT_MARK = "/rate_limits"
+#: Name prefix of the routes ``fallback_routes`` mounts (so they are not "served").
+FALLBACK = "fallback: "
 #: Beyond a prefix: workspace service accounts sit under /workspaces/{id}/.
 SERVICE_ACCOUNT_MARK = "/service_accounts"
 
@@ -282,7 +284,9 @@ def _fallback(endpoint: Endpoint) -> Route:
         raise ApiError(400, f"{feature} is not configured for this organization; the sandbox "
                        "does not model it (docs/sandbox.md).")  # fmt: skip
 
-    return api_route(endpoint.method, endpoint.path, answer)
+    route = api_route(endpoint.method, endpoint.path, answer)
+    route.name = FALLBACK + route.name
+    return route
 
 
 def fallback_routes(served: Iterable[tuple[str, str]]) -> list[BaseRoute]:
@@ -295,3 +299,40 @@ def unserved(served: Iterable[tuple[str, str]]) -> list[Endpoint]:
     mounted = set(served)
     return [e for e in catalog(mounted)
             if e.answer == "emulated" and (e.method, e.path) not in mounted]  # fmt: skip
+
+
+#: What docs/sandbox.md says each answer means (one line per kind).
+WHY: dict[Answer, str] = {
+    "emulated": "emulated: the API's rules, envelopes and errors",
+    "usage": "usage and cost reports: reconciler.sandbox.usage_reports (404 naming it "
+             "until that module is installed)",
+    "oauth_only": "403 `permission_error`: needs an OAuth token with `org:admin`; the SDK "
+                  "says Admin API keys are not accepted",
+    "beta_off": "404 `not_found_error` saying the beta is not turned on: the SDK documents 404 "
+                "for an organization where it is off",
+    "not_configured": "not modelled: lists are empty, an ID is 404, writes 400",
+}
+
+
+def markdown_table(served: Iterable[tuple[str, str]]) -> str:
+    """docs/sandbox.md's endpoint table (a test keeps the doc equal to this)."""
+    lines = ["| endpoint | answer |", "|---|---|"]
+    for e in catalog(served):
+        label = f"{e.feature}: " if e.feature and e.answer != "emulated" else ""
+        lines.append(f"| `{e.method} {e.path.removeprefix(ORG)}` | {label}{WHY[e.answer]} |")
+    return "\n".join(lines)
+
+
+def served_routes() -> set[tuple[str, str]]:
+    """``(method, path)`` of every route the default sandbox app mounts."""
+    from reconciler.sandbox.app import create_app
+    from reconciler.sandbox.store import SandboxStore
+
+    app = create_app(SandboxStore(":memory:"))
+    return {(m, r.path) for r in app.starlette.routes
+            if isinstance(r, Route) and not r.name.startswith(FALLBACK)
+            for m in (r.methods or ()) if m != "HEAD"}  # fmt: skip
+
+
+if __name__ == "__main__":
+    print(markdown_table(served_routes()))

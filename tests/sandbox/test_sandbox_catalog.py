@@ -10,9 +10,9 @@ import re
 
 import anthropic
 import pytest
+from conftest import ROOT
 
 from reconciler.sandbox import catalog
-from reconciler.sandbox.app import create_app
 from reconciler.sandbox.client import sandbox_client
 from reconciler.sandbox.demo import DEMO_DATE, seed_demo
 from reconciler.sandbox.store import SandboxStore
@@ -48,13 +48,16 @@ def test_catalog_is_the_installed_sdks_endpoint_list() -> None:
     assert len(catalog.SDK_ENDPOINTS) == 157
 
 
-def _served(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    return {(m, r.path) for r in app.starlette.routes for m in (getattr(r, "methods", None) or ())}
-
-
 def test_every_endpoint_catalogued_as_emulated_is_mounted() -> None:
-    app = create_app(SandboxStore(":memory:"))
-    assert catalog.unserved(_served(app)) == []
+    served = catalog.served_routes()
+    assert catalog.unserved(served) == []
+    kinds = [e.answer for e in catalog.catalog(served)]
+    assert kinds.count("emulated") >= 50 and "beta_off" in kinds and "oauth_only" in kinds
+
+
+def test_docs_table_is_the_catalog() -> None:
+    doc = (ROOT / "docs" / "sandbox.md").read_text()
+    assert catalog.markdown_table(catalog.served_routes()) in doc
 
 
 @pytest.mark.parametrize("org_type", ["enterprise", "console"])
