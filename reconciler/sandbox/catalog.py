@@ -258,8 +258,12 @@ def catalog(served: Iterable[tuple[str, str]] = ()) -> list[Endpoint]:
     return [answer_for(method, path, mounted) for method, path in pairs]
 
 
+#: GETs without a trailing ID that read one object, not a page.
+SINGLETONS = frozenset({ORG + "/compliance_settings"})
+
+
 def _is_list(method: str, path: str) -> bool:
-    return method == "GET" and not path.rstrip("/").endswith("}")
+    return method == "GET" and not path.endswith("}") and path not in SINGLETONS
 
 
 def _fallback(endpoint: Endpoint) -> Route:
@@ -274,7 +278,7 @@ def _fallback(endpoint: Endpoint) -> Route:
         if endpoint.answer == "usage":
             raise ApiError(404, f"{feature}: {endpoint.path} is not available in this sandbox "
                            "build (served by reconciler.sandbox.usage_reports).")  # fmt: skip
-        if _is_list(endpoint.method, endpoint.path) and endpoint.path.endswith("s"):
+        if _is_list(endpoint.method, endpoint.path):
             return {"data": [], "has_more": False, "first_id": None, "last_id": None,
                     "next_page": None}  # fmt: skip
         if ctx.path and endpoint.method in ("GET", "DELETE"):

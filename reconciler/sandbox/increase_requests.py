@@ -38,7 +38,8 @@ def install(store: SandboxStore) -> None:
 def insert_request(store: SandboxStore, user_id: str, period: str = "monthly", *,
                    request_id: str | None = None) -> str:  # fmt: skip
     """A member's request, as claude.ai would file it (seeds, tests)."""
-    if store.scalar("SELECT 1 FROM sqlite_master WHERE name = ?", ("spend_increase_requests",)) is None:
+    known = store.scalar("SELECT 1 FROM sqlite_master WHERE name = ?", ("spend_increase_requests",))
+    if known is None:
         install(store)  # outside any transaction: creating the table commits
     rid = request_id or make_id("slir")
     store.execute("INSERT INTO spend_increase_requests(id, user_id, period, status, created_at)"

@@ -51,10 +51,10 @@ pytest.register_assert_rewrite("tests.utils")
 @pytest.fixture(scope="session")
 def client(request):
     strict = getattr(request, "param", True)
-    with Anthropic(base_url=os.environ["TEST_API_BASE_URL"], api_key="%s",
+    with Anthropic(base_url=os.environ["TEST_API_BASE_URL"], api_key="SDK_TEST_KEY",
                    _strict_response_validation=strict, max_retries=0) as c:
         yield c
-''' % SDK_TEST_KEY
+'''.replace("SDK_TEST_KEY", SDK_TEST_KEY)
 
 
 def fetch_sdist(version: str, work: pathlib.Path) -> pathlib.Path:
@@ -115,6 +115,37 @@ def run_suite(src: pathlib.Path, url: str, report: pathlib.Path) -> dict[str, st
     return results
 
 
+#: (substring of the failure, reason written to the expectations file), first match wins.
+REASONS: tuple[tuple[str, str], ...] = (
+    ("not turned on for this organization",
+     "out of scope: a per-organization beta that is off answers 404, as the SDK documents"),
+    ("org:admin", "out of scope: needs an org:admin OAuth token; Admin API keys get 403"),
+    ("is not configured for this organization", "out of scope: not modelled (docs/sandbox.md)"),
+    ("none is configured in this organization", "out of scope: not modelled (docs/sandbox.md)"),
+    ("usage_reports", "analytics: served by reconciler.sandbox.usage_reports (h/usage)"),
+    ("date or starting_date", "analytics: served by reconciler.sandbox.usage_reports (h/usage)"),
+    ("Use either date or starting_date", "analytics: served by reconciler.sandbox.usage_reports"),
+    ("collection failure", "needs respx (an SDK test dependency); mocks HTTP, never calls"),
+    ("not found", "placeholder id: no such object, or an earlier test deleted it (404)"),
+    ("is not in RBAC group", "placeholder id: an earlier test removed that member (404)"),
+    ("not a member of this organization", "placeholder id: an earlier test removed that member"),
+    ("already exists", "placeholder value: the same placeholder email is invited twice"),
+    ("already approved", "placeholder id: an earlier test resolved that request"),
+    ("already denied", "placeholder id: an earlier test resolved that request"),
+    ("Only a pending invite", "placeholder id: an earlier test deleted that invite"),
+    ("not a page token", "placeholder value: page=\"page\" is not a page token (400)"),
+    ("unknown role 'string'", "placeholder value: roles[]=\"string\" is not a role (400)"),
+    ("rbac_group_order_version", "placeholder value: a made-up order version (409)"),
+)
+
+
+def reason_for(failure: str) -> str:
+    for needle, reason in REASONS:
+        if needle in failure:
+            return reason
+    return "UNCLASSIFIED: " + failure[:200]
+
+
 def load_expected() -> dict[str, str]:
     out: dict[str, str] = {}
     for raw in EXPECTED.read_text().splitlines():
@@ -152,12 +183,17 @@ def main(argv: list[str] | None = None) -> int:
             proc.terminate()
             proc.wait(timeout=10)
         for test_id, failure in results.items():
-            if test_id not in merged or not failure:
-                merged[test_id] = failure if not merged.get(test_id) == "" else ""
+            before = merged.get(test_id)
+            if before == "" or not failure:
+                merged[test_id] = ""
+            elif before is None or "organization_type_not_supported" in before:
+                merged[test_id] = failure  # the failure of the org type it belongs to
     failed = {t: f for t, f in merged.items() if f}
     if args.write_expected:
+        print("# Generated organization tests of the SDK that fail against the sandbox, with why")
+        print("# (tests/conformance/run_sdk_conformance.py --write-expected; review before use).")
         for test_id, failure in sorted(failed.items()):
-            print(f"{test_id} | {failure}")
+            print(f"{test_id} | {reason_for(failure)}")
         return 0
     expected = load_expected()
     unexpected = sorted(set(failed) - set(expected))
