@@ -38,7 +38,7 @@ def insert_key(store: SandboxStore, name: str, *, created_by: str | None = None,
                workspace_id: str | None = None, status: str = "active",
                key_id: str | None = None) -> str:  # fmt: skip
     """A key as the Console would have made it (seeds, tests)."""
-    if store.scalar("SELECT 1 FROM sqlite_master WHERE name = ?", ('api_keys',)) is None:
+    if store.scalar("SELECT 1 FROM sqlite_master WHERE name = ?", ("api_keys",)) is None:
         install(store)  # outside any transaction: creating the table commits
     kid = key_id or make_id("apikey")
     store.execute(

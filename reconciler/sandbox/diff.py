@@ -52,6 +52,8 @@ def _emails(store: SandboxStore) -> dict[str, str]:
 
 
 def _groups(store: SandboxStore) -> dict[str, dict[str, Any]]:
+    if store.org_type != "enterprise":  # what the API shows: Console has no RBAC groups
+        return {}
     emails = _emails(store)
     members: dict[str, list[str]] = {}
     for r in store.query("SELECT group_id, user_id FROM rbac_group_members"):
@@ -71,6 +73,8 @@ def _limits(store: SandboxStore) -> dict[str, dict[str, Any]]:
 
 
 def _workspaces(store: SandboxStore) -> dict[str, dict[str, Any]]:
+    if store.org_type != "console":  # what the API shows: Enterprise has no workspaces
+        return {}
     emails = _emails(store)
     members: dict[str, dict[str, str]] = {}
     for r in store.query("SELECT * FROM workspace_members"):
@@ -82,6 +86,8 @@ def _workspaces(store: SandboxStore) -> dict[str, dict[str, Any]]:
 
 
 def _settings(store: SandboxStore) -> dict[str, dict[str, Any]]:
+    if store.org_type != "enterprise":
+        return {}
     managed_settings.install(store)
     rows = store.query("SELECT g.group_id, g.position, d.body FROM ccms_groups g "
                        "JOIN ccms_documents d ON d.id = g.doc_id")  # fmt: skip
@@ -140,6 +146,9 @@ def _describe(values: Mapping[str, Any]) -> str:
 def diff_stores(before: SandboxStore, after: SandboxStore) -> list[Change]:
     """Every difference from ``before`` to ``after``, grouped by kind, sorted by key."""
     changes: list[Change] = []
+    if before.org_type != after.org_type:
+        changes.append(Change("organization", "type", "changed",
+                              f"{before.org_type} -> {after.org_type}"))
     for kind, read in (("member", _members), ("invite", _invites), ("group", _groups),
                        ("spend_limit", _limits), ("workspace", _workspaces),
                        ("managed_settings", _settings)):  # fmt: skip

@@ -51,4 +51,6 @@ def seed_conformance(path: str, org_type: str) -> None:
         insert_request(store, "user_id", request_id="spend_limit_increase_request_id")
         limit = upsert_limit(store, "user", "user_id", "monthly", "50000")
         store.execute("UPDATE spend_limits SET id = 'spend_limit_id' WHERE id = ?", (limit,))
+    managed_settings.seed_settings(store, mode="rbac_groups", default={"model": "sonnet"},
+                                   groups=[("rbac_group_id", {"model": "opus"})])
     store.close()

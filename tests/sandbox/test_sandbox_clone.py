@@ -161,3 +161,25 @@ def test_clone_refuses_bad_sources_cleanly(tmp_path: pathlib.Path) -> None:
     assert again.exit_code == 1 and "already holds an org" in again.stderr
     for res in (both, plain, nokey, again):
         assert "Traceback" not in res.stderr and SANDBOX_KEY not in res.stdout + res.stderr
+
+
+def test_a_console_org_clones_with_its_workspaces(tmp_path: pathlib.Path) -> None:
+    """Demo org on ``DEMO_DATE`` turned Console, with a workspace and a member in it."""
+    from reconciler.sandbox.demo import DEMO_DATE, seed_demo
+    from reconciler.sandbox.workspaces import insert_workspace
+
+    src = SandboxStore(str(tmp_path / "src.db"))
+    seed_demo(src, DEMO_DATE)
+    src.configure_org(org_type="console")
+    wid = insert_workspace(src, "research")
+    uid = src.scalar("SELECT id FROM users WHERE role = 'user' LIMIT 1")
+    src.execute("INSERT INTO workspace_members(workspace_id, user_id, workspace_role) "
+                "VALUES (?, ?, 'workspace_developer')", (wid, uid))
+    _clone_over_http(src, tmp_path / "copy.db")
+    copy = SandboxStore(str(tmp_path / "copy.db"))
+    assert copy.org_type == "console"
+    assert copy.scalar("SELECT COUNT(*) FROM workspaces WHERE is_default = 1") == 1
+    assert copy.scalar("SELECT workspace_role FROM workspace_members WHERE user_id = ?",
+                       (uid,)) == "workspace_developer"
+    res = run_cli("sandbox", "diff", str(tmp_path / "src.db"), str(tmp_path / "copy.db"))
+    assert res.exit_code == 0, res.stdout
