@@ -48,12 +48,17 @@ from anthropic import Anthropic
 pytest.register_assert_rewrite("tests.utils")
 
 
-@pytest.fixture(scope="session")
+_clients = {}
+
+
+@pytest.fixture  # per test, so loose and strict cases alternate; the clients are shared
 def client(request):
     strict = getattr(request, "param", True)
-    with Anthropic(base_url=os.environ["TEST_API_BASE_URL"], api_key="SDK_TEST_KEY",
-                   _strict_response_validation=strict, max_retries=0) as c:
-        yield c
+    if strict not in _clients:
+        _clients[strict] = Anthropic(base_url=os.environ["TEST_API_BASE_URL"],
+                                     api_key="SDK_TEST_KEY",
+                                     _strict_response_validation=strict, max_retries=0)
+    return _clients[strict]
 '''.replace("SDK_TEST_KEY", SDK_TEST_KEY)
 
 
