@@ -10,12 +10,11 @@ import sys
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT))
-from tests.conformance import run_sdk_conformance as runner  # noqa: E402
-from tests.conformance.seed import seed_conformance  # noqa: E402
-
 from reconciler.sandbox.client import sandbox_client  # noqa: E402
 from reconciler.sandbox.demo import DEMO_DATE  # noqa: E402
 from reconciler.sandbox.store import SandboxStore  # noqa: E402
+from tests.conformance import run_sdk_conformance as runner  # noqa: E402
+from tests.conformance.seed import seed_conformance  # noqa: E402
 
 
 def test_seed_answers_the_placeholder_ids(tmp_path: pathlib.Path) -> None:
