@@ -224,9 +224,16 @@ def _check_base_url(url: str) -> None:
 @click.option("--pseudonym-key-env", default="SEATCTL_PSEUDONYM_KEY", show_default=True,
               help="With --pseudonymise: environment variable holding the pseudonym key; the "
               "same key gives the same pseudonyms (unset: a random key, this clone only).")
+@click.option("--analytics-days", type=click.IntRange(0, 366), default=0, show_default=True,
+              help="Also copy this many days of per-member analytics (Enterprise), ending "
+              "the day before --analytics-until.")
+@click.option("--analytics-until", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="With --analytics-days: the day after the last day copied (default: today, "
+              "UTC).")
 @click.option("--force", is_flag=True, help="Replace a --db that already holds an org.")
 def clone(db_path: str, source_db: str | None, base_url: str | None, key_env: str,
-          pseudonymise: bool, pseudonym_key_env: str, force: bool) -> int:
+          pseudonymise: bool, pseudonym_key_env: str, analytics_days: int,
+          analytics_until: dt.datetime | None, force: bool) -> int:
     """Copy a live org (read-only) into a sandbox database, to rehearse a change on it.
 
     Members, invites, RBAC groups and their members, roles, spend limits, workspaces
@@ -257,8 +264,10 @@ def clone(db_path: str, source_db: str | None, base_url: str | None, key_env: st
                 click.echo(f"note: {pseudonym_key_env} is not set: pseudonyms use a random key "
                            "and will differ in the next clone", err=True)  # fmt: skip
             pseudo = Pseudonymiser(key.encode() if key else secrets.token_bytes(32))
+        until = analytics_until.date() if analytics_until else dt.datetime.now(dt.UTC).date()
+        days = [until - dt.timedelta(days=n) for n in range(analytics_days, 0, -1)]
         try:
-            result = clone_org(client, target, pseudonymise=pseudo)
+            result = clone_org(client, target, pseudonymise=pseudo, analytics_days=days)
         except anthropic.APIStatusError as exc:
             raise ConfigError(
                 f"the source answered {exc.status_code} to {exc.request.url.path}: "

@@ -21,11 +21,12 @@ and group members, and in every clone made with the same key; domains are kept s
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,8 +132,13 @@ def clone_org(
     target: SandboxStore,
     *,
     pseudonymise: Pseudonymiser | None = None,
+    analytics_days: Sequence[dt.date] = (),
 ) -> CloneResult:
-    """Read the org behind ``client`` and make ``target`` (emptied first) a copy of it."""
+    """Read the org behind ``client`` and make ``target`` (emptied first) a copy of it.
+
+    ``analytics_days``: the days of per-member Enterprise analytics to copy too
+    (``GET /analytics/users?date=``, one request per page of each day).
+    """
     reader = PageReader(client)
     me = reader.get(f"{ORG}/me")
     enterprise, groups = _is_enterprise(reader)
@@ -152,6 +158,8 @@ def clone_org(
                       for w in workspaces}  # fmt: skip
     limits = list(reader.token_pages(f"{ORG}/spend_limits", beta=READS_BETA))
     settings = _read_managed_settings(reader) if enterprise else None
+    activity = [row for day in analytics_days if enterprise
+                for row in _read_activity(reader, day)]  # fmt: skip
 
     emails = {u["id"]: u["email"] for u in users}
     pseudo = pseudonymise
@@ -202,6 +210,13 @@ def clone_org(
         )  # fmt: skip
         _write_workspaces(target, workspaces, ws_members)
         target.executemany(
+            "INSERT OR REPLACE INTO analytics_user_days(day, user_id, email, sessions,"
+            " lines_added, lines_removed, commits, pull_requests, edit_accepted, edit_rejected,"
+            " write_accepted, write_rejected, chat_messages, web_searches)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r[0], r[1], pseudo.email(r[2]) if pseudo else r[2], *r[3:]) for r in activity],
+        )
+        target.executemany(
             "INSERT INTO spend_limits(id, scope_type, scope_key, period, amount, currency,"
             " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [(s["id"], s["scope"]["type"], _scope_key(s["scope"]), s["period"], s.get("amount"),
@@ -216,6 +231,7 @@ def clone_org(
         "workspaces": len(workspaces), "workspace_members": sum(map(len, ws_members.values())),
         "spend_limits": len(limits),
         "managed_settings_groups": len(settings["groups"]) if settings else 0,
+        "analytics_rows": len(activity),
     }  # fmt: skip
     notes = ["seat tiers and purchased seats are not in the Admin API: the copy has an "
              "unlimited seat pool", "allowed domains are not in the Admin API: the copy "
@@ -224,6 +240,26 @@ def clone_org(
         notes.append("managed settings: the source answered 404 (not enrolled); none copied")
     return CloneResult("enterprise" if enterprise else "console", counts,
                        sum(reader.requests.values()), dict(reader.requests), tuple(notes))
+
+
+def _read_activity(reader: PageReader, day: dt.date) -> list[tuple[Any, ...]]:
+    """One day of ``GET /analytics/users`` as ``analytics_user_days`` rows."""
+    rows = []
+    for r in reader.token_pages(f"{ORG}/analytics/users", {"date": day.isoformat()}):
+        user = r.get("user") or {}
+        code = (r.get("claude_code_metrics") or {})
+        core, tools = code.get("core_metrics") or {}, code.get("tool_actions") or {}
+        lines = core.get("lines_of_code") or {}
+        edit, write = tools.get("edit_tool") or {}, tools.get("write_tool") or {}
+        rows.append((day.isoformat(), user.get("id"), user.get("email_address") or "",
+                     core.get("distinct_session_count", 0), lines.get("added_count", 0),
+                     lines.get("removed_count", 0), core.get("commit_count", 0),
+                     core.get("pull_request_count", 0), edit.get("accepted_count", 0),
+                     edit.get("rejected_count", 0), write.get("accepted_count", 0),
+                     write.get("rejected_count", 0),
+                     (r.get("chat_metrics") or {}).get("message_count", 0),
+                     r.get("web_search_count", 0)))  # fmt: skip
+    return [row for row in rows if row[1]]
 
 
 def _plain_resource(resource: Mapping[str, Any]) -> dict[str, Any]:

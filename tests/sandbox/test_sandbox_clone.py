@@ -183,3 +183,24 @@ def test_a_console_org_clones_with_its_workspaces(tmp_path: pathlib.Path) -> Non
                        (uid,)) == "workspace_developer"
     res = run_cli("sandbox", "diff", str(tmp_path / "src.db"), str(tmp_path / "copy.db"))
     assert res.exit_code == 0, res.stdout
+
+
+def test_clone_copies_days_of_analytics(tmp_path: pathlib.Path) -> None:
+    """The demo org seeded for ``DEMO_DATE`` has 90 days of analytics ending the day before."""
+    import datetime as dt
+
+    from reconciler.sandbox.demo import DEMO_DATE, seed_demo
+
+    src = SandboxStore(str(tmp_path / "src.db"))
+    seed_demo(src, DEMO_DATE)
+    days = 7
+    requests, out = _clone_over_http(src, tmp_path / "copy.db", "--analytics-days", str(days),
+                                     "--analytics-until", DEMO_DATE.isoformat())
+    assert src.request_counts().get("GET /v1/organizations/analytics/users") == days
+    first = (DEMO_DATE - dt.timedelta(days=days)).isoformat()
+    sql = ("SELECT day, user_id, email, sessions, lines_added, commits, chat_messages"
+           " FROM analytics_user_days WHERE day >= ? ORDER BY day, user_id")
+    copy = SandboxStore(str(tmp_path / "copy.db"))
+    want = [tuple(r) for r in src.query(sql, (first,))
+            if r["day"] < DEMO_DATE.isoformat()]
+    assert want and [tuple(r) for r in copy.query(sql, (first,))] == want
