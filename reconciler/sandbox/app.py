@@ -57,6 +57,7 @@ PLUGIN_MODULES = (
     "reconciler.sandbox.managed_settings",
     "reconciler.sandbox.api_keys",
     "reconciler.sandbox.increase_requests",
+    "reconciler.sandbox.rate_limits",
 )
 
 

@@ -215,10 +215,8 @@ PREFIXES: tuple[tuple[str, Answer, str], ...] = (
      "Google data controls (beta google-managed-data-controls-2026-09-01)"),
     ("/external_keys", "not_configured", "External keys (customer-managed encryption)"),
     ("/compliance_settings", "not_configured", "The Compliance API"),
-    ("/rate_limits", "not_configured", "Messages API rate limits (not modelled)"),
 )
-#: Workspace rate limits sit under /workspaces/{id}/ (Console; not modelled).
-RATE_LIMIT_MARK = "/rate_limits"
+
 #: Name prefix of the routes ``fallback_routes`` mounts (so they are not "served").
 FALLBACK = "fallback: "
 #: Beyond a prefix: workspace service accounts sit under /workspaces/{id}/.
@@ -246,8 +244,6 @@ def answer_for(method: str, path: str, served: Iterable[tuple[str, str]] = ()) -
             return Endpoint(method, full, answer, feature)
     if SERVICE_ACCOUNT_MARK in tail:
         return Endpoint(method, full, "oauth_only", "Service accounts")
-    if RATE_LIMIT_MARK in tail:
-        return Endpoint(method, full, "not_configured", "Workspace rate limits (not modelled)")
     return Endpoint(method, full, "emulated")
 
 

@@ -82,3 +82,29 @@ def test_increase_requests_approve_sets_the_members_limit(store: SandboxStore) -
     limit = store.one("SELECT amount FROM spend_limits WHERE scope_type = 'user' "
                       "AND scope_key = ? AND period = 'monthly'", (uid,))
     assert limit is not None and limit["amount"] == "90000"
+
+
+def test_rate_limits_and_workspace_overrides(store: SandboxStore) -> None:
+    from reconciler.sandbox.workspaces import insert_workspace
+
+    store.configure_org(org_type="console")
+    wid = insert_workspace(store, "research")
+    client = _client(store)
+    org = list(client.organization.rate_limits.list())
+    assert {e.group.id for e in org} == {"rlg_opus", "rlg_sonnet", "rlg_haiku"}
+    sonnet = next(e for e in org if e.group.id == "rlg_sonnet")
+    limits = client.organization.workspaces.rate_limits
+    assert list(limits.list(wid)) == []
+    set_ = limits.update(sonnet.id, workspace_id=wid,
+                         limits=[{"type": "requests_per_minute", "value": 100}])
+    assert [(v.type, v.value, v.org_limit, v.source.type) for v in set_.limits] == [
+        ("requests_per_minute", 100, 4000, "workspace")]
+    inherited = list(limits.list(wid, include_inherited=True))
+    assert len(inherited) == 3
+    limits.update(sonnet.id, workspace_id=wid, limits=[{"type": "requests_per_minute",
+                                                        "value": None}])
+    assert list(limits.list(wid)) == []
+    with pytest.raises(anthropic.NotFoundError):
+        limits.update("rl_missing", workspace_id=wid, limits=[])
+    with pytest.raises(anthropic.NotFoundError):
+        client.organization.rate_limits.list(model="no-such-model")
