@@ -5,10 +5,12 @@
 on 127.0.0.1 by ``server.running_server`` / ``seatctl sandbox serve``.
 
 Plugin hook: a module contributes routes through ``create_app(...,
-extra_routes=[fn])`` where ``fn(store) -> list[Route]``, and the module
-``reconciler.sandbox.managed_settings`` is picked up automatically when it exists:
-its optional ``install(store)`` runs first (create tables with
-``store.register_schema(ddl, tables)``), then its ``routes(store)`` are mounted.
+extra_routes=[fn])`` where ``fn(store) -> list[Route]``, and the modules in
+``PLUGIN_MODULES`` (managed settings, API keys, increase requests, rate limits) are
+picked up automatically when they exist: each optional ``install(store)`` runs first
+(create tables with ``store.register_schema(ddl, tables)``), then its
+``routes(store)`` are mounted. Last, ``catalog.fallback_routes`` answers every SDK
+organization endpoint no module serves.
 Build plugin routes with ``routing.api_route`` so they share auth, scopes, request
 IDs, faults and the error envelope.
 
