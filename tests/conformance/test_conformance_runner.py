@@ -41,9 +41,13 @@ def test_every_listed_failure_has_a_known_reason() -> None:
     known = {reason for _, reason in runner.REASONS}
     assert expected, "expected_failures.txt is empty"
     assert {r for r in expected.values()} <= known
+    assert all(r.startswith("placeholder") for r in expected.values())
     assert not [t for t, r in expected.items() if r.startswith("UNCLASSIFIED")]
 
 
 def test_an_unknown_failure_is_unclassified() -> None:
     assert runner.reason_for("KeyError: 'x'").startswith("UNCLASSIFIED")
     assert runner.reason_for("... User 'user_id' not found. ...").startswith("placeholder id")
+    assert runner.catalogued("403 ... requires an OAuth access token with the org:admin scope")
+    assert runner.catalogued("404 Organization webhooks is not turned on for this organization.")
+    assert runner.catalogued("User 'user_id' not found.") is None
