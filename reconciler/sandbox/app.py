@@ -4,26 +4,20 @@
 ``client.sandbox_client`` (the unchanged SDK over an httpx2 transport), or served
 on 127.0.0.1 by ``server.running_server`` / ``seatctl sandbox serve``.
 
-Claude Code managed settings (``managed_settings``) are mounted like every other
-resource: ``install(store)`` creates its tables, then its ``routes(store)``. Build
-routes with ``routing.api_route`` so they share auth, scopes, request IDs, faults and
-the error envelope.
+Every resource module is mounted explicitly in ``create_app``: managed settings, API
+keys and spend-limit increase requests first create their tables (``install(store)``),
+then their routes are mounted like every other resource's. Last,
+``catalog.fallback_routes`` answers every SDK organization endpoint no module serves
+(what the real API answers to an org that has not enabled it, never a bare 404).
+Build routes with ``routing.api_route`` so they share auth, scopes, request IDs, faults
+and the error envelope.
 
-Sandbox-only admin endpoints, under ``/_sandbox/`` (no key needed; the server
-listens on 127.0.0.1 only) — the real API has none of these:
-
-- ``GET|POST /_sandbox/faults``: read or replace the ``FaultConfig`` (JSON fields).
-- ``GET /_sandbox/stats``: request counts per ``"METHOD /path"``;
-  ``DELETE /_sandbox/stats`` resets them.
-- ``POST /_sandbox/accept_invite`` ``{"invite": id-or-email, "name": ...}``.
-- ``POST /_sandbox/clock`` ``{"advance_days": 22}`` (persisted) or ``{"now": iso|null}``.
-- ``POST /_sandbox/reset``; ``POST /_sandbox/seed`` ``{"demo": true}`` or
-  ``{"members": N, "groups": N, "seed": 0, "drift_pct": 0.0}``.
+Sandbox-only control endpoints live under ``/_sandbox/`` (``control``): they need
+the sandbox's full-access key and JSON bodies, like a write; the real API has none.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from starlette.applications import Starlette
@@ -34,7 +28,11 @@ from starlette.routing import BaseRoute, Route
 
 from reconciler.sandbox import (
     analytics,
+    api_keys,
+    catalog,
+    control,
     groups,
+    increase_requests,
     invites,
     managed_settings,
     spend_limits,
@@ -52,9 +50,10 @@ from reconciler.sandbox.faults import (
     Scope,
     Send,
 )
+from reconciler.sandbox import rate_limits as rate_limit_endpoints
 from reconciler.sandbox.routing import SANDBOX_KEY, Ctx, Keys, api_route, request_id
 from reconciler.sandbox.store import SandboxStore
-from reconciler.sandbox.wire import ApiError, error_response, json_response, read_json
+from reconciler.sandbox.wire import ApiError, error_response
 
 
 class SandboxApp:
@@ -87,78 +86,6 @@ async def get_me(ctx: Ctx) -> object:
     }
 
 
-def _admin_routes(store: SandboxStore) -> list[BaseRoute]:
-    async def faults(request: Request) -> Response:
-        app_state = request.app.state
-        if request.method == "POST":
-            body = await read_json(request)
-            try:
-                app_state.faults = FaultState(FaultConfig.from_json(body))
-            except (TypeError, ValueError) as exc:
-                raise ApiError(400, f"faults: {exc}") from None
-        cfg = app_state.faults.config
-        return json_response({k: getattr(cfg, k) for k in cfg.__dataclass_fields__})
-
-    async def stats(request: Request) -> Response:
-        if request.method == "DELETE":
-            store.reset_stats()
-        counts = store.request_counts()
-        return json_response({"requests": counts, "total": sum(counts.values())})
-
-    async def accept(request: Request) -> Response:
-        body = await read_json(request)
-        invite = body.get("invite") or body.get("email") or body.get("invite_id")
-        if not isinstance(invite, str):
-            raise ApiError(400, "invite: give the invite ID or the invited email.")
-        return json_response(invites.accept_invite(store, invite, name=body.get("name") or ""))
-
-    async def clock(request: Request) -> Response:
-        body = await read_json(request)
-        if "advance_days" in body:
-            store.advance(dt.timedelta(days=float(body["advance_days"])))
-        if "now" in body:
-            store.set_now(
-                None
-                if body["now"] is None
-                else dt.datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00"))
-            )
-        return json_response({"now": store.now_text()})
-
-    async def reset(request: Request) -> Response:
-        store.reset()
-        return json_response({"reset": True})
-
-    async def seed(request: Request) -> Response:
-        from reconciler.sandbox import demo
-
-        body = await read_json(request)
-        today = dt.date.fromisoformat(body["today"]) if body.get("today") else store.now().date()
-        if body.get("demo"):
-            demo.seed_demo(store, today)
-        else:
-            demo.seed_generated(
-                store,
-                int(body.get("members", 100)),
-                int(body.get("groups", 5)),
-                seed=int(body.get("seed", 0)),
-                drift_pct=float(body.get("drift_pct", 0.0)),
-                today=today,
-            )
-        return json_response(
-            {
-                "seeded": True,
-                "members": store.scalar("SELECT COUNT(*) FROM users WHERE deleted = 0"),
-            }
-        )
-
-    return [
-        Route("/_sandbox/faults", faults, methods=["GET", "POST"]),
-        Route("/_sandbox/stats", stats, methods=["GET", "DELETE"]),
-        Route("/_sandbox/accept_invite", accept, methods=["POST"]),
-        Route("/_sandbox/clock", clock, methods=["POST"]),
-        Route("/_sandbox/reset", reset, methods=["POST"]),
-        Route("/_sandbox/seed", seed, methods=["POST"]),
-    ]
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -203,10 +130,14 @@ def create_app(
         *spend_limits.routes(),
         *analytics.routes(),
         *usage_reports.routes(),
-        *_admin_routes(store),
+        *control.routes(store),
     ]
-    managed_settings.install(store)
-    routes.extend(managed_settings.routes(store))
+    for module in (managed_settings, api_keys, increase_requests):
+        module.install(store)
+        routes.extend(module.routes(store))
+    routes.extend(rate_limit_endpoints.routes(store))
+    served = {(m, r.path) for r in routes if isinstance(r, Route) for m in (r.methods or ())}
+    routes.extend(catalog.fallback_routes(served))
     handlers: dict[Any, Any] = {
         ApiError: _api_error,
         HTTPException: _http_error,

@@ -81,6 +81,29 @@ class FaultConfig:
     drip_interval_s: float = 0.5
     paths: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        """Refuse settings that make no sense (``every: -1`` used to fault every request)."""
+        counts = ("every", "burst", "latency_ms", "drop_every", "conflict", "lose_writes",
+                  "drip_bytes")  # fmt: skip
+        for name in counts:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name}: expected a whole number >= 0, got {value!r}")
+        for name in ("timeout_s", "drip_interval_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                    0 <= value <= 3600):  # fmt: skip
+                raise ValueError(f"{name}: expected seconds from 0 to 3600, got {value!r}")
+        if self.status not in ERROR_MESSAGES:
+            raise ValueError(f"status: expected one of {sorted(ERROR_MESSAGES)}, "
+                             f"got {self.status!r}")  # fmt: skip
+        if self.lose_mode not in ("drop", "timeout", "error"):
+            raise ValueError(f"lose_mode: expected drop, timeout or error, got {self.lose_mode!r}")
+        if self.retry_after is not None and not isinstance(self.retry_after, str):
+            raise ValueError("retry_after: expected a string (seconds) or null")
+        if not all(isinstance(p, str) for p in self.paths):
+            raise ValueError("paths: expected a list of path prefixes")
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaultConfig:
         """Build from the admin endpoint's JSON; unknown keys are an error, not ignored."""
@@ -89,6 +112,8 @@ class FaultConfig:
         if unknown:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
         if "paths" in data:
+            if not isinstance(data["paths"], list):
+                raise ValueError("paths: expected a list of path prefixes")
             data = {**data, "paths": tuple(data["paths"])}
         return cls(**data)
 

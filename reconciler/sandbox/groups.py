@@ -184,12 +184,12 @@ def role_json(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def permission_json(row: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "action": row["action"],
-        "resource": json.loads(row["resource"]),
-        "type": "rbac_role_permission",
-    }
+def permission_json(row: sqlite3.Row, org_id: str) -> dict[str, Any]:
+    """A permission; an ``organization`` resource names the org (the SDK's model needs it)."""
+    resource = json.loads(row["resource"])
+    if resource.get("type") == "organization":
+        resource["organization_id"] = org_id
+    return {"action": row["action"], "resource": resource, "type": "rbac_role_permission"}
 
 
 def insert_role(
@@ -237,7 +237,7 @@ async def list_permissions(ctx: Ctx) -> object:
         "role_id = ?",
         (rid,),
         ctx.query,
-        permission_json,
+        lambda row: permission_json(row, str(ctx.store.get_meta("org_id"))),
     )
 
 

@@ -292,7 +292,9 @@ def _gate(ctx: Ctx) -> None:
         or ctx.store.org_type != "enterprise"
         or (ctx.store.get_meta("ccms_unenrolled"))
     ):
-        raise ApiError(404, "Not found.")
+        raise ApiError(404, f"Not found: Claude Code managed settings need the anthropic-beta "
+                       f"header {BETA} and a Claude Enterprise organization enrolled in the "
+                       "beta.")  # fmt: skip
 
 
 def _after_write(store: SandboxStore) -> None:

@@ -20,6 +20,25 @@ ASSIGNABLE_ROLES = {
 #: Holders of these roles cannot be changed or removed through the API.
 PROTECTED_ROLES = frozenset({"admin", "owner", "membership_admin", "primary_owner"})
 INVITE_TTL_DAYS = 21
+MAX_EMAIL_LEN = 254
+MAX_LOCAL_PART_LEN = 64
+#: Member and group names (the RBAC group limit; ADMIN_API.md §7).
+MAX_NAME_LEN = 255
+
+
+def check_no_control(value: str, field: str) -> None:
+    """400 for NUL and other control characters in a text field (tabs and newlines too)."""
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+        raise ApiError(400, f"{field}: control characters (such as NUL) are not allowed.")
+
+
+def check_name(value: object, field: str = "name") -> str:
+    if not isinstance(value, str):
+        raise ApiError(400, f"{field}: expected a string.")
+    if len(value) > MAX_NAME_LEN:
+        raise ApiError(400, f"{field}: at most {MAX_NAME_LEN} characters.")
+    check_no_control(value, field)
+    return value
 
 
 def normalize_email(raw: str) -> str:
@@ -54,9 +73,19 @@ def check_not_protected(role: str, action: str) -> None:
 
 
 def check_email(store: SandboxStore, email: str) -> str:
-    """A plausible address on an allowed domain (when the org configures domains)."""
+    """A plausible address on an allowed domain (when the org configures domains).
+
+    Lengths are SMTP's (RFC 5321: 254 for the address, 64 for the local part), the
+    limits every mail system and the real service hold to; control characters (NUL
+    included) are refused, so nothing seatctl reads back can carry them.
+    """
+    if len(email) > MAX_EMAIL_LEN:
+        raise ApiError(400, f"email: at most {MAX_EMAIL_LEN} characters, got {len(email)}.")
+    check_no_control(email, "email")
     norm = normalize_email(email)
     local, _, domain = norm.partition("@")
+    if len(local) > MAX_LOCAL_PART_LEN:
+        raise ApiError(400, f"email: the part before @ is at most {MAX_LOCAL_PART_LEN} characters.")
     if not local or not domain or "." not in domain or " " in norm:
         raise ApiError(400, f"email: {email!r} is not a valid email address.")
     allowed = store.get_meta("allowed_domains") or []

@@ -261,7 +261,7 @@ async def effective(ctx: Ctx) -> object:
 def routes() -> list[Route]:
     r, w = "read:spend_limits", "write:spend_limits"
     return [
-        api_route("GET", BASE + "/effective", effective, scope=r),
+        api_route("GET", BASE + "/effective", effective, scope=r, org_types=("enterprise",)),
         api_route("GET", BASE, list_limits, scope=r, beta=READS_BETA),
         api_route("POST", BASE, set_limit, scope=w),
         api_route("GET", BASE + "/{spend_limit_id}", get_limit, scope=r),

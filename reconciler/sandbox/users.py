@@ -134,10 +134,41 @@ async def delete_user(ctx: Ctx) -> object:
     return {"id": ctx.path["user_id"], "type": "user_deleted"}
 
 
+SIGN_OUT_BETA = "admin-user-sign-out-2026-10-08"
+#: Role → the refusal the SDK declares for signing that member out (beta sign_out).
+SIGN_OUT_REFUSED = {
+    "primary_owner": (400, "cannot_sign_out_primary_owner"),
+    "owner": (403, "cannot_sign_out_owner"),
+    "membership_admin": (403, "cannot_sign_out_membership_admin"),
+}
+
+
+async def sign_out(ctx: Ctx) -> object:
+    """Beta: end a member's sessions everywhere; they keep their role and seat.
+
+    Enterprise only (elsewhere 400 ``organization_not_enrolled_in_beta``, as the SDK
+    documents); owners and membership admins are refused with the SDK's typed codes.
+    The sign-out time is kept in ``meta`` (``signed_out:<user id>``) for tests.
+    """
+    if ctx.store.org_type != "enterprise":
+        raise ApiError(400, "Signing members out is not enabled for this organization.",
+                       "organization_not_enrolled_in_beta")  # fmt: skip
+    await ctx.body()
+    row = get_user_row(ctx.store, ctx.path["user_id"])
+    refused = SIGN_OUT_REFUSED.get(row["role"])
+    if refused:
+        raise ApiError(refused[0], f"A member with role {row['role']!r} cannot be signed out "
+                       "through the API.", refused[1])  # fmt: skip
+    ctx.store.set_meta(f"signed_out:{row['id']}", ctx.store.now_text())
+    return user_json(row)
+
+
 def routes() -> list[Route]:
     return [
         api_route("GET", BASE, list_users, scope="read:members"),
         api_route("GET", BASE + "/{user_id}", get_user, scope="read:members"),
         api_route("POST", BASE + "/{user_id}", update_user, scope="write:members"),
         api_route("DELETE", BASE + "/{user_id}", delete_user, scope="write:members"),
+        api_route("POST", BASE + "/{user_id}/sign_out", sign_out, scope="write:members",
+                  beta=SIGN_OUT_BETA),
     ]

@@ -30,6 +30,7 @@ ERROR_TYPES: Mapping[int, str] = {
     405: "invalid_request_error",
     409: "conflict_error",
     413: "request_too_large",
+    415: "invalid_request_error",
     429: "rate_limit_error",
     500: "api_error",
     503: "api_error",
@@ -173,6 +174,8 @@ def require_str(body: Mapping[str, Any], field: str, *, max_len: int = 10_000) -
         raise ApiError(400, f"{field}: Field required (a non-empty string).")
     if len(value) > max_len:
         raise ApiError(400, f"{field}: at most {max_len} characters.")
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+        raise ApiError(400, f"{field}: control characters (such as NUL) are not allowed.")
     return value
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.routing import Route
@@ -34,7 +35,68 @@ RESIDENCY = {
 }
 
 
-def workspace_json(row: sqlite3.Row) -> dict[str, Any]:
+GEOS = ("global", "us")
+
+
+def register_bindable(store: SandboxStore, *, external_key_ids: Sequence[str] = (),
+                      user_profile_ids: Sequence[str] = ()) -> None:  # fmt: skip
+    """Ids the org owns (external keys, user profiles): the ones a workspace may bind."""
+    store.set_meta("external_key_ids", sorted(set(external_key_ids)))
+    store.set_meta("user_profile_ids", sorted(set(user_profile_ids)))
+
+
+def _bindings(store: SandboxStore) -> dict[str, dict[str, str | None]]:
+    return dict(store.get_meta("workspace_bindings") or {})
+
+
+def _check_binding(store: SandboxStore, body: dict[str, Any]) -> dict[str, str | None]:
+    """``external_key_id`` / ``user_profile_id`` from a body, refused unless the org owns them
+    (400 ``external_key_validation_failed`` / ``user_profile_not_found``, the SDK's classes)."""
+    out: dict[str, str | None] = {}
+    for field, known, code in (
+        ("external_key_id", "external_key_ids", "external_key_validation_failed"),
+        ("user_profile_id", "user_profile_ids", "user_profile_not_found"),
+    ):
+        if field not in body:
+            continue
+        value = body[field]
+        if value is not None and (not isinstance(value, str)
+                                  or value not in (store.get_meta(known) or [])):  # fmt: skip
+            what = "external key" if field == "external_key_id" else "user profile"
+            raise ApiError(400, f"{field}: {value!r} is not a {what} of this organization.", code)
+        out[field] = value
+    return out
+
+
+def _residency(body: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """Merge a ``data_residency`` body into ``current``; ``workspace_geo`` is immutable."""
+    value = body.get("data_residency")
+    if value is None:
+        return current
+    if not isinstance(value, dict):
+        raise ApiError(400, "data_residency: expected an object.")
+    out = dict(current)
+    geo = value.get("workspace_geo")
+    if geo is not None and geo != current.get("workspace_geo"):
+        raise ApiError(400, "data_residency.workspace_geo: set at creation and cannot change; "
+                       "only 'us' is available.")  # fmt: skip
+    default = value.get("default_inference_geo")
+    if default is not None:
+        if default not in GEOS:
+            raise ApiError(400, f"data_residency.default_inference_geo: one of {', '.join(GEOS)}.")
+        out["default_inference_geo"] = default
+    allowed = value.get("allowed_inference_geos")
+    if allowed is not None:
+        if allowed != "unrestricted" and (not isinstance(allowed, list) or not allowed
+                                          or any(g not in GEOS for g in allowed)):  # fmt: skip
+            raise ApiError(400, "data_residency.allowed_inference_geos: 'unrestricted' or a "
+                           f"non-empty list of {', '.join(GEOS)}.")  # fmt: skip
+        out["allowed_inference_geos"] = allowed
+    return out
+
+
+def workspace_json(row: sqlite3.Row, store: SandboxStore | None = None) -> dict[str, Any]:
+    bound = _bindings(store).get(row["id"], {}) if store is not None else {}
     return {
         "id": row["id"],
         "archived_at": row["archived_at"],
@@ -42,11 +104,11 @@ def workspace_json(row: sqlite3.Row) -> dict[str, Any]:
         "created_at": row["created_at"],
         "data_residency": json.loads(row["data_residency"]),
         "display_color": row["display_color"],
-        "external_key_id": None,
+        "external_key_id": bound.get("external_key_id"),
         "name": row["name"],
         "tags": json.loads(row["tags"]),
         "type": "workspace",
-        "user_profile_id": None,
+        "user_profile_id": bound.get("user_profile_id"),
     }
 
 
@@ -126,13 +188,13 @@ async def list_workspaces(ctx: Ctx) -> object:
         " AND ".join(where),
         params,
         ctx.query,
-        workspace_json,
+        lambda row: workspace_json(row, ctx.store),
         newest_first=False,
     )
 
 
 async def get_workspace(ctx: Ctx) -> object:
-    return workspace_json(get_row(ctx.store, ctx.path["workspace_id"]))
+    return workspace_json(get_row(ctx.store, ctx.path["workspace_id"]), ctx.store)
 
 
 async def create_workspace(ctx: Ctx) -> object:
@@ -148,10 +210,15 @@ async def create_workspace(ctx: Ctx) -> object:
                 400,
                 f"The organization already has {MAX_ACTIVE} active workspaces; archive one first.",
             )
+        residency = _residency(body, dict(RESIDENCY))
+        binding = _check_binding(store, body)
         wid = insert_workspace(
             store, name, color=body.get("display_color") or "#6C5BB9", tags=_tags(body.get("tags"))
         )
-        return workspace_json(get_row(store, wid))
+        store.execute("UPDATE workspaces SET data_residency = ? WHERE id = ?",
+                      (json.dumps(residency), wid))  # fmt: skip
+        _save_binding(store, wid, binding)
+        return workspace_json(get_row(store, wid), store)
 
 
 async def update_workspace(ctx: Ctx) -> object:
@@ -169,11 +236,21 @@ async def update_workspace(ctx: Ctx) -> object:
             tags.update(body["tags"])
             tags = _tags(tags) or {}
         color = body.get("display_color") or row["display_color"]
+        residency = _residency(body, json.loads(row["data_residency"]))
+        _save_binding(store, row["id"], _check_binding(store, body))
         store.execute(
-            "UPDATE workspaces SET name = ?, tags = ?, display_color = ? WHERE id = ?",
-            (name, json.dumps(tags), color, row["id"]),
+            "UPDATE workspaces SET name = ?, tags = ?, display_color = ?, data_residency = ?"
+            " WHERE id = ?",
+            (name, json.dumps(tags), color, json.dumps(residency), row["id"]),
         )
-        return workspace_json(get_row(store, row["id"]))
+        return workspace_json(get_row(store, row["id"]), store)
+
+
+def _save_binding(store: SandboxStore, wid: str, binding: dict[str, str | None]) -> None:
+    if binding:
+        every = _bindings(store)
+        every[wid] = {**every.get(wid, {}), **binding}
+        store.set_meta("workspace_bindings", every)
 
 
 async def archive_workspace(ctx: Ctx) -> object:
@@ -186,7 +263,7 @@ async def archive_workspace(ctx: Ctx) -> object:
             store.execute(
                 "UPDATE workspaces SET archived_at = ? WHERE id = ?", (store.now_text(), row["id"])
             )
-        return workspace_json(get_row(store, row["id"]))
+        return workspace_json(get_row(store, row["id"]), store)
 
 
 def _member_row(store: SandboxStore, wid: str, user_id: str) -> sqlite3.Row:
