@@ -75,7 +75,12 @@ def _record(path: pathlib.Path, env: Mapping[str, str], kind: str,
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 def init(directory: pathlib.Path, tool_repo: str | None, tool_ref: str | None,
          force: bool) -> int:
-    """Write a complete policy repository: policies, schemas, CODEOWNERS, workflows."""
+    """Write a complete policy repository: policies, schemas, CODEOWNERS, workflows.
+
+    \b
+    Example:
+      seatctl init acme-policy --tool-repo acme/seatctl --tool-ref v0.3.0
+    """
     from reconciler.gitops.scaffold import DEFAULT_TOOL_REPO, default_ref, write_scaffold
 
     written = write_scaffold(directory, tool_repo=tool_repo or DEFAULT_TOOL_REPO,
@@ -92,7 +97,12 @@ def init(directory: pathlib.Path, tool_repo: str | None, tool_ref: str | None,
 
 @click.group("ci")
 def ci() -> None:
-    """Steps of seatctl's reusable GitHub workflows (run inside GitHub Actions)."""
+    """Steps of seatctl's reusable GitHub workflows (run inside GitHub Actions).
+
+    \b
+    Example:
+      seatctl ci pr-plan policies --out-dir out
+    """
 
 
 @ci.command("pr-plan")
@@ -120,7 +130,12 @@ def pr_plan(policy_dir: pathlib.Path, out_dir: pathlib.Path, sandbox: str | None
 
 @ci.command("pr-failed")
 def pr_failed() -> int:
-    """Say on the PR that seatctl failed before it could plan (the run log has why)."""
+    """Say on the PR that seatctl failed before it could plan (the run log has why).
+
+    \b
+    Example:
+      seatctl ci pr-failed
+    """
     from reconciler.gitops import ghenv
     from reconciler.gitops.ci import MARKER, build_comment
     from reconciler.gitops.github_api import GitHubApi
@@ -140,7 +155,12 @@ def pr_failed() -> int:
 @click.option("--plan-workflow", default="seatctl-plan.yml", show_default=True,
               help="File name of the caller's plan workflow.")
 def find_reviewed(plan_workflow: str) -> int:
-    """Find the merged PR and the plan run that reviewed it (step outputs)."""
+    """Find the merged PR and the plan run that reviewed it (step outputs).
+
+    \b
+    Example:
+      seatctl ci find-reviewed
+    """
     from reconciler.gitops import ghenv
     from reconciler.gitops.merge_apply import find_reviewed as find
 
@@ -156,11 +176,17 @@ def find_reviewed(plan_workflow: str) -> int:
 @click.option("--reviewed", "reviewed_dir", required=True,
               type=click.Path(file_okay=False, path_type=pathlib.Path),
               help="The downloaded plan artifact of the PR.")
-@click.option("--pr", "pr_number", type=int, required=True)
+@click.option("--pr", "pr_number", type=int, required=True,
+              help="The pull request whose reviewed plan this is.")
 @sandbox_option
 def check_reviewed(policy_dir: pathlib.Path, reviewed_dir: pathlib.Path, pr_number: int,
                    sandbox: str | None) -> int:
-    """Show the reviewed plan and refuse early when it no longer holds."""
+    """Show the reviewed plan and refuse early when it no longer holds.
+
+    \b
+    Example:
+      seatctl ci check-reviewed policies --reviewed reviewed --pr 42
+    """
     from reconciler.gitops.merge_apply import check_reviewed as check
 
     out = check(_repo_root(), policy_dir, reviewed_dir, os.environ, _wiring(),
@@ -175,13 +201,19 @@ def check_reviewed(policy_dir: pathlib.Path, reviewed_dir: pathlib.Path, pr_numb
 @click.option("--plan", "plan_file", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
               help="The reviewed plan (plan.json of the PR's plan artifact).")
-@click.option("--pr", "pr_number", type=int, required=True)
-@click.option("--head-sha", required=True)
+@click.option("--pr", "pr_number", type=int, required=True,
+              help="The pull request whose reviewed plan this is.")
+@click.option("--head-sha", required=True, help="The reviewed head commit of that pull request.")
 @state_dir_option
 @sandbox_option
 def apply_reviewed(policy_dir: pathlib.Path, plan_file: pathlib.Path, pr_number: int,
                    head_sha: str, state_dir: pathlib.Path, sandbox: str | None) -> int:
-    """Apply the reviewed plan with `seatctl apply PLAN` and post the result on the PR."""
+    """Apply the reviewed plan with `seatctl apply PLAN` and post the result on the PR.
+
+    \b
+    Example:
+      seatctl ci apply-reviewed policies --plan reviewed/plan.json --pr 42 --head-sha "$HEAD_SHA"
+    """
     from reconciler.gitops.merge_apply import apply_reviewed as run
 
     return run(_repo_root(), policy_dir, plan_file, state_dir, os.environ, _wiring(),
@@ -189,11 +221,17 @@ def apply_reviewed(policy_dir: pathlib.Path, plan_file: pathlib.Path, pr_number:
 
 
 @ci.command("not-applied")
-@click.option("--pr", "pr_number", type=int, required=True)
-@click.option("--head-sha", required=True)
+@click.option("--pr", "pr_number", type=int, required=True,
+              help="The pull request whose reviewed plan this is.")
+@click.option("--head-sha", required=True, help="The reviewed head commit of that pull request.")
 @click.option("--result", required=True, help="The apply job's result (needs.apply.result).")
 def not_applied(pr_number: int, head_sha: str, result: str) -> int:
-    """Tell the PR its reviewed plan was not applied (rejected, cancelled, displaced)."""
+    """Tell the PR its reviewed plan was not applied (rejected, cancelled, displaced).
+
+    \b
+    Example:
+      seatctl ci not-applied --pr 42 --head-sha "$HEAD_SHA" --result cancelled
+    """
     from reconciler.gitops.merge_apply import not_applied as run
 
     return run(os.environ, pr_number=pr_number, head_sha=head_sha, result=result).exit_code
@@ -206,7 +244,12 @@ def not_applied(pr_number: int, head_sha: str, result: str) -> int:
 @click.option("--exit-code", "exit_code", type=int, required=True,
               help="`seatctl drift`'s exit code: 0 in sync, 2 drift, else an error.")
 def drift_issue(report: pathlib.Path, exit_code: int) -> int:
-    """Open or update the drift issue; close it with a comment when drift is gone."""
+    """Open or update the drift issue; close it with a comment when drift is gone.
+
+    \b
+    Example:
+      seatctl ci drift-issue --report drift.md --exit-code 2
+    """
     from reconciler.gitops.drift_issue import sync_drift_issue
     from reconciler.gitops.github_api import GitHubApi
 
@@ -225,7 +268,12 @@ def drift_issue(report: pathlib.Path, exit_code: int) -> int:
 @sandbox_option
 def scheduled_apply(policy_dir: pathlib.Path, state_dir: pathlib.Path,
                     sandbox: str | None) -> int:
-    """Apply the time-based part of the merged policy (expiries, sprint seats)."""
+    """Apply the time-based part of the merged policy (expiries, sprint seats).
+
+    \b
+    Example:
+      seatctl ci scheduled-apply policies
+    """
     from reconciler.gitops import ghenv
     from reconciler.gitops.scheduled_apply import scheduled_apply as run
 
@@ -242,12 +290,18 @@ def scheduled_apply(policy_dir: pathlib.Path, state_dir: pathlib.Path,
 
 branch_option = click.option("--branch", default="seatctl-state", show_default=True,
                              help="The branch of the policy repository that holds the state.")
-remote_option = click.option("--remote", default="origin", show_default=True)
+remote_option = click.option("--remote", default="origin", show_default=True,
+                             help="The git remote of the policy repository.")
 
 
 @click.group("state")
 def state() -> None:
-    """Keep the state directory as commits on the `seatctl-state` branch."""
+    """Keep the state directory as commits on the `seatctl-state` branch.
+
+    \b
+    Example:
+      seatctl state pull --state-dir .seatctl
+    """
 
 
 @state.command("pull")
@@ -255,7 +309,12 @@ def state() -> None:
 @branch_option
 @remote_option
 def pull(state_dir: pathlib.Path, branch: str, remote: str) -> int:
-    """Copy the state branch's files into the state directory."""
+    """Copy the state branch's files into the state directory.
+
+    \b
+    Example:
+      seatctl state pull --state-dir .seatctl
+    """
     from reconciler.gitops.state_branch import pull as do_pull
 
     tip = do_pull(_repo_root(), state_dir, remote=remote, branch=branch)
@@ -268,9 +327,15 @@ def pull(state_dir: pathlib.Path, branch: str, remote: str) -> int:
 @state_dir_option
 @branch_option
 @remote_option
-@click.option("--message", "-m", default="seatctl: state after a run", show_default=True)
+@click.option("--message", "-m", default="seatctl: state after a run", show_default=True,
+              help="The commit message on the state branch.")
 def push(state_dir: pathlib.Path, branch: str, remote: str, message: str) -> int:
-    """Commit the state directory on the state branch and push (rebase and retry)."""
+    """Commit the state directory on the state branch and push (rebase and retry).
+
+    \b
+    Example:
+      seatctl state push --state-dir .seatctl -m "seatctl: apply"
+    """
     from reconciler.gitops.state_branch import push as do_push
 
     res = do_push(_repo_root(), state_dir, message=message, remote=remote, branch=branch)

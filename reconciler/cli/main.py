@@ -46,15 +46,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
 SUMMARIES: dict[str, str] = {
     "apply": "Apply a reviewed plan to the organization (exit 0 done, 1 refused, 3 incomplete).",
     "audit": "Verify, read and prune the hash-chained apply audit log.",
+    "ci": "Steps of seatctl's reusable GitHub workflows (run inside GitHub Actions).",
     "drift": "Compare the live org with the policy; classify each difference by its cause.",
     "import": "Write a complete policy repository (org, roles, one team per group) from the "
               "live org.",
+    "init": "Write a complete policy repository: policies, schemas, CODEOWNERS, workflows.",
     "lock": "Inspect the apply lock, or release one a crashed run left behind.",
+    "orgs": "Several organizations in one repository: a folder per organization.",
     "plan": "Show what applying the policy would change, why, and what it would cost.",
     "review": "Utilisation, inactive seats, alerts, merged policy changes, renewal forecast.",
     "sandbox": "A local Admin API org the official SDK talks to unchanged (127.0.0.1 only).",
     "schema": "The JSON Schemas of org.yaml, roles.yaml and teams/*.yaml.",
     "settings": "Claude Code managed settings compiled from roles.yaml.",
+    "state": "Keep the state directory as commits on the `seatctl-state` branch.",
     "status": "Organization, seats purchased/assigned/active/free, contract end, policy sync.",
     "usage": "Usage analytics: sync, reports, inactive seats, alerts, chargeback, dashboard.",
     "validate": "Check a policy directory (org.yaml, roles.yaml, teams/*.yaml): YAML, schema, "

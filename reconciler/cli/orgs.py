@@ -18,7 +18,12 @@ from reconciler.escape import terminal
 
 @click.group("orgs")
 def orgs() -> None:
-    """Several organizations in one repository: a folder per organization."""
+    """Several organizations in one repository: a folder per organization.
+
+    \b
+    Example:
+      seatctl orgs list orgs --format json
+    """
 
 
 @orgs.command("list")
@@ -30,7 +35,12 @@ def orgs() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: a CI matrix (`include` list).")
 def list_orgs(root: pathlib.Path, state_root: pathlib.Path, fmt: str) -> int:
-    """List the organizations under ROOT and where each one's state lives."""
+    """List the organizations under ROOT and where each one's state lives.
+
+    \b
+    Example:
+      seatctl orgs list orgs --format json
+    """
     from reconciler.gitops.orgs import find_orgs
 
     found = find_orgs(root, state_root)

@@ -185,8 +185,8 @@ def _source_client(source_db: str | None, base_url: str | None, key_env: str):  
 
     if (source_db is None) == (base_url is None):
         raise ConfigError(
-            "choose exactly one source: --sandbox SRC.db or --base-url URL",
-            hint="seatctl sandbox clone --sandbox prod-copy.db --db rehearsal.db  |  "
+            "choose exactly one source: --from SRC.db or --base-url URL",
+            hint="seatctl sandbox clone --from prod-copy.db --sandbox rehearsal.db  |  "
             "--base-url https://api.anthropic.com (key from --key-env)",
         )
     if source_db is not None:
@@ -233,8 +233,8 @@ def _check_base_url(url: str) -> None:
 
 @sandbox.command("clone")
 @db_option
-@click.option("--sandbox", "source_db", type=click.Path(dir_okay=False), default=None,
-              help="Clone this sandbox database (the org to copy).")
+@click.option("--from", "source_db", type=click.Path(dir_okay=False), default=None,
+              metavar="PATH", help="Clone the org in this sandbox database.")
 @click.option("--base-url", default=None,
               help="Clone the org behind this Admin API URL (https, or http to 127.0.0.1).")
 @click.option("--key-env", default="SEATCTL_ADMIN_KEY", show_default=True,
@@ -250,7 +250,8 @@ def _check_base_url(url: str) -> None:
 @click.option("--analytics-until", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="With --analytics-days: the day after the last day copied (default: today, "
               "UTC).")
-@click.option("--force", is_flag=True, help="Replace a --db that already holds an org.")
+@click.option("--force", is_flag=True,
+              help="Replace a --sandbox database that already holds an org.")
 def clone(db_path: str, source_db: str | None, base_url: str | None, key_env: str,
           pseudonymise: bool, pseudonym_key_env: str, analytics_days: int,
           analytics_until: dt.datetime | None, force: bool) -> int:
@@ -258,7 +259,11 @@ def clone(db_path: str, source_db: str | None, base_url: str | None, key_env: st
 
     Members, invites, RBAC groups and their members, roles, spend limits, workspaces
     and Claude Code managed settings are copied with their IDs; then run `plan`/`apply`
-    with `--sandbox DB` and `seatctl sandbox diff` to see what the rehearsal changed.
+    with `--sandbox PATH` and `seatctl sandbox diff` to see what the rehearsal changed.
+
+    \b
+    Example:
+      seatctl sandbox clone --base-url https://api.anthropic.com --sandbox rehearsal.db
     """
     import secrets
 
@@ -268,15 +273,16 @@ def clone(db_path: str, source_db: str | None, base_url: str | None, key_env: st
     from reconciler.sandbox.clone import Pseudonymiser, clone_org
 
     if source_db is not None and os.path.abspath(source_db) == os.path.abspath(db_path):
-        raise ConfigError("--db and --sandbox are the same file",
-                          hint="clone into a new --db")  # fmt: skip
+        raise ConfigError("--from and --sandbox are the same file",
+                          hint="clone into a new --sandbox database")  # fmt: skip
     client = _source_client(source_db, base_url, key_env)
     target = _store(db_path)
     try:
         held = target.scalar("SELECT COUNT(*) FROM users WHERE deleted = 0")
         if held and not force:
             raise ConfigError(f"{db_path} already holds an org ({held} members)",
-                              hint="choose a new --db, or pass --force to replace it")  # fmt: skip
+                              hint="choose a new --sandbox database, or pass --force "
+                              "to replace it")
         pseudo = None
         if pseudonymise:
             key = os.environ.get(pseudonym_key_env) or ""
@@ -315,9 +321,14 @@ def clone(db_path: str, source_db: str | None, base_url: str | None, key_env: st
 @click.argument("before", type=click.Path(dir_okay=False, exists=True))
 @click.argument("after", type=click.Path(dir_okay=False, exists=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+              show_default=True, help="How to print the differences.")
 def diff(before: str, after: str, fmt: str) -> int:
-    """What changed from sandbox BEFORE to sandbox AFTER (exit 0 none, 2 some)."""
+    """What changed from sandbox BEFORE to sandbox AFTER (exit 0 none, 2 some).
+
+    \b
+    Example:
+      seatctl sandbox diff before.db .seatctl/rehearsal.db
+    """
     import json
 
     from reconciler import escape

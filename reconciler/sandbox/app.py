@@ -40,6 +40,7 @@ from reconciler.sandbox import (
     users,
     workspaces,
 )
+from reconciler.sandbox import rate_limits as rate_limit_endpoints
 from reconciler.sandbox.faults import (
     FaultConfig,
     FaultState,
@@ -50,7 +51,6 @@ from reconciler.sandbox.faults import (
     Scope,
     Send,
 )
-from reconciler.sandbox import rate_limits as rate_limit_endpoints
 from reconciler.sandbox.routing import SANDBOX_KEY, Ctx, Keys, api_route, request_id
 from reconciler.sandbox.store import SandboxStore
 from reconciler.sandbox.wire import ApiError, error_response

@@ -98,8 +98,8 @@ async def list_requests(ctx: Ctx) -> object:
     if actors:
         where.append(f"user_id IN ({marks(actors)})")
         params.extend(actors)
-    sql = f"SELECT * FROM spend_increase_requests WHERE {' AND '.join(where)} ORDER BY seq DESC"
-    return token_list(ctx.store, sql, params, ctx.query, lambda r: request_json(ctx.store, r))
+    return token_list(ctx.store, "spend_increase_requests", " AND ".join(where), params,
+                      ctx.query, lambda r: request_json(ctx.store, r), descending=True)
 
 
 async def get_request(ctx: Ctx) -> object:

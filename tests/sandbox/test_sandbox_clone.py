@@ -59,7 +59,7 @@ def _expected_pages(members: int, groups: int) -> int:
 def _clone_over_http(src: SandboxStore, copy: pathlib.Path, *extra: str) -> tuple[int, str]:
     with running_server(create_app(src), 0) as url:
         src.reset_stats()
-        res = run_cli("sandbox", "clone", "--base-url", url, "--db", str(copy), *extra,
+        res = run_cli("sandbox", "clone", "--base-url", url, "--sandbox", str(copy), *extra,
                       env=KEY_ENV)
         assert res.exit_code == 0, res.stderr
         return sum(src.request_counts().values()), res.stdout
@@ -106,7 +106,7 @@ def test_pseudonymised_clone_is_consistent_under_one_key(tmp_path: pathlib.Path)
     env = {**KEY_ENV, "SEATCTL_PSEUDONYM_KEY": "k1"}
     with running_server(create_app(src), 0) as url:
         for name in ("a.db", "b.db"):
-            res = run_cli("sandbox", "clone", "--base-url", url, "--db", str(tmp_path / name),
+            res = run_cli("sandbox", "clone", "--base-url", url, "--sandbox", str(tmp_path / name),
                           "--pseudonymise", env=env)
             assert res.exit_code == 0, res.stderr
     a, b = SandboxStore(str(tmp_path / "a.db")), SandboxStore(str(tmp_path / "b.db"))
@@ -145,19 +145,19 @@ def test_diff_shows_what_a_rehearsal_changed(tmp_path: pathlib.Path) -> None:
 
 def test_clone_refuses_bad_sources_cleanly(tmp_path: pathlib.Path) -> None:
     copy = str(tmp_path / "copy.db")
-    both = run_cli("sandbox", "clone", "--db", copy)
+    both = run_cli("sandbox", "clone", "--sandbox", copy)
     assert both.exit_code == 1 and "exactly one source" in both.stderr
-    plain = run_cli("sandbox", "clone", "--db", copy, "--base-url", "http://example.com",
+    plain = run_cli("sandbox", "clone", "--sandbox", copy, "--base-url", "http://example.com",
                     env=KEY_ENV)
     assert plain.exit_code == 1 and "loopback" in plain.stderr
-    nokey = run_cli("sandbox", "clone", "--db", copy, "--base-url", "http://127.0.0.1:9",
+    nokey = run_cli("sandbox", "clone", "--sandbox", copy, "--base-url", "http://127.0.0.1:9",
                     env={"SEATCTL_ADMIN_KEY": ""})
     assert nokey.exit_code == 1 and "SEATCTL_ADMIN_KEY is not set" in nokey.stderr
     src = _seed_source(tmp_path / "src.db", 5, 1)
     src.close()
-    assert run_cli("sandbox", "clone", "--sandbox", str(tmp_path / "src.db"),
-                   "--db", copy).exit_code == 0
-    again = run_cli("sandbox", "clone", "--sandbox", str(tmp_path / "src.db"), "--db", copy)
+    assert run_cli("sandbox", "clone", "--from", str(tmp_path / "src.db"),
+                   "--sandbox", copy).exit_code == 0
+    again = run_cli("sandbox", "clone", "--from", str(tmp_path / "src.db"), "--sandbox", copy)
     assert again.exit_code == 1 and "already holds an org" in again.stderr
     for res in (both, plain, nokey, again):
         assert "Traceback" not in res.stderr and SANDBOX_KEY not in res.stdout + res.stderr
