@@ -15,7 +15,7 @@ Usage: ``.venv/bin/python tests/conformance/run_sdk_conformance.py [--work DIR]`
 4. A test passes when it passes against either org type (each endpoint exists for
    one type or both). A test of an endpoint the sandbox does not emulate must meet
    that endpoint's catalogued answer (``CATALOGUED``: 403 org:admin, 404 beta off, not
-   modelled, served by usage_reports). Every other failure must be listed in
+   modelled, a report not emulated). Every other failure must be listed in
    ``expected_failures.txt`` with its placeholder reason; an unlisted failure fails the
    run (exit 1), and so does a listed test that now passes (the list must stay true).
 
@@ -131,7 +131,7 @@ CATALOGUED: tuple[tuple[str, str], ...] = (
     ("org:admin", "needs an org:admin OAuth token: 403 to Admin API keys"),
     ("is not configured for this organization", "not modelled: 400"),
     ("none is configured in this organization", "not modelled: 404"),
-    ("usage_reports", "analytics/usage/cost: served by usage_reports (h/usage)"),
+    ("is not emulated by the sandbox", "a report the sandbox does not emulate: 404"),
     ("collection failure", "not run: the module needs respx (an SDK test dependency)"),
 )
 #: (substring of the failure, reason written to the expectations file), first match wins.
@@ -154,6 +154,8 @@ REASONS: tuple[tuple[str, str], ...] = (
     ("already denied", "placeholder id: an earlier test resolved that request"),
     ("Only a pending invite", "placeholder id: an earlier test deleted that invite"),
     ("not a page token", "placeholder value: page=\"page\" is not a page token (400)"),
+    ("Analytics data starts on",
+     "placeholder value: a date before the org's analytics begin (400)"),
     ("unknown role 'string'", "placeholder value: roles[]=\"string\" is not a role (400)"),
     ("rbac_group_order_version", "placeholder value: a made-up order version (409)"),
 )
