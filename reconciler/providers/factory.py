@@ -68,17 +68,20 @@ def open_admin_api(
         raise ConfigError(f"refusing to send the admin key {why} (base_url {url!r})",
                           hint="use https://, or http:// only to a loopback address")
     client = anthropic.Anthropic(api_key=key, base_url=url, max_retries=0)
-    return provider_on(client, policy, retry=retry, clock=clock)
+    # the real API's analytics reads are paced; a sandbox answers at full speed
+    return provider_on(client, policy, retry=retry, clock=clock,
+                       analytics_per_minute=ANALYTICS_PER_MINUTE)
 
 
 def provider_on(client: anthropic.Anthropic, policy: Policy, *,
-                retry: RetryPolicy | None = None, clock: Clock | None = None) -> AnthropicProvider:
+                retry: RetryPolicy | None = None, clock: Clock | None = None,
+                analytics_per_minute: float | None = None) -> AnthropicProvider:
     """The provider for ``policy`` over an SDK client (the Admin API's or a sandbox's)."""
     return AnthropicProvider(
         client, org_type=policy.org_type, key_env_name=policy.admin_key_env, retry=retry,
         deadline_s=_deadline(retry), clock=clock,
         read_managed_settings=reads_managed_settings(policy),
-        analytics_per_minute=ANALYTICS_PER_MINUTE,
+        analytics_per_minute=analytics_per_minute,
     )
 
 

@@ -11,13 +11,19 @@ only ever sends the token back unchanged (ADMIN_API.md §2 scheme B).
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reconciler.sandbox.store import SandboxStore
-from reconciler.sandbox.wire import ApiError, Query, id_page, marks
+from reconciler.sandbox.wire import (
+    NOT_A_TOKEN,
+    ApiError,
+    Query,
+    decode_token,
+    encode_token,
+    id_page,
+    marks,
+)
 
 Row = Any
 Serialize = Callable[[Row], Mapping[str, Any]]
@@ -76,28 +82,17 @@ def id_cursor_list(
 
 
 def encode_key_token(key: Sequence[Any], fingerprint: str) -> str:
-    raw = json.dumps({"k": list(key), "q": fingerprint}, separators=(",", ":")).encode()
-    return "page_" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_token({"k": list(key)}, fingerprint)
 
 
 def decode_key_token(token: str | None, fingerprint: str, width: int) -> list[Any] | None:
     """The sort key a ``page`` token resumes after; 400 when garbage or from another query."""
     if token is None:
         return None
-    try:
-        body = token.removeprefix("page_")
-        data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        bound = str(data["q"])
-    except (ValueError, KeyError, TypeError):
-        raise ApiError(400, "page: not a page token returned by this endpoint.") from None
-    if bound != fingerprint:
-        raise ApiError(
-            400, "page: this token belongs to a different query; start again without page."
-        )
-    key = data.get("k")
+    key = decode_token(token, fingerprint).get("k")
     if (not isinstance(key, list) or len(key) != width
             or not all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in key)):
-        raise ApiError(400, "page: not a page token returned by this endpoint.")
+        raise ApiError(400, NOT_A_TOKEN)
     return key
 
 

@@ -194,32 +194,46 @@ def id_page(data: Sequence[Mapping[str, Any]], has_more: bool) -> dict[str, Any]
     }
 
 
-def encode_page_token(offset: int, fingerprint: str) -> str:
-    raw = json.dumps({"o": offset, "q": fingerprint}).encode()
+NOT_A_TOKEN = "page: not a page token returned by this endpoint."
+
+
+def encode_token(fields: Mapping[str, Any], fingerprint: str) -> str:
+    """An opaque ``page`` token: the fields a list resumes from, bound to its query."""
+    raw = json.dumps({**fields, "q": fingerprint}, separators=(",", ":")).encode()
     return "page_" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str, fingerprint: str) -> dict[str, Any]:
+    """A ``page`` token's fields; 400 when it is garbage or from another query."""
+    try:
+        body = token.removeprefix("page_")
+        data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        bound = str(data["q"])
+    except (ValueError, KeyError, TypeError):
+        raise ApiError(400, NOT_A_TOKEN) from None
+    if bound != fingerprint:
+        # Checked first: a keyset token of another list is "another query", not garbage.
+        raise ApiError(
+            400, "page: this token belongs to a different query; start again without page."
+        )
+    return dict(data)
+
+
+def encode_page_token(offset: int, fingerprint: str) -> str:
+    return encode_token({"o": offset}, fingerprint)
 
 
 def decode_page_token(token: str | None, fingerprint: str) -> int:
     """Offset encoded in a ``page`` token; 400 when it is garbage or from another query."""
     if token is None:
         return 0
-    try:
-        body = token.removeprefix("page_")
-        data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        bound = str(data["q"])
-    except (ValueError, KeyError, TypeError):
-        raise ApiError(400, "page: not a page token returned by this endpoint.") from None
-    if bound != fingerprint:
-        # Checked first: a keyset token of another list is "another query", not garbage.
-        raise ApiError(
-            400, "page: this token belongs to a different query; start again without page."
-        )
+    data = decode_token(token, fingerprint)
     try:
         offset = int(data["o"])
     except (ValueError, KeyError, TypeError):
-        raise ApiError(400, "page: not a page token returned by this endpoint.") from None
+        raise ApiError(400, NOT_A_TOKEN) from None
     if offset < 0:
-        raise ApiError(400, "page: not a page token returned by this endpoint.")
+        raise ApiError(400, NOT_A_TOKEN)
     return offset
 
 
