@@ -33,6 +33,7 @@ from reconciler.model import OrgState, Policy
 from reconciler.plan import Overrides, Plan
 from reconciler.plan.build import build_plan
 from reconciler.plan.fingerprint import fast_canonical_json
+from reconciler.plan.guards import LIVE_READ
 
 REPLAN = "run `seatctl plan --out plan.json` again, review it, and apply the new plan"
 #: Fields of the plan document that are inputs or metadata, not derivable results.
@@ -175,6 +176,9 @@ def _finding_differences(saved: Sequence[Mapping[str, Any]],
         return [(terminal(f.get("severity")), terminal(f.get("code")),
                  terminal(f.get("target")), terminal(f.get("message"))) for f in items]
 
+    # how the file's plan read the org (plan --base: a slice over a snapshot) is not derived
+    saved = [f for f in saved if f.get("code") != LIVE_READ]
+    derived = [f for f in derived if f.get("code") != LIVE_READ]
     old, new = keyed(saved), keyed(derived)
     out = [f"finding missing from the file: {s} {c}: {m}" for (s, c, _t, m) in new
            if (s, c, _t, m) not in old]

@@ -308,16 +308,31 @@ def state() -> None:
 @state_dir_option
 @branch_option
 @remote_option
-def pull(state_dir: pathlib.Path, branch: str, remote: str) -> int:
+@click.option("--if-readable", is_flag=True,
+              help="A state branch that cannot be read (no credentials, no network) is a note, "
+              "not an error: for a pull request's plan, which then reads the whole org.")
+def pull(state_dir: pathlib.Path, branch: str, remote: str, if_readable: bool) -> int:
     """Copy the state branch's files into the state directory.
 
     \b
     Example:
       seatctl state pull --state-dir .seatctl
     """
+    import git
+
+    from reconciler import escape
+    from reconciler.errors import SeatctlError
     from reconciler.gitops.state_branch import pull as do_pull
 
-    tip = do_pull(_repo_root(), state_dir, remote=remote, branch=branch)
+    try:
+        tip = do_pull(_repo_root(), state_dir, remote=remote, branch=branch)
+    except (SeatctlError, git.exc.GitError) as exc:
+        if not if_readable:
+            raise
+        why = exc.message if isinstance(exc, SeatctlError) else type(exc).__name__
+        click.echo(f"note: no state read ({escape.terminal(why)}); the plan reads the whole org",
+                   err=True)
+        return 0
     click.echo(f"state: {remote}/{branch} at {tip[:12]} → {state_dir}" if tip
                else f"state: {remote}/{branch} does not exist yet; starting empty")
     return 0

@@ -112,11 +112,12 @@ def make_plan(
     commit = policy.commit or policy_commit(root)
     plan = build_plan(policy, live, at=day, created_at=now, commit=commit,
                       approve_overflow=approve_overflow, overrides=overrides)
-    if notes:  # notes are not covered by the checksum: the plan's content is unchanged
-        from reconciler.plan.guards import Finding
+    if notes:  # how the live state was read (LIVE_READ): shown and checksummed, not derived
+        from reconciler.plan.guards import LIVE_READ, Finding
 
         plan = dataclasses.replace(plan, findings=plan.findings + tuple(
-            Finding("info", "live_read", note) for note in notes))
+            Finding("info", LIVE_READ, note) for note in notes))
+        plan = dataclasses.replace(plan, checksum=plan.content_checksum())
     return plan
 
 

@@ -259,13 +259,13 @@ def apply_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path, plan_file:
             "plan_hash": plan.checksum})
     rel = policy_dir.resolve().relative_to(repo_root.resolve())
     with reviewed_checkout(repo_root, head_sha) as tree:
-        # run in the reviewed tree, so apply's default policy directory is the reviewed
-        # one whatever this version calls the option; every other path is absolute.
+        # run in the reviewed tree with the policy directory as the PR's plan step named it
+        # (relative to the repository root), so file:line sources in the re-derived plan
+        # equal the reviewed plan's; every other path is absolute.
         # -P: the tree's own files never shadow the installed seatctl (safe_path)
         cmd = [sys.executable, "-P", "-m", "reconciler.cli.main", "apply", str(plan_file.resolve()),
-               "--state-dir", str(state_dir.resolve()), *_apply_flags(plan, wiring.apply_options)]
-        if "--policy-dir" in wiring.apply_options:
-            cmd += ["--policy-dir", str(tree / rel)]
+               str(rel), "--state-dir", str(state_dir.resolve()),
+               *_apply_flags(plan, wiring.apply_options)]
         if sandbox:
             cmd += ["--sandbox", str(pathlib.Path(sandbox).resolve())]
         child_env = {**os.environ, **env, "SEATCTL_APPROVER": plan.overrides.approver}

@@ -117,14 +117,16 @@ def fingerprint(state: OrgState) -> str:
     return PREFIX + h.hexdigest()
 
 
-def _plain(value: object) -> object:
-    """Dataclasses and read-only maps → plain JSON values (for the settings part)."""
+def _plain(value: object, drop: frozenset[str] = frozenset()) -> object:
+    """Dataclasses and read-only maps → plain JSON values (for the settings part);
+    dataclass fields named in ``drop`` are left out."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _plain(getattr(value, f.name), drop)
+                for f in dataclasses.fields(value) if f.name not in drop}
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v, drop) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        items = [_plain(v) for v in value]
+        items = [_plain(v, drop) for v in value]
         return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
     if value is None or isinstance(value, str | int | float | bool):
         return value
@@ -151,14 +153,20 @@ def policy_fingerprint(policy: object) -> str:
              if f.name not in _POLICY_SKIPPED}
     try:
         data = orjson.dumps(parts, default=_orjson_default,
-                            option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+                            option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+                            | orjson.OPT_PASSTHROUGH_DATACLASS)
     except orjson.JSONEncodeError:  # an integer beyond 64 bits: the generic, slower path
-        data = canonical_json(_plain(parts))
+        data = canonical_json(_plain(parts, frozenset({"source"})))
     return PREFIX + hashlib.sha256(data).hexdigest()
 
 
 def _orjson_default(value: object) -> object:
-    """What orjson does not serialize itself: read-only maps and sets (sorted)."""
+    """What orjson does not serialize itself: read-only maps and sets (sorted), and
+    dataclasses without ``source`` (where a file sits in one checkout is not policy: the
+    plan and the apply of one commit may run in two checkouts)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)
+                if f.name != "source"}
     if isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, set | frozenset):

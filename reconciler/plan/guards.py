@@ -74,6 +74,12 @@ def _holding(members: Mapping[str, Member], roles: frozenset[str]) -> list[str]:
 _ROLE = attrgetter("role")
 
 
+#: Code of the info findings that say how a plan read the live org (a full read, or a
+#: slice over a snapshot of a given age: ``plan --base``). Apply cannot derive them, so
+#: its comparison leaves them out; they stay under the checksum like every field.
+LIVE_READ = "live_read"
+
+
 def guard_live_read(g: GuardInput) -> list[Finding]:
     """Empty is suspicious: an incomplete or empty read never becomes "remove everyone"."""
     out: list[Finding] = []

@@ -40,6 +40,8 @@ def _normalise(text: str, today: dt.date, repo: pathlib.Path, base: str, head: s
     text = text.replace(base[:12], "<BASE>").replace(head[:12], "<HEAD>")
     text = re.sub(r"sha256:[0-9a-f]{6,64}", "sha256:<HASH>", text)
     text = text.replace(str(repo), "<REPO>")
+    # the runner's temp directory, as the Markdown-escaped path the live-read note names
+    text = re.sub(r"\S*runner-temp/seatctl-state", "<RUNNER_TEMP>/seatctl-state", text)
     return re.sub(r"\b\d{4}-\d{2}-\d{2}\b", "<DATE>", text)
 
 
