@@ -20,6 +20,7 @@ import pytest
 import yaml
 from conftest import EXAMPLE_POLICIES, run_cli
 
+from reconciler import escape
 from reconciler.sandbox.demo import seed_demo
 from reconciler.sandbox.store import SandboxStore
 
@@ -431,9 +432,9 @@ def test_propose_remove_release_seats_on_the_example_frees_the_seats(
         acme, tmp_path, unmanaged) -> None:
     """The shipped example states allocations in org.yaml and the team files; both drop.
     Either ``unmanaged`` mode, the plan on TODAY (2026-11-25) removes the idle three."""
+    from reconciler.connect import open_provider
     from reconciler.plan.diff import diff
     from reconciler.policy import load_policy
-    from reconciler.providers.factory import open_provider
 
     policy_dir = tmp_path / "policies"
     shutil.copytree(EXAMPLE_POLICIES, policy_dir)
@@ -471,8 +472,8 @@ def test_review_with_the_live_org_agrees_with_usage_inactive(acme, tmp_path) -> 
     assert res.exit_code == 0, res.stderr
     dollars = doc["monthly_savings_cents"] // 100
     assert f"saves **${dollars}/month**" in res.stdout
-    for seat in doc["tables"]["seats"]:
-        assert f"`{seat['member']}`" in res.stdout
+    for seat in doc["tables"]["seats"]:  # names from the org reach Markdown escaped
+        assert escape.markdown_code(seat["member"]) in res.stdout
     assert f"Inactive seats ({len(doc['tables']['seats'])}," in res.stdout
     assert "policy's members stand in" not in res.stdout
 

@@ -119,7 +119,7 @@ def test_the_sandbox_is_not_paced_and_the_real_api_is() -> None:
 
     from usage_fixtures import make_policy
 
-    from reconciler.providers.factory import open_provider
+    from reconciler.connect import open_provider
     from reconciler.providers.usage_reads import ANALYTICS_PER_MINUTE
 
     policy = dataclasses.replace(make_policy(), provider="anthropic")
