@@ -72,8 +72,6 @@ __all__ = [
 REDACTED = "[redacted]"
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who ran the apply: the CI actor and run id, or the local user and a fresh run id."""
@@ -100,7 +98,6 @@ def current_actor(env: Mapping[str, str] | None = None) -> Actor:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
 
 
 def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:

@@ -36,7 +36,6 @@ class VerifyReport:
         return format_head(self.last_seq, self.head)
 
 
-
 def verify(
     path: str | os.PathLike[str],
     *,
@@ -122,7 +121,6 @@ def verify(
                            "(the tail was cut off or rewritten)")
             return VerifyReport(False, index, last_hash, min(index, seq), end, problem)
     return VerifyReport(True, index, last_hash, last_seq=last_seq)
-
 
 
 def _check_anchored_head(head: str, hashes: Mapping[int, str], last_seq: int) -> str:
