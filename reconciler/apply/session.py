@@ -22,7 +22,8 @@ import pathlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from reconciler.apply.audit import AuditLog, current_actor, format_head, read_head
+from reconciler.apply.audit import AuditLog, current_actor
+from reconciler.apply.audit_chain import format_head, read_head
 from reconciler.apply.executor import ApplyIncomplete, ApplyReport, apply_plan
 from reconciler.apply.limiter import PacingClock, RateLimiter, RateLimits
 from reconciler.apply.lock import acquire, lock_path

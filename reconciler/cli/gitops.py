@@ -45,9 +45,9 @@ def _wiring() -> Wiring:
 
 
 def _verify_audit(path: pathlib.Path) -> str:
-    from reconciler.apply import audit
+    from reconciler.apply.audit_verify import verify
 
-    report = audit.verify(path)
+    report = verify(path)
     return "" if report.ok else f"entry {report.bad_index} (line {report.bad_line}): " \
         f"{report.problem}"
 

@@ -27,7 +27,8 @@ from reconciler.policy import rules
 from reconciler.policy.compile import TeamBuilder, build_roles, compile_desired, today_or
 from reconciler.policy.document import Document
 from reconciler.policy.findings import Finding, sort_findings
-from reconciler.policy.loader import MAX_FILE_BYTES, locate, read_document
+from reconciler.policy.loader import MAX_FILE_BYTES, read_document
+from reconciler.policy.locate import locate
 from reconciler.policy.members import MemberIndex, Row, member_rows
 from reconciler.policy.orgfile import OrgSettings, build_org
 from reconciler.policy.schema import SchemaBroken, load_schemas, schema_findings

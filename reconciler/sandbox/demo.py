@@ -23,7 +23,7 @@ from typing import Any
 
 from reconciler.sandbox.groups import insert_group, insert_role
 from reconciler.sandbox.invites import insert_invite
-from reconciler.sandbox.managed_settings import seed_settings
+from reconciler.sandbox.managed_settings_controls import seed_settings
 from reconciler.sandbox.spend_limits import upsert_limit
 from reconciler.sandbox.store import SandboxStore, make_id
 from reconciler.sandbox.wire import rfc3339
