@@ -32,7 +32,7 @@ from reconciler.cli.usage_options import (
 from reconciler.cli.usage_outputs import alerts_cmd, dashboard_cmd, write_proposals_for
 from reconciler.usage import service
 from reconciler.usage.period import month_period, parse_period
-from reconciler.usage.render import Format, View
+from reconciler.usage.render import Format
 from reconciler.usage.reports import BY_CHOICES, By
 from reconciler.usage.store import UsageStore
 
@@ -114,10 +114,7 @@ def usage(
             measured=measured_hours_per_member(db, span.start, span.end),
         )
         note = service.coverage_note(store, span)
-    view = guide_view(result)
-    if note:
-        view = View(view.title, view.meta, view.tables, (*view.notes, note), view.extra)
-    emit(view, fmt)
+    emit(guide_view(result).with_notes(note), fmt)
     return 0
 
 
@@ -176,8 +173,8 @@ def sync_cmd(
     if tracking is not None and tracking.query is not None:
         measured, table = _sync_telemetry(policy, tracking.query, db, report, since=since,
                                           today=day, revise_days=revise_days)
-        view = dataclasses.replace(view, tables=(*view.tables, table),
-                                   notes=(*view.notes, measured.describe()))
+        view = dataclasses.replace(view, tables=(*view.tables, table)).with_notes(
+            measured.describe())
     emit(view, fmt)
     return 0
 
@@ -234,10 +231,7 @@ def report_cmd(
             policy, store, by=by, period=span, live=live_state(policy, path, read_live)
         )
         note = service.coverage_note(store, span)
-    view = report_view(result)
-    if note:
-        view = View(view.title, view.meta, view.tables, (*view.notes, note), view.extra)
-    emit(view, fmt)
+    emit(report_view(result).with_notes(note), fmt)
     return 0
 
 

@@ -23,7 +23,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from reconciler import escape
@@ -55,6 +55,11 @@ class View:
     tables: tuple[Table, ...]
     notes: tuple[str, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
+
+    def with_notes(self, *notes: str | None) -> View:
+        """This view with ``notes`` appended (``None`` and empty ones skipped)."""
+        extra = tuple(n for n in notes if n)
+        return replace(self, notes=(*self.notes, *extra)) if extra else self
 
 
 def _dollars(cents: int) -> str:
