@@ -6,8 +6,9 @@ installed SDK's source and fails when the two differ, so an SDK bump shows here
 first). ``answer_for`` classifies each one:
 
 - ``emulated``: a sandbox module serves it with the API's rules and envelopes.
-- ``usage``: the analytics / usage / cost report family, served by
-  ``reconciler.sandbox.analytics`` and ``reconciler.sandbox.usage_reports``.
+- ``usage``: a report of the analytics / usage / cost family that no module serves
+  (``reconciler.sandbox.analytics`` and ``usage_reports`` serve the ones seatctl
+  reads, which are then ``emulated``): 404 naming the endpoint.
 - ``oauth_only``: service accounts and workload identity federation. The SDK says
   they need "an OAuth access token with the ``org:admin`` scope ... Admin API keys are
   not accepted": the sandbox answers 403 ``permission_error`` to every key.
