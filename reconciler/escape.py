@@ -5,7 +5,8 @@ has its own dangerous characters, so each has exactly one function here and ever
 renderer calls it rather than carrying a copy:
 
 - ``terminal``: control characters (ESC, OSC, BEL, CR, bidi overrides) become visible
-  ``\\uXXXX`` so a name cannot move the cursor, forge a line or set a hyperlink.
+  ``\\u`` and four hex digits, so a name cannot move the cursor, forge a line or set a
+  hyperlink.
 - ``markdown`` / ``markdown_code``: GitHub-flavoured Markdown in a table cell or a line:
   no new line, no pipe, no mention, no autolink, no HTML.
 - ``html``: text and attribute values.

@@ -24,7 +24,7 @@ from reconciler.apply.progress import progress_for
 from reconciler.apply.rederive import Grant
 from reconciler.apply.session import ApplyOptions, limiter_for, open_paced_provider, run_apply
 from reconciler.cli.demo import org_clock_fn
-from reconciler.cli.options import policy_dir_argument, sandbox_option
+from reconciler.cli.options import override_options, policy_dir_argument, sandbox_option
 from reconciler.errors import ApplyIncompleteError, ConfigError, LockError, PlanError
 from reconciler.model import OrgState, Policy
 from reconciler.plan import Overrides, Plan
@@ -129,16 +129,8 @@ def _err(text: str) -> None:
               help="Changes in flight at once (default: org.yaml apply.concurrency).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="How to print the apply report.")
-@click.option("--approve-overflow", is_flag=True, envvar="SEATCTL_APPROVE_OVERFLOW",
-              help="Approve teams above their allocation for this apply (needs --approver).")
-@click.option("--allow-large-removal", is_flag=True, envvar="SEATCTL_ALLOW_LARGE_REMOVAL",
-              help="Let removals exceed the safety caps for this apply (needs --approver).")
-@click.option("--allow-many-role-changes", is_flag=True,
-              envvar="SEATCTL_ALLOW_MANY_ROLE_CHANGES",
-              help="Let role changes exceed the safety caps for this apply (needs --approver).")
-@click.option("--approver", default="", envvar="SEATCTL_APPROVER", metavar="LOGIN",
-              help="Who approved the overrides; recorded in the audit log. Overrides come "
-              "only from here, never from the plan file.")
+@override_options(" for this apply", "Who approved the overrides; recorded in the audit log. "
+                  "Overrides come only from here, never from the plan file.")
 @click.option("--base", "base", default=None, metavar="REF",
               help="Re-read only what the policy change since REF can touch (as `plan "
               "--base` did), the rest from the snapshot in --state-dir; a full read when "

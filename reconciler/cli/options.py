@@ -116,3 +116,27 @@ def sandbox_option(help: str, dest: str = "sandbox", *, default: str | None = No
         return _stack(fn, decorators)
 
     return decorate
+
+
+def override_options(scope: str, approver_help: str) -> Callable[[F], F]:
+    """The guard overrides plan and apply both take, each also from ``SEATCTL_*`` (CI).
+
+    ``scope`` ends each help line ("" or " for this apply"); plan records what it was
+    given and apply must be given the same (``apply.rederive``).
+    """
+    def decorate(fn: F) -> F:
+        return _stack(fn, [
+            click.option("--approve-overflow", is_flag=True, envvar="SEATCTL_APPROVE_OVERFLOW",
+                         help=f"Approve teams above their allocation{scope} (needs --approver)."),
+            click.option("--allow-large-removal", is_flag=True,
+                         envvar="SEATCTL_ALLOW_LARGE_REMOVAL",
+                         help=f"Let removals exceed the safety caps{scope} (needs --approver)."),
+            click.option("--allow-many-role-changes", is_flag=True,
+                         envvar="SEATCTL_ALLOW_MANY_ROLE_CHANGES",
+                         help=f"Let role changes exceed the safety caps{scope} "
+                         "(needs --approver)."),
+            click.option("--approver", default="", envvar="SEATCTL_APPROVER", metavar="LOGIN",
+                         help=approver_help),
+        ])
+
+    return decorate

@@ -19,7 +19,12 @@ import click
 import git
 
 from reconciler.cli.demo import org_clock, sandbox_path
-from reconciler.cli.options import at_option, policy_dir_argument, sandbox_option
+from reconciler.cli.options import (
+    at_option,
+    override_options,
+    policy_dir_argument,
+    sandbox_option,
+)
 from reconciler.errors import ConfigError, SeatctlError
 from reconciler.heap import gc_paused
 from reconciler.model import OrgState, Policy
@@ -163,16 +168,8 @@ def _read_kept(policy: Policy, path: str | None, on_note: Callable[[str], None] 
               default="text", show_default=True, help="How to print the plan.")
 @at_option("Evaluate expiry dates and sprint seating as of this day (default: the "
            "org's today: a sandbox's own date, else UTC today).")
-@click.option("--approve-overflow", is_flag=True, envvar="SEATCTL_APPROVE_OVERFLOW",
-              help="Approve teams above their allocation (or set by a CI label).")
-@click.option("--allow-large-removal", is_flag=True, envvar="SEATCTL_ALLOW_LARGE_REMOVAL",
-              help="Let removals exceed the safety caps (needs --approver).")
-@click.option("--allow-many-role-changes", is_flag=True,
-              envvar="SEATCTL_ALLOW_MANY_ROLE_CHANGES",
-              help="Let role changes exceed the safety caps (needs --approver).")
-@click.option("--approver", default="", envvar="SEATCTL_APPROVER",
-              help="Who approved an override; recorded in the plan (`seatctl apply` must be "
-              "given the same overrides).")
+@override_options("", "Who approved an override; recorded in the plan (`seatctl apply` must "
+                  "be given the same overrides).")
 @sandbox_option("Plan against this sandbox database instead of the real organization.")
 @click.option("--demo", is_flag=True,
               help="Plan against a throwaway sandbox seeded with the Acme demo organization.")
