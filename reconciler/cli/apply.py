@@ -217,19 +217,12 @@ def _slice_read(provider: object, policy: Policy, policy_dir: pathlib.Path, base
                 state_dir: pathlib.Path, max_age: dt.timedelta,
                 now: dt.datetime) -> tuple[OrgState, dt.datetime]:
     """Apply's read with ``--base``: the slice the change can touch over the snapshot."""
-    from reconciler.errors import SeatctlError
-    from reconciler.gitops.targeted import load_base, read_for_plan
+    from reconciler.escape import terminal
+    from reconciler.gitops.targeted import read_against_base
     from reconciler.policy import load_policy
 
-    base_policy, base_error = None, ""
-    try:
-        base_policy = load_base(policy_dir, base, load_policy)
-    except (SeatctlError, ValueError) as exc:
-        base_error = f"the base {base!r} could not be read ({exc})"
-    got = read_for_plan(provider, head=policy, base=base_policy, base_error=base_error,
-                        state_dir=state_dir, max_age=max_age, now=now)
-    from reconciler.escape import terminal
-
+    got = read_against_base(provider, head=policy, policy_dir=policy_dir, base_ref=base,
+                            load=load_policy, state_dir=state_dir, max_age=max_age, now=now)
     for note in got.notes:  # names group and team names from the policy: escaped
         _err(f"info: {terminal(note)}\n")
     return got.live, got.read_at or now

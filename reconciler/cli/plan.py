@@ -25,7 +25,7 @@ from reconciler.cli.options import (
     policy_dir_argument,
     sandbox_option,
 )
-from reconciler.errors import ConfigError, SeatctlError
+from reconciler.errors import ConfigError
 from reconciler.heap import gc_paused
 from reconciler.model import OrgState, Policy
 from reconciler.plan import Overrides, Plan, build_plan, fingerprint
@@ -130,7 +130,7 @@ def _read_kept(policy: Policy, path: str | None, on_note: Callable[[str], None] 
                root: pathlib.Path, base: str | None, state_dir: pathlib.Path,
                max_age: dt.timedelta, now: dt.datetime) -> tuple[OrgState, tuple[str, ...]]:
     """A full read kept as the snapshot, or with ``base`` a targeted read over it."""
-    from reconciler.gitops.targeted import load_base, read_for_plan, resumed_note
+    from reconciler.gitops.targeted import read_against_base, resumed_note
     from reconciler.policy import load_policy
     from reconciler.providers.resume import ReadProgress
     from reconciler.providers.snapshot import save_snapshot
@@ -146,13 +146,9 @@ def _read_kept(policy: Policy, path: str | None, on_note: Callable[[str], None] 
         except OSError as exc:
             return live, (*notes, f"the snapshot was not kept in {state_dir} ({exc.strerror})")
     else:
-        base_policy, base_error = None, ""
-        try:
-            base_policy = load_base(root, base, load_policy)
-        except (SeatctlError, ValueError) as exc:
-            base_error = f"the base {base!r} could not be read ({exc})"
-        got = read_for_plan(provider, head=policy, base=base_policy, base_error=base_error,
-                            state_dir=state_dir, max_age=max_age, now=now)
+        got = read_against_base(provider, head=policy, policy_dir=root, base_ref=base,
+                                load=load_policy, state_dir=state_dir, max_age=max_age,
+                                now=now)
         live, notes = got.live, got.notes
     for note in getattr(provider, "notes", ()):
         if on_note is not None:

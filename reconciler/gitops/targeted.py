@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reconciler.errors import ConfigError, LiveReadError
+from reconciler.errors import ConfigError, LiveReadError, SeatctlError
 from reconciler.gitops import gitrepo
 from reconciler.gitops.policy_diff import _org_settings, _plain
 from reconciler.model import OrgState, OrgType, Policy
@@ -195,6 +195,28 @@ def read_for_plan(
         pass
     return LiveRead(live, (f"full read of the organization: {why}", *notes), False, None,
                     started)
+
+
+def read_against_base(
+    provider: object,
+    *,
+    head: Policy,
+    policy_dir: pathlib.Path,
+    base_ref: str,
+    load: Callable[[pathlib.Path], Policy],
+    state_dir: pathlib.Path,
+    max_age: dt.timedelta,
+    now: dt.datetime,
+) -> LiveRead:
+    """``plan --base`` / ``apply --base``: the policy at ``base_ref`` bounds what is read
+    live; a base that cannot be read is a note and a full read (``read_for_plan``)."""
+    base, error = None, ""
+    try:
+        base = load_base(policy_dir, base_ref, load)
+    except (SeatctlError, ValueError) as exc:
+        error = f"the base {base_ref!r} could not be read ({exc})"
+    return read_for_plan(provider, head=head, base=base, base_error=error,
+                         state_dir=state_dir, max_age=max_age, now=now)
 
 
 def resumed_note(provider: object, now: dt.datetime) -> tuple[dt.datetime, tuple[str, ...]]:
