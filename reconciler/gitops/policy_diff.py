@@ -22,6 +22,7 @@ from deepdiff import DeepDiff
 
 from reconciler.gitops import gitrepo
 from reconciler.model import Policy, Team
+from reconciler.model.seats import SeatPrices
 
 #: ``unlisted``: taken out of the policy under ``safety.unmanaged: report``, so the
 #: member keeps the seat (the plan reports them, never removes them).
@@ -108,16 +109,9 @@ class PolicyDiff:
 
 def team_monthly_cents(policy: Policy, team: Team) -> int:
     """Seat cost of one team: members at their role's tier, unfilled seats at the default."""
-    tiers = policy.budget.tiers
-    default = tiers[policy.budget.default_tier].monthly_price_cents \
-        if policy.budget.default_tier in tiers else 0
-    total = 0
-    for email in team.members:
-        assignment = policy.assignments.get(email)
-        role = policy.roles.get(assignment.role) if assignment else None
-        tier = tiers.get(role.seat_tier) if role else None
-        total += tier.monthly_price_cents if tier else default
-    return total + max(0, team.allocated_seats - len(team.members)) * default
+    prices = SeatPrices.of(policy)
+    total = sum(prices.of_email(policy, email) for email in team.members)
+    return total + max(0, team.allocated_seats - len(team.members)) * prices.default_cents
 
 
 def diff_policies(base: Policy | None, head: Policy, *, base_ref: str = "",

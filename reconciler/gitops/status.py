@@ -31,6 +31,7 @@ from reconciler.errors import ConfigError
 from reconciler.gitops.drift import DriftReport, drift_from_live, read_live
 from reconciler.gitops.state import LastApply
 from reconciler.model import OrgState, Policy
+from reconciler.model.seats import pending_invitees
 from reconciler.providers.base import Provider
 from reconciler.usage.money import Bill, monthly_bill
 from reconciler.usage.period import month_of
@@ -140,7 +141,7 @@ def build_status(policy: Policy, live: OrgState, drift: DriftReport, active: Act
         purchased_seats=policy.budget.purchased_seats,
         tiers=tier_lines(policy),
         members=len(live.members),
-        pending_invites=sum(1 for i in live.invites.values() if i.status == "pending"),
+        pending_invites=len(pending_invitees(live)),
         active=active,
         buffer_min_pct=policy.budget.growth_buffer_min_pct,
         buffer_max_pct=policy.budget.growth_buffer_max_pct,

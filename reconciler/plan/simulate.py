@@ -30,6 +30,7 @@ from reconciler.model import (
     SpendLimitKey,
     Workspace,
 )
+from reconciler.model.seats import pending_invitees
 from reconciler.plan.changes import Change
 from reconciler.plan.kinds import ChangeKind
 
@@ -252,5 +253,5 @@ def accept_invites(state: OrgState, emails: Iterable[str] | None = None) -> OrgS
 
 
 def seats_held(state: OrgState) -> int:
-    """Seats in use: members plus pending invites (a pending invite holds a seat)."""
-    return len(state.members) + sum(1 for i in state.invites.values() if i.status == "pending")
+    """Seats in use (``model.seats``: members plus pending invitees)."""
+    return len(state.members) + len(pending_invitees(state))

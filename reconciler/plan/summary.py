@@ -1,9 +1,9 @@
 """What a plan means in seats and money: per team and cost center, before → after.
 
-A seat is held by a member or by a pending invite (the Admin API takes a seat when
-the invite is sent). Its monthly price is the seat tier of the holder's policy role
-(``org.yaml`` tier prices); people the policy does not list are priced at the default
-tier. Money is integer cents.
+Who holds a seat and what it costs come from ``model.seats``, the rules the monthly
+bill (``usage.money``) uses too, so the plan's cost of a full cycle is the bill's seat
+line (a property test in tests/usage/test_usage_money.py holds them to it). Money is
+integer cents.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from reconciler.model import OrgState, Policy
+from reconciler.model.seats import SeatPrices, holds_seat, seat_holders
 from reconciler.plan.changes import Change, kind_spec
 
 
@@ -53,20 +54,6 @@ class Summary:
 _TEAM_ROLE = attrgetter("team", "role")
 
 
-def _holders(state: OrgState) -> list[str]:
-    members = state.members
-    pending = [e for e, i in state.invites.items() if i.status == "pending" and e not in
-               members]
-    return [*members, *pending]
-
-
-def _holds(state: OrgState, email: str) -> bool:
-    if email in state.members:
-        return True
-    invite = state.invites.get(email)
-    return invite is not None and invite.status == "pending"
-
-
 def summarize(
     policy: Policy,
     before: OrgState,
@@ -75,10 +62,9 @@ def summarize(
     allocations: Mapping[str, int] | None = None,
 ) -> Summary:
     """Seats and cost per team / cost center, and change counts by kind (in plan order)."""
-    prices = {name: tier.monthly_price_cents for name, tier in policy.budget.tiers.items()}
-    default_price = prices.get(policy.budget.default_tier, 0)
-    role_price = {key: prices.get(role.seat_tier, default_price) for key, role in
-                  policy.roles.items()}
+    prices = SeatPrices.of(policy)
+    default_price = prices.default_cents
+    role_price = {key: prices.role_cents(key) for key in policy.roles}
     assignments = policy.assignments
     center_of = {name: team.cost_center for name, team in policy.teams.items()}
 
@@ -100,9 +86,9 @@ def summarize(
     # before: one C-level count of (team, role) over the policy's assignments, in their
     # own order (no lookup per seat holder), less the few assigned people who hold no
     # seat; priced per pair
-    holders = _holders(before)
+    holders = seat_holders(before)
     pairs = Counter(map(_TEAM_ROLE, assignments.values()))
-    seatless = [e for e in assignments.keys() - before.members.keys() if not _holds(before, e)]
+    seatless = [e for e in assignments.keys() - before.members.keys() if not holds_seat(before, e)]
     pairs.subtract(map(_TEAM_ROLE, map(assignments.__getitem__, seatless)))
     unlisted = len(holders) - (len(assignments) - len(seatless))
     tb: dict[str, list[int]] = {}
@@ -122,7 +108,7 @@ def summarize(
     total_a = list(total_b)
     touched = {str(c.data.get("email")) for c in changes if c.data.get("email")}
     for email in touched:
-        held_before, held_after = _holds(before, email), _holds(after, email)
+        held_before, held_after = holds_seat(before, email), holds_seat(after, email)
         if held_before != held_after:
             add(ta, total_a, email, 1 if held_after else -1)
     allocations = allocations or {}

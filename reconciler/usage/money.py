@@ -1,8 +1,10 @@
 """What the org pays in one month: the one money model every figure comes from.
 
 Chargeback, inactive savings, the monthly review, the dashboard and alerts all call
-``monthly_bill``; the plan's seat cost (``plan.summary``) counts the same seat holders,
-and a property test (tests/usage/test_usage_money.py) keeps them in agreement.
+``monthly_bill``. Who holds a seat and its tier price come from ``model.seats``, which
+the plan's seat cost (``plan.summary``), ``status`` and the pull request's policy diff
+use too; a property test (tests/usage/test_usage_money.py) holds their totals to the
+bill's.
 
 The vendor's rules (ADMIN_API.md §12), as seatctl applies them:
 
@@ -35,11 +37,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from reconciler.errors import PolicyError
 from reconciler.model import OrgState, Policy
+from reconciler.model.seats import SeatPrices, seat_holders
 from reconciler.usage.billing import billing_day
 from reconciler.usage.period import Period
-from reconciler.usage.roster import UNLISTED
+from reconciler.usage.roster import UNLISTED, tier_price
 
 #: Cost center of the purchased seats nobody holds.
 UNASSIGNED = "(unassigned)"
@@ -121,16 +123,6 @@ def _covered_days(cycle: Period, policy: Policy) -> int:
     return max(0, (hi - lo).days + 1)
 
 
-def _price(policy: Policy, tier: str, where: str) -> int:
-    found = policy.budget.tiers.get(tier)
-    if found is None:
-        raise PolicyError(
-            f"{where}: seat tier {tier!r} has no price",
-            hint=f"declare it under seats.tiers in org.yaml (known: {sorted(policy.budget.tiers)})",
-        )
-    return found.monthly_price_cents
-
-
 def _share(cents: int, days: int, of: int) -> int:
     """``cents × days / of`` rounded half up, in integers."""
     return (2 * cents * days + of) // (2 * of) if of else 0
@@ -147,16 +139,15 @@ def _holders(
             if a.expires_on is None or a.expires_on >= cycle.start
         ]
     out: list[tuple[str, str, dt.date | None]] = []
-    for email, m in live.members.items():
-        added = m.added_at.date() if m.added_at else None
-        if added is None or added <= cycle.end:
-            out.append((email, "member", added))
-    for email, inv in live.invites.items():
-        if inv.status != "pending" or email in live.members:
-            continue
-        sent = inv.invited_at.date() if inv.invited_at else None
-        if sent is None or sent <= cycle.end:
-            out.append((email, "pending invite", sent))
+    for email in seat_holders(live):
+        member = live.members.get(email)
+        if member is not None:
+            holds_as, since = "member", member.added_at
+        else:
+            holds_as, since = "pending invite", live.invites[email].invited_at
+        day = since.date() if since else None
+        if day is None or day <= cycle.end:
+            out.append((email, holds_as, day))
     return out
 
 
@@ -181,8 +172,9 @@ def monthly_bill(
     if covered < cycle.days:
         notes.append(f"the contract covers {covered} of the cycle's {cycle.days} days: "
                      "charges are prorated")
-    default_tier = policy.budget.default_tier
-    default_price = _price(policy, default_tier, "default tier")
+    prices = SeatPrices.of(policy)
+    default_tier = prices.default_tier
+    default_price = tier_price(prices, default_tier, "default tier")
     holders = _holders(policy, cycle, live)
     # The earliest holders fill the purchased seats; later ones overflow (prorated).
     holders.sort(key=lambda h: (h[2] or dt.date.min, h[0]))
@@ -192,8 +184,8 @@ def monthly_bill(
         a = policy.assignments.get(email)
         role = policy.roles.get(a.role) if a else None
         team = policy.teams.get(a.team) if a else None
-        tier = role.seat_tier if role else default_tier
-        unit = _price(policy, tier, f"role {role.key}") if role else default_price
+        tier = prices.role_tier(role.key if role else None)
+        unit = tier_price(prices, tier, f"role {role.key}") if role else default_price
         days, basis = covered, "full"
         if index >= purchased and added is not None and added > cycle.start:
             days = min(covered, (cycle.end - added).days + 1)

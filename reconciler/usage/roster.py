@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from reconciler.errors import PolicyError
 from reconciler.model import OrgState, Policy
+from reconciler.model.seats import SeatPrices
 
 #: Team and cost center shown for live members the policy does not list.
 UNLISTED = "(unlisted)"
@@ -39,18 +40,21 @@ class SeatHolder:
     is_member: bool | None = None
 
 
-def _tier_price(policy: Policy, tier: str, where: str) -> int:
-    found = policy.budget.tiers.get(tier)
+def tier_price(prices: SeatPrices, tier: str, where: str) -> int:
+    """The tier's monthly price; a tier without one is an error, never a guess."""
+    found = prices.tier_cents(tier)
     if found is None:
         raise PolicyError(
             f"{where}: seat tier {tier!r} has no price",
-            hint=f"declare it under seat tiers in org.yaml (known: {sorted(policy.budget.tiers)})",
+            hint="declare it under seats.tiers in org.yaml "
+                 f"(known: {sorted(prices.cents_of_tier)})",
         )
-    return found.monthly_price_cents
+    return found
 
 
 def build_roster(policy: Policy, live: OrgState | None = None) -> tuple[SeatHolder, ...]:
     """Every seat holder, sorted by team then email; unlisted live members last."""
+    prices = SeatPrices.of(policy)
     out: list[SeatHolder] = []
     for email, a in policy.assignments.items():
         team = policy.teams.get(a.team)
@@ -69,7 +73,7 @@ def build_roster(policy: Policy, live: OrgState | None = None) -> tuple[SeatHold
                 cost_center=team.cost_center,
                 role=role.key,
                 tier=role.seat_tier,
-                monthly_price_cents=_tier_price(policy, role.seat_tier, f"role {role.key}"),
+                monthly_price_cents=tier_price(prices, role.seat_tier, f"role {role.key}"),
                 max_daily_hours=role.max_daily_hours,
                 added_on=member.added_at.date() if member and member.added_at else None,
                 expires_on=a.expires_on,
@@ -89,7 +93,7 @@ def build_roster(policy: Policy, live: OrgState | None = None) -> tuple[SeatHold
                     cost_center=UNLISTED,
                     role=m.role,
                     tier=tier,
-                    monthly_price_cents=_tier_price(policy, tier, "default tier"),
+                    monthly_price_cents=tier_price(prices, tier, "default tier"),
                     added_on=m.added_at.date() if m.added_at else None,
                     listed=False,
                     is_member=True,

@@ -15,11 +15,13 @@ from hypothesis import strategies as st
 from usage_fixtures import TODAY, make_policy
 
 from reconciler.model import Assignment, Invite, Member, OrgState, OrgType
+from reconciler.model.seats import seat_holders
+from reconciler.plan.changes import Change
 from reconciler.plan.summary import summarize
 from reconciler.usage.chargeback import build_chargeback
 from reconciler.usage.inactive import find_inactive
 from reconciler.usage.money import UNASSIGNED, cycle_of, monthly_bill
-from reconciler.usage.period import month_period
+from reconciler.usage.period import Period, month_period
 from reconciler.usage.roster import build_roster
 
 CONTRACT = (dt.date(2026, 7, 15), dt.date(2027, 7, 14))
@@ -125,6 +127,12 @@ def test_every_figure_agrees_with_the_bill(org, day, metered) -> None:
             event("plan compared")
             assert plan.total.seats_before == bill.held_seats
             assert plan.total.cost_before_cents == bill.seat_cents
+            # ... and per cost center (listed holders; unlisted ones are in the total)
+            for center in plan.cost_centers:
+                billed = [c for c in bill.seats
+                          if c.listed and (c.cost_center or "(none)") == center.name]
+                assert center.seats_before == len(billed)
+                assert center.cost_before_cents == sum(c.charged_cents for c in billed)
             assert bill.unassigned_seats == bill.purchased_seats - bill.held_seats
     # inactive seats name only billed members, priced as billed
     if inside:
@@ -146,3 +154,49 @@ def test_every_figure_agrees_with_the_bill(org, day, metered) -> None:
     assert len(build_roster(policy, live)) >= bill.held_seats - len(
         [e for e, i in live.invites.items() if i.status == "pending"])
     assert TODAY.year == 2026
+
+
+def _first_cycle_after(day: dt.date, contract_start: dt.date) -> Period:
+    """The first whole billing cycle that starts after ``day``."""
+    month = month_period(f"{day:%Y-%m}")
+    while (cycle := cycle_of(month, contract_start)).start <= day:
+        month = month_period(f"{month.end + dt.timedelta(days=1):%Y-%m}")
+    return cycle
+
+
+@settings(max_examples=150, deadline=None)
+@given(orgs(), st.integers(0, 3), st.data())
+def test_the_plans_seat_cost_is_the_bills_seat_line_before_and_after_a_removal(
+        org, spare, data) -> None:
+    """In the first cycle after everyone was seated (no proration, no overflow), the plan's
+    before cost is that cycle's bill and its after cost is the bill once the plan's
+    removals are done: the plan and the bill price the same holders the same way."""
+    policy, live = org
+    policy = replace(policy, contract_end=None)
+    dates = [m.added_at.date() for m in live.members.values() if m.added_at]
+    dates += [i.invited_at.date() for i in live.invites.values() if i.invited_at]
+    cycle = _first_cycle_after(max([*dates, CONTRACT[0]]), CONTRACT[0])
+    month = month_period(f"{cycle.start:%Y-%m}")
+    holders = seat_holders(live)
+    policy = replace(policy, budget=replace(policy.budget, purchased_seats=len(holders) + spare))
+    gone = data.draw(st.sets(st.sampled_from(holders)) if holders else st.just(set()))
+    after = replace(live,
+                    members=MappingProxyType({e: m for e, m in live.members.items()
+                                              if e not in gone}),
+                    invites=MappingProxyType({e: (replace(i, status="deleted") if e in gone else i)
+                                              for e, i in live.invites.items()}))
+    changes = [Change("remove_member" if e in live.members else "delete_invite", e,
+                      data=MappingProxyType({"email": e})) for e in sorted(gone)]
+    plan = summarize(policy, live, after, changes)
+    before_bill = monthly_bill(policy, month, live=live)
+    after_bill = monthly_bill(policy, month, live=after)
+    assert plan.total.seats_before == before_bill.held_seats == len(holders)
+    assert plan.total.cost_before_cents == before_bill.seat_cents
+    assert plan.total.seats_after == after_bill.held_seats == len(holders) - len(gone)
+    assert plan.total.cost_after_cents == after_bill.seat_cents
+    assert before_bill.unassigned_seats == spare
+    for center in plan.cost_centers:
+        for tally, bill in ((center.cost_before_cents, before_bill),
+                            (center.cost_after_cents, after_bill)):
+            assert tally == sum(c.charged_cents for c in bill.seats
+                                if c.listed and (c.cost_center or "(none)") == center.name)
