@@ -91,11 +91,15 @@ def check_rederived(plan: Plan, policy: Policy, live: OrgState, grant: Grant) ->
                      approve_overflow=grant.approve_overflow)
     differences = plan_differences(plan, derived)
     if differences:
+        moved = _sources_moved(plan, derived)
         raise PlanError(
             "the plan file does not match the plan apply derives from the policy and the "
             "live organization now; nothing was applied. Differences: "
             + "; ".join(differences),
-            hint=f"the file was edited or made by another seatctl; {REPLAN}",
+            hint=(f"only where the policy files are differs: the plan names them as "
+                  f"{moved[0]}, this apply as {moved[1]}; give apply the policy directory "
+                  "as plan was given it, from the same working directory") if moved
+            else f"the file was edited or made by another seatctl; {REPLAN}",
         )
     errors = derived.findings_of("error")
     if errors:  # the file says the same (it equals the derived plan): belt and braces
@@ -104,6 +108,23 @@ def check_rederived(plan: Plan, policy: Policy, live: OrgState, grant: Grant) ->
                         f"plan: {shown}", hint="fix the policy, or re-plan and apply with the "
                         "documented override and --approver")
     return derived
+
+
+def _sources_moved(saved: Plan, derived: Plan) -> tuple[str, str] | None:
+    """The two spellings of one policy file when the plans differ only in where their
+    changes' sources are (the policy directory given another way), else None."""
+    a, b = saved.to_dict(), derived.to_dict()
+
+    def bare(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in c.items() if k not in ("source", "reason")}
+                for c in doc["changes"]]
+
+    if not (all(_same(a[k], b[k]) for k in _HEADER) and _same(bare(a), bare(b))):
+        return None
+    pairs = [(x.source.file, y.source.file) for x, y in zip(saved.changes, derived.changes,
+                                                            strict=True)
+             if x.source and y.source and x.source.file != y.source.file]
+    return (terminal(repr(pairs[0][0])), terminal(repr(pairs[0][1]))) if pairs else None
 
 
 def _describe(grant: Grant) -> str:

@@ -201,15 +201,31 @@ def validate_policy(root: str | Path, *, today: dt.date | None = None,
     and ``--at``); ``extra_checks`` run last, with the compiled policy (or ``None``),
     so other layers (e.g. managed settings) report through the same findings.
     """
+    root = _as_named(Path(root))
     with gc_paused():
-        result = _validate(Path(root), today, max_file_bytes, max_files, schema_dir)
+        result = _validate(root, today, max_file_bytes, max_files, schema_dir)
     if not extra_checks:
         return result
     findings = list(result.findings)
     for check in extra_checks:
-        findings.extend(check(Path(root), result.policy))
+        findings.extend(check(root, result.policy))
     final = ValidationResult(result.policy, sort_findings(findings))
     return final if final.ok else ValidationResult(None, final.findings)
+
+
+def _as_named(root: Path) -> Path:
+    """An absolute directory under the working directory, relative to it.
+
+    Why: a plan records each change's source file, and apply refuses a plan whose
+    sources differ from the ones it derives; ``policies`` and ``$PWD/policies`` are
+    one directory and must give one plan (and shorter messages).
+    """
+    if not root.is_absolute():
+        return root
+    try:
+        return root.relative_to(Path.cwd())
+    except (ValueError, OSError):  # outside the working directory, or no cwd
+        return root
 
 
 def _validate(root: Path, today: dt.date | None, max_file_bytes: int, max_files: int,

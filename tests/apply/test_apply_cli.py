@@ -224,3 +224,27 @@ def test_canary_key_never_appears_anywhere(demo, tmp_path: pathlib.Path) -> None
             assert form not in text
     records = list(audit_mod.iter_records(pathlib.Path(demo["state"]) / "audit.jsonl"))
     assert {r["actor"] for r in records} == {"octo"} and {r["run_id"] for r in records} == {"77"}
+
+
+def test_the_policy_directory_given_relative_or_absolute_is_one_plan(
+        demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Demo org at DEMO_DATE: `plan policies` then `apply plan.json $PWD/policies` is the
+    same plan (sources are named relative to the working directory); applied from
+    another directory, the refusal says only the files' spelling differs."""
+    tmp = pathlib.Path(demo["tmp"])
+    monkeypatch.chdir(tmp)
+    assert run_cli("plan", "policies", "--sandbox", demo["db"], "--out", "plan.json"
+                   ).exit_code == 2
+    before = live_members(demo)
+    monkeypatch.chdir(tmp / "policies")
+    refused = run_cli("apply", "../plan.json", ".", "--sandbox", demo["db"],
+                      "--state-dir", demo["state"])
+    assert refused.exit_code == 1
+    assert "only where the policy files are differs" in refused.stderr
+    assert "'policies/teams/" in refused.stderr and "'teams/" in refused.stderr
+    assert live_members(demo) == before
+    monkeypatch.chdir(tmp)
+    done = run_cli("apply", "plan.json", str(tmp / "policies"), "--sandbox", demo["db"],
+                   "--state-dir", demo["state"])
+    assert done.exit_code == 0, done.stderr
+    assert "Apply complete: 3 done" in done.stdout
