@@ -62,12 +62,9 @@ def _state_in_tmp(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def copy_policy(tmp: pathlib.Path, *, raw: bool = True) -> pathlib.Path:
-    """The example policy (fast client limits); ``raw`` adds raw settings to one role."""
+    """The example policy (its own client limits); ``raw`` adds raw settings to one role."""
     root = tmp / "policies"
     shutil.copytree(EXAMPLE_POLICIES, root)
-    org = root / "org.yaml"
-    org.write_text(org.read_text().replace("requests_per_minute: 90",
-                                           "requests_per_minute: 100"))
     if raw:
         roles = root / "roles.yaml"
         text = roles.read_text()
