@@ -263,15 +263,16 @@ def _scaled_cli(scale: int, argv: list[str]) -> int:
     from reconciler.apply import session
     from reconciler.apply.limiter import RateLimiter
     from reconciler.cli.main import main
+    from reconciler.model import Policy
 
     plain = session.limiter_for
 
-    def scaled(policy: object) -> RateLimiter:
-        limits = plain(policy).limits  # type: ignore[arg-type]
+    def scaled(policy: Policy) -> RateLimiter:
+        limits = plain(policy).limits
         rpm = (limits.requests_per_minute or 0) * scale or None
         return RateLimiter(dataclasses.replace(limits, requests_per_minute=rpm))
 
-    session.limiter_for = scaled  # type: ignore[assignment]  # before cli.apply imports it
+    session.limiter_for = scaled  # before cli.apply imports it
     return main(argv)
 
 
