@@ -39,6 +39,39 @@ def _isolated_lock_dir(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("SEATCTL_LOCK_DIR", str(tmp_path_factory.mktemp("locks")))
 
 
+#: Written by tools around the tests, not by a test.
+_NOT_A_TEST_WRITE = (".pytest_cache", ".coverage", "__pycache__", ".mypy_cache", ".ruff_cache",
+                     ".hypothesis")
+
+
+def _cwd_state(cwd: pathlib.Path) -> dict[str, int]:
+    """What a test could leave in the working directory: its top-level names, and every
+    file under ``.seatctl`` (the commands' default state dir) with its mtime."""
+    seen = {entry.name: 0 for entry in cwd.iterdir()
+            if not entry.name.startswith(_NOT_A_TEST_WRITE)}
+    state = cwd / ".seatctl"
+    if state.is_dir():
+        seen.update({str(f.relative_to(cwd)): f.stat().st_mtime_ns
+                     for f in state.rglob("*") if f.is_file()})
+    return seen
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_in_cwd() -> Iterator[None]:
+    """Fail a test that writes into the working directory (the checkout when pytest runs
+    from it): commands keep state under ``./.seatctl`` by default, so a test must pass
+    ``--state-dir``/``--sandbox`` under ``tmp_path`` or ``monkeypatch.chdir(tmp_path)``."""
+    cwd = pathlib.Path.cwd()
+    before = _cwd_state(cwd)
+    yield
+    after = _cwd_state(cwd)
+    left = sorted(k for k, v in after.items() if before.get(k) != v)
+    if left:
+        pytest.fail(f"the test left files in the working directory {cwd}: {', '.join(left)} "
+                    "(use tmp_path: --state-dir, --sandbox, or monkeypatch.chdir)",
+                    pytrace=False)
+
+
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))

@@ -65,7 +65,8 @@ def test_make_demo_prints_the_readme_plan_then_apply_converges(
     monkeypatch.chdir(ROOT)  # the recipe names `policies` relative to the checkout
     commands = _demo_commands(tmp_path)
     assert [c[0] for c in commands] == ["sandbox", "validate", "plan"]
-    results = [run_cli(*c) for c in commands]
+    state = ["--state-dir", str(tmp_path / "state")]  # the plan's snapshot: not in the checkout
+    results = [run_cli(*c, *(state if c[0] == "plan" else ())) for c in commands]
     assert [r.exit_code for r in results] == [0, 0, 2], [r.stderr for r in results]
 
     shown = results[2].stdout.splitlines()
@@ -78,10 +79,9 @@ def test_make_demo_prints_the_readme_plan_then_apply_converges(
     assert f"evaluated on {DEMO_DATE.isoformat()}" in results[2].stdout
 
     db = str(tmp_path / "sandbox.db")
-    applied = run_cli("apply", str(tmp_path / "plan.json"), "--sandbox", db,
-                      "--state-dir", str(tmp_path / "state"))
+    applied = run_cli("apply", str(tmp_path / "plan.json"), "--sandbox", db, *state)
     assert applied.exit_code == 0, applied.stderr
-    again = run_cli("plan", "policies", "--sandbox", db)
+    again = run_cli("plan", "policies", "--sandbox", db, *state)
     assert again.exit_code == 0, again.stdout
     assert "No changes" in again.stdout
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from reconciler.apply.audit import AuditLog, current_actor
 from reconciler.apply.audit_chain import format_head, read_head
 from reconciler.apply.executor import ApplyIncomplete, ApplyReport, apply_plan
-from reconciler.apply.limiter import PacingClock, RateLimiter, RateLimits
+from reconciler.apply.limiter import PacingClock, RateLimiter, under_documented
 from reconciler.apply.lock import acquire, lock_path
 from reconciler.apply.progress import Progress
 from reconciler.apply.rederive import NO_GRANT, Grant
@@ -62,11 +62,14 @@ class ApplyOptions:
 
 
 def limiter_for(policy: Policy) -> RateLimiter:
-    """The client-side limits from ``org.yaml`` (``apply:``), defaults just under the API's."""
-    # A bucket of 8 over 90/min keeps any 60 s window at or under 98 requests (the
-    # documented limit is 100) while letting a small apply start without waiting.
-    return RateLimiter(RateLimits(requests_per_minute=policy.apply.requests_per_minute,
-                                  invites_per_hour=policy.apply.invites_per_hour, burst=8))
+    """The client-side limits from ``org.yaml`` (``apply:``), defaults just under the API's.
+
+    The bucket comes from ``limiter.under_documented``: 8 over the default 90/min (at
+    most 97 requests in any 60 s, a small apply starts without waiting), less as the
+    configured rate nears the documented 100, none at 100 — a fixed bucket of 8 on top
+    of 100/min let 107 requests into one minute and drew 429s."""
+    return RateLimiter(under_documented(policy.apply.requests_per_minute,
+                                        policy.apply.invites_per_hour))
 
 
 def open_paced_provider(policy: Policy, limiter: RateLimiter, *,

@@ -53,17 +53,27 @@ def sandbox() -> None:
 @click.option("--accept-key-env", "accept_key_env", default=None, metavar="VAR",
               help="Also accept the key in this environment variable (full access), e.g. the "
               "fixed key of the SDK's generated tests in the conformance run.")
+@click.option("--rate-limit", "rate_limit", type=click.FloatRange(min=1), default=None,
+              metavar="PER_MINUTE",
+              help="Answer 429 above this many Admin API requests per minute (100 is the "
+              "documented limit; invite creation is then held to 1,200/hour). Off by default.")
+@click.option("--rate-window", "rate_window", type=click.FloatRange(1, 3600), default=60.0,
+              show_default=True, metavar="SECONDS",
+              help="Count --rate-limit over a sliding window of this length; a shorter one "
+              "scales a run down (600/min over 10 s is still 100 per window).")
 def serve(port: int, db_path: str, seed_demo: bool, policy_root: pathlib.Path,
-          org_type: str | None, accept_key_env: str | None) -> int:
+          org_type: str | None, accept_key_env: str | None, rate_limit: float | None,
+          rate_window: float) -> int:
     """Serve the sandbox Admin API on 127.0.0.1 until interrupted.
 
     \b
     Example:
-      seatctl sandbox serve --port 0 --sandbox .seatctl/sandbox.db
+      seatctl sandbox serve --port 0 --sandbox .seatctl/sandbox.db --rate-limit 100
     """
     from reconciler.cli.demo import seed_demo_org
     from reconciler.sandbox.app import create_app
     from reconciler.sandbox.demo import DEMO_DATE
+    from reconciler.sandbox.faults import RateLimits
     from reconciler.sandbox.routing import SANDBOX_KEY
     from reconciler.sandbox.server import running_server
 
@@ -84,8 +94,14 @@ def serve(port: int, db_path: str, seed_demo: bool, policy_root: pathlib.Path,
 
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
-        with running_server(create_app(store, org_type=org_type, keys=keys), port) as url:
+        limits = None if rate_limit is None else RateLimits(requests_per_minute=rate_limit,
+                                                            window_s=rate_window)
+        app = create_app(store, org_type=org_type, keys=keys, rate_limits=limits)
+        with running_server(app, port) as url:
             click.echo(f"Sandbox Admin API on {url} (db: {db_path})")
+            if limits is not None:
+                click.echo(f"  rate limit: {limits.requests_per_window} requests per "
+                           f"{limits.window_s:g} s window (429 above it)")
             click.echo(f"  base URL: {url}   sandbox key: {SANDBOX_KEY}")
             click.echo("  Ctrl-C to stop.", err=True)
             try:

@@ -14,8 +14,9 @@ Bodies are validated field by field: a wrong type, a negative count, an unknown 
 bad JSON answers 400 with the field's name, never 500.
 
 - ``GET|POST /_sandbox/faults``: read or replace the ``FaultConfig`` (JSON fields).
-- ``GET /_sandbox/stats``: request counts per ``"METHOD /path"``;
-  ``DELETE /_sandbox/stats`` resets them.
+- ``GET /_sandbox/stats``: request counts per ``"METHOD /path"`` and, when the
+  sandbox enforces rate limits, ``rate_limit``: allowed and refused (429) requests and
+  the span from the first to the last allowed one; ``DELETE /_sandbox/stats`` resets them.
 - ``POST /_sandbox/accept_invite`` ``{"invite": id-or-email, "name": ...}``.
 - ``POST /_sandbox/clock`` ``{"advance_days": 22}`` (persisted) or ``{"now": iso|null}``.
 - ``POST /_sandbox/reset``; ``POST /_sandbox/seed`` ``{"demo": true}`` or
@@ -114,10 +115,16 @@ def routes(store: SandboxStore) -> list[BaseRoute]:
         return json_response({k: getattr(cfg, k) for k in cfg.__dataclass_fields__})
 
     async def stats(request: Request) -> Response:
+        rate = request.app.state.rate
         if request.method == "DELETE":
             store.reset_stats()
+            if rate is not None:
+                rate.reset_counters()
         counts = store.request_counts()
-        return json_response({"requests": counts, "total": sum(counts.values())})
+        body: dict[str, Any] = {"requests": counts, "total": sum(counts.values())}
+        if rate is not None:
+            body["rate_limit"] = rate.counters()
+        return json_response(body)
 
     async def accept(request: Request) -> Response:
         body = await read_json(request)

@@ -120,8 +120,22 @@ class FaultConfig:
 
 @dataclass(frozen=True)
 class RateLimits:
-    requests_per_minute: int = 100
+    """The documented budgets. ``window_s`` scales the request window for quick runs:
+    ``requests_per_minute=600, window_s=10`` is the documented 100 per window, six
+    times faster (the bench's ``--quick``); the invite budget keeps its hour."""
+
+    requests_per_minute: float = 100
     invites_per_hour: int = 1200
+    window_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not (0 < self.window_s <= 3600) or self.requests_per_minute <= 0:
+            raise ValueError("rate limits: requests_per_minute and window_s must be > 0")
+
+    @property
+    def requests_per_window(self) -> int:
+        """Requests allowed in any ``window_s`` (at least one)."""
+        return max(1, int(self.requests_per_minute * self.window_s / 60 + 1e-9))
 
 
 @dataclass
@@ -150,18 +164,24 @@ class FaultState:
 
 
 class RateWindow:
-    """Sliding-window budgets: requests per minute, invite creations per hour.
+    """Sliding-window budgets: requests per window (a minute), invite creations per hour.
 
     A refused request does not use up budget; ``retry-after`` is when the oldest
-    counted request leaves the window.
+    counted request leaves the window. ``counters()`` is what the bench reads through
+    ``GET /_sandbox/stats``: allowed and refused (429) requests, and the span from the
+    first to the last allowed one, so utilisation is measured by the server itself.
     """
 
     def __init__(self, limits: RateLimits) -> None:
         self.limits = limits
         self._lock = threading.Lock()
         self._hits: dict[str, deque[float]] = {}
+        self._allowed = 0
+        self._refused = 0
+        self._first: float | None = None
+        self._last: float | None = None
 
-    def hit(self, name: str, limit: int, period_s: int) -> int:
+    def hit(self, name: str, limit: int, period_s: float) -> int:
         """0 when allowed (and counted), else whole seconds until a slot frees."""
         now = time.monotonic()
         with self._lock:
@@ -172,6 +192,35 @@ class RateWindow:
                 return max(1, math.ceil(hits[0] + period_s - now))
             hits.append(now)
             return 0
+
+    def record(self, refused: bool) -> None:
+        """Count one Admin API request's outcome against the limits."""
+        now = time.monotonic()
+        with self._lock:
+            if refused:
+                self._refused += 1
+                return
+            self._allowed += 1
+            if self._first is None:
+                self._first = now
+            self._last = now
+
+    def counters(self) -> dict[str, float | int]:
+        """Allowed and refused requests since start (or ``reset_counters``), the span."""
+        with self._lock:
+            span = (self._last - self._first) if self._first is not None and \
+                self._last is not None else 0.0
+            return {"requests_per_minute": self.limits.requests_per_minute,
+                    "window_s": self.limits.window_s,
+                    "requests_per_window": self.limits.requests_per_window,
+                    "allowed": self._allowed, "refused": self._refused,
+                    "span_s": round(span, 3)}
+
+    def reset_counters(self) -> None:
+        """Zero the counters; the window keeps its hits (the org's budget is not reset)."""
+        with self._lock:
+            self._allowed = self._refused = 0
+            self._first = self._last = None
 
 
 class SandboxMiddleware:
@@ -224,8 +273,10 @@ class SandboxMiddleware:
         if method == "POST" and path == "/v1/organizations/invites":
             wait = rate.hit("invites", rate.limits.invites_per_hour, 3600)
             if wait:
+                rate.record(refused=True)
                 return wait
-        wait = rate.hit("requests", rate.limits.requests_per_minute, 60)
+        wait = rate.hit("requests", rate.limits.requests_per_window, rate.limits.window_s)
+        rate.record(refused=bool(wait))
         return wait or None
 
     async def _fault_request(

@@ -27,22 +27,23 @@ def demo(tmp_path: pathlib.Path) -> dict[str, str]:
 
 
 def demo_dirs(tmp_path: pathlib.Path) -> dict[str, str]:
-    """A copy of the example policy (fast client limits) and a seeded demo sandbox."""
+    """A copy of the example policy (its own client limits: 90/min, a bucket of 8; 100/min
+    would get no bucket and be slower here) and a seeded demo sandbox."""
     policies = tmp_path / "policies"
     shutil.copytree(EXAMPLE_POLICIES, policies)
-    org = policies / "org.yaml"
-    org.write_text(org.read_text().replace("requests_per_minute: 90",
-                                           "requests_per_minute: 100"))
     db = tmp_path / "sandbox.db"
     store = SandboxStore(str(db))
     seed_demo_org(store, DEMO_DATE, EXAMPLE_POLICIES)
     store.close()
     return {"policies": str(policies), "db": str(db), "state": str(tmp_path / "state"),
-            "plan": str(tmp_path / "plan.json"), "tmp": str(tmp_path)}
+            "plan": str(tmp_path / "plan.json"), "tmp": str(tmp_path),
+            "plan_state": str(tmp_path / "plan-state")}
 
 
 def plan(d: dict[str, str], *extra: str):
-    return run_cli("plan", d["policies"], "--sandbox", d["db"], "--out", d["plan"], *extra)
+    # the plan's snapshot goes under tmp_path, not ./.seatctl in the checkout
+    return run_cli("plan", d["policies"], "--sandbox", d["db"], "--out", d["plan"],
+                   "--state-dir", d["plan_state"], *extra)
 
 
 def apply(d: dict[str, str], *extra: str, env: dict[str, str] | None = None):
@@ -71,7 +72,8 @@ def test_demo_plan_apply_plan_shows_no_changes(demo) -> None:
     result = apply(demo)
     assert result.exit_code == 0, result.stderr
     assert "Apply complete: 3 done" in result.stdout
-    again = run_cli("plan", demo["policies"], "--sandbox", demo["db"])
+    again = run_cli("plan", demo["policies"], "--sandbox", demo["db"],
+                    "--state-dir", demo["plan_state"])
     assert again.exit_code == 0, again.stdout
     # the unlisted member is reported, not removed
     assert "zoe.unlisted@acme.example" in again.stdout
@@ -115,7 +117,8 @@ def test_auto_approve_plans_and_applies(demo) -> None:
     assert result.exit_code == 0, result.stderr
     assert "Plan: 2 to add, 1 to change" in result.stdout
     assert "Apply complete: 3 done" in result.stdout
-    assert run_cli("plan", demo["policies"], "--sandbox", demo["db"]).exit_code == 0
+    assert run_cli("plan", demo["policies"], "--sandbox", demo["db"],
+                   "--state-dir", demo["plan_state"]).exit_code == 0
 
 
 def test_held_lock_fails_naming_holder_and_force_unlock_needs_exact_id(demo) -> None:

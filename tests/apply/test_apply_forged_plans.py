@@ -200,7 +200,8 @@ def test_an_old_plan_cannot_be_made_to_look_new(demo) -> None:
     refused(demo, "desired state differs as of 2026-11-25")
     # with every fingerprint forged too, the changes still are not what apply derives
     fresh = pathlib.Path(demo["tmp"]) / "fresh.json"
-    run_cli("plan", demo["policies"], "--sandbox", demo["db"], "--out", str(fresh))
+    run_cli("plan", demo["policies"], "--sandbox", demo["db"], "--out", str(fresh),
+            "--state-dir", demo["plan_state"])
     today = json.loads(fresh.read_text())
     forge(demo, lambda doc: doc.update(desired_fingerprint=today["desired_fingerprint"]))
     refused(demo, "missing from the file (apply derives it): remove_member")
@@ -228,7 +229,8 @@ def test_an_honest_plan_still_applies_and_records_the_audit_head(demo) -> None:
     summary = pathlib.Path(demo["tmp"]) / "summary.md"
     result = apply(demo, env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert result.exit_code == 0, result.stderr
-    assert run_cli("plan", demo["policies"], "--sandbox", demo["db"]).exit_code == 0
+    assert run_cli("plan", demo["policies"], "--sandbox", demo["db"],
+                   "--state-dir", demo["plan_state"]).exit_code == 0
     state = pathlib.Path(demo["state"])
     head = audit_mod.verify(state / "audit.jsonl").anchor
     assert f"audit head: {head}" in result.stderr

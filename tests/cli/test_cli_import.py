@@ -51,7 +51,8 @@ def test_import_of_the_demo_org_plans_no_changes(tmp_path: pathlib.Path) -> None
     assert "companyAnnouncements" in json.loads((settings / "default.json").read_text())
     assert "managed settings are in" in imported.stderr
 
-    planned = run_cli("plan", str(out), "--sandbox", str(db), "--at", AT)
+    planned = run_cli("plan", str(out), "--sandbox", str(db), "--at", AT,
+                      "--state-dir", str(tmp_path / "state"))
     assert planned.exit_code == 0, planned.stdout + planned.stderr
     assert "No changes" in planned.stdout
     assert run_cli("validate", str(out), "--at", AT).exit_code == 0
@@ -67,7 +68,8 @@ def test_import_of_the_seeded_demo_names_what_it_cannot_express(tmp_path: pathli
     assert imported.exit_code == 0, imported.stderr
     assert "quinn.taylor@acme.example holds user but the role group claude-contractors " \
         "holds managed" in imported.stderr
-    planned = run_cli("plan", str(out), "--sandbox", str(db), "--at", AT)
+    planned = run_cli("plan", str(out), "--sandbox", str(db), "--at", AT,
+                      "--state-dir", str(tmp_path / "state"))
     assert planned.exit_code == 2
     assert "Plan: 0 to add, 1 to change, 0 to remove." in planned.stdout
     assert "update_role quinn.taylor@acme.example  user → managed" in planned.stdout

@@ -46,7 +46,8 @@ def test_import_of_the_demo_org_plans_no_changes(tmp_path: pathlib.Path) -> None
     assert sorted(p.name for p in (out / "teams").iterdir()) == [
         "backend.yaml", "frontend.yaml", "platform.yaml"]
     assert "zoe.unlisted@acme.example is in no team group" in res.stderr
-    plan = run_cli("plan", str(out), "--sandbox", str(db), "--format", "json")
+    plan = run_cli("plan", str(out), "--sandbox", str(db), "--format", "json",
+                   "--state-dir", str(tmp_path / "state"))
     assert plan.exit_code == 0, plan.stdout + plan.stderr  # 0 = no changes
     assert run_cli("validate", str(out)).exit_code == 0
 
@@ -70,7 +71,8 @@ def test_import_of_a_generated_10k_member_org_plans_no_changes(tmp_path: pathlib
     res = run_cli("import", "--out", str(out), "--sandbox", str(db))
     assert res.exit_code == 0, res.stderr
     assert len(list((out / "teams").iterdir())) == 500
-    plan = run_cli("plan", str(out), "--sandbox", str(db), "--format", "json")
+    plan = run_cli("plan", str(out), "--sandbox", str(db), "--format", "json",
+                   "--state-dir", str(tmp_path / "state"))
     assert plan.exit_code == 0, plan.stderr
     assert time.perf_counter() - t0 < 120
 

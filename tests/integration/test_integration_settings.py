@@ -54,13 +54,17 @@ INTERNS = "claude-interns"
 # -- fixtures -----------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _state_in_tmp(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``plan`` keeps its full read as ``./.seatctl/snapshot.json``: here that is under
+    tmp_path, never in the checkout (every path below is absolute)."""
+    monkeypatch.chdir(tmp_path)
+
+
 def copy_policy(tmp: pathlib.Path, *, raw: bool = True) -> pathlib.Path:
-    """The example policy (fast client limits); ``raw`` adds raw settings to one role."""
+    """The example policy (its own client limits); ``raw`` adds raw settings to one role."""
     root = tmp / "policies"
     shutil.copytree(EXAMPLE_POLICIES, root)
-    org = root / "org.yaml"
-    org.write_text(org.read_text().replace("requests_per_minute: 90",
-                                           "requests_per_minute: 100"))
     if raw:
         roles = root / "roles.yaml"
         text = roles.read_text()
@@ -310,11 +314,11 @@ def test_order_conflict_stops_apply_and_says_to_replan(
     def stale(self: ManagedSettingsApi) -> tuple[str, tuple[str, ...], str]:
         return "organization", (), "ov_stale"  # the version a concurrent reorder replaced
 
-    monkeypatch.setattr(ManagedSettingsApi, "configuration", stale)
-    applied = bare_org.apply()
+    with monkeypatch.context() as patched:  # undo only this, not the chdir to tmp_path
+        patched.setattr(ManagedSettingsApi, "configuration", stale)
+        applied = bare_org.apply()
     assert applied.exit_code == 3
     assert ORDER_CHANGED in applied.stdout + applied.stderr
-    monkeypatch.undo()
     replanned = bare_org.plan_json()
     assert [c["kind"] for c in settings_of(replanned)] == [CONFIGURE]
 

@@ -18,6 +18,13 @@ SCHEMA = json.loads((ROOT / "schemas" / "plan.schema.json").read_text())
 TODAY = DEMO_DATE  # the example policy and the demo org are written for this day
 
 
+@pytest.fixture(autouse=True)
+def _state_in_tmp(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``plan`` keeps its full read as ``./.seatctl/snapshot.json``: here that is under
+    tmp_path, never in the checkout (every path below is absolute)."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     from reconciler.cli.demo import seed_demo_org

@@ -81,3 +81,32 @@ def test_serve_answers_the_sdk_and_stops_on_sigterm(tmp_path: pathlib.Path) -> N
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
+
+
+def test_serve_enforces_rate_limit_from_the_command_line(tmp_path: pathlib.Path) -> None:
+    """``--rate-limit`` turns the documented limit on: over it the SDK gets a 429."""
+    db = str(tmp_path / "rl.db")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler.cli.main", "sandbox", "serve", "--port", "0",
+         "--db", db, "--seed-demo", "--rate-limit", "3"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "http://127.0.0.1:" in line, line + (proc.stderr.read() if proc.stderr else "")
+        url = line.split(" on ")[1].split(" ")[0]
+        assert "3 requests per 60 s window" in proc.stdout.readline()
+        client = anthropic.Anthropic(api_key=SANDBOX_KEY, base_url=url, max_retries=0)
+        for _ in range(3):
+            client.organization.retrieve()
+        try:
+            client.organization.retrieve()
+            raise AssertionError("the fourth request in a minute was not refused")
+        except anthropic.RateLimitError:
+            pass
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err

@@ -79,7 +79,8 @@ def test_clone_over_http_plans_no_changes_with_requests_equal_to_pages(
     assert f"{requests} read requests (one per page)" in out
     imported = run_cli("import", "--out", str(policy), "--sandbox", str(src_db))
     assert imported.exit_code == 0, imported.stderr
-    plan = run_cli("plan", str(policy), "--sandbox", str(copy_db), "--format", "json")
+    plan = run_cli("plan", str(policy), "--sandbox", str(copy_db), "--format", "json",
+                   "--state-dir", str(tmp_path / "state"))
     assert plan.exit_code == 0, plan.stdout + plan.stderr  # 0 = no changes
     same = run_cli("sandbox", "diff", str(src_db), str(copy_db))
     assert same.exit_code == 0, same.stdout

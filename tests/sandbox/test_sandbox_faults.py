@@ -224,3 +224,28 @@ def test_persistent_store_survives_restart(tmp_path: object) -> None:
     again = sandbox_client(SandboxStore(path))
     assert len(list(again.organization.invites.list(email=f"sam.obi@{ACME}"))) == 1
     assert len(list(again.organization.users.list())) == 19
+
+
+def test_rate_window_scales_the_limit_and_stats_count_the_429s(store: SandboxStore) -> None:
+    """600/min over a 10 s window is 100 per window, like the documented 100/min; the
+    stats say how many were allowed and refused, which is what the paced bench reads."""
+    limits = RateLimits(requests_per_minute=30, window_s=10)  # 5 per 10 s window
+    assert limits.requests_per_window == 5
+    assert RateLimits(requests_per_minute=600, window_s=10).requests_per_window == 100
+    with running_server(create_app(store, rate_limits=limits)) as url, raw(url) as http:
+        codes = [http.get("/v1/organizations/me").status_code for _ in range(7)]
+        assert codes == [200] * 5 + [429] * 2
+        late = http.get("/v1/organizations/me")
+        assert 1 <= int(late.headers["retry-after"]) <= 10
+        counters = http.get("/_sandbox/stats").json()["rate_limit"]
+        assert (counters["allowed"], counters["refused"]) == (5, 3)
+        assert counters["requests_per_window"] == 5 and counters["span_s"] >= 0
+        reset = http.delete("/_sandbox/stats").json()["rate_limit"]
+        assert (reset["allowed"], reset["refused"], reset["span_s"]) == (0, 0, 0)
+        # the window still holds its hits: resetting the counters resets no budget
+        assert http.get("/v1/organizations/me").status_code == 429
+
+
+def test_rate_limits_refuse_a_zero_window() -> None:
+    with pytest.raises(ValueError, match="window_s"):
+        RateLimits(window_s=0)

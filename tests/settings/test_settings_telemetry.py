@@ -41,6 +41,13 @@ TRACKING = Tracking(
 )
 
 
+@pytest.fixture(autouse=True)
+def _state_in_tmp(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``plan`` keeps its full read as ``./.seatctl/snapshot.json``: here that is under
+    tmp_path, never in the checkout (every path below is absolute)."""
+    monkeypatch.chdir(tmp_path)
+
+
 def tracking_block(endpoint: str, extra: str = "") -> str:
     return (
         "  tracking:\n"
