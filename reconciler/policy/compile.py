@@ -22,6 +22,7 @@ from reconciler.model import (
     OrgType,
     Role,
     SourceRef,
+    SpendIncreaseRule,
     SpendLimit,
     SpendLimitKey,
     Sprint,
@@ -63,8 +64,17 @@ def build_roles(doc: Document, org: OrgSettings) -> dict[str, Role]:
             source=source(doc, "roles", key),
             baseline=r.get("baseline", False),
             announcements=tuple(r.get("announcements", ())),
+            spend_increases=_increase_rule(doc, key, r.get("spend_increases")),
         )
     return roles
+
+
+def _increase_rule(doc: Document, key: str, raw: Any) -> SpendIncreaseRule | None:
+    """roles.yaml ``spend_increases`` → the rule (dollars → cents), ``None`` when absent."""
+    if raw is None:
+        return None
+    return SpendIncreaseRule(cents(raw.get("auto_approve_up_to")),
+                             source(doc, "roles", key, "spend_increases"))
 
 
 @dataclass(frozen=True, slots=True)
