@@ -1,4 +1,4 @@
-"""``seatctl usage sync|report|inactive|alerts|chargeback|dashboard``: thin commands.
+"""``seatctl usage sync|report|inactive|alerts|chargeback|dashboard|requests``: thin commands.
 
 Each command parses options, calls one function of ``reconciler.usage.service`` (or
 ``sync``/``propose``), renders the result and returns the exit code: 0 ok, 1 error,
@@ -30,6 +30,7 @@ from reconciler.cli.usage_options import (
     today_or_now,
 )
 from reconciler.cli.usage_outputs import alerts_cmd, dashboard_cmd, write_proposals_for
+from reconciler.cli.usage_requests import requests_cmd
 from reconciler.usage import service
 from reconciler.usage.period import month_period, parse_period
 from reconciler.usage.render import Format
@@ -323,3 +324,4 @@ def chargeback_cmd(
 
 usage.add_command(alerts_cmd)
 usage.add_command(dashboard_cmd)
+usage.add_command(requests_cmd)
