@@ -156,3 +156,30 @@ def test_apply_through_the_served_sandbox(served: str, tmp_path: pathlib.Path) -
     assert "mode: nothing pending to act on" in again.stdout
     assert "decisions: approve 0 · propose 1 · skip 1" in again.stdout
     assert len((state / "audit.jsonl").read_text().splitlines()) == 2  # nothing new sent
+
+
+def test_propose_writes_the_rule_then_apply_approves_and_plan_keeps_it(
+        demo_db: str, tmp_path: pathlib.Path) -> None:
+    """--propose raises the intern ceiling in roles.yaml (validated, comments kept); the
+    next --apply approves both members' requests; plan then changes neither limit."""
+    root = tmp_path / "policies"
+    shutil.copytree(EXAMPLE_POLICIES, root)
+    args = ("usage", "requests", str(root), "--sandbox", demo_db, "--at", AT,
+            "--db", str(tmp_path / "u.db"), "--state-dir", str(tmp_path / "state"))
+    res = run_cli(*args, "--propose")
+    assert res.exit_code == 0, res.stderr
+    assert "proposed: roles.intern.spend_increases.auto_approve_up_to: $75.00" in res.stderr
+    assert "skipped: zoe" not in res.stderr  # skips are not proposals
+    text = (root / "roles.yaml").read_text(encoding="utf-8")
+    assert "    spend_increases:\n      auto_approve_up_to: 75\n" in text
+    assert "# Increase requests up to $150 a month" in text  # comments kept
+    assert run_cli("validate", str(root), "--at", AT).exit_code == 0
+    again = run_cli(*args, "--propose")
+    assert "files changed: none" in again.stderr  # the ceiling is already there
+
+    applied = run_cli(*args, "--apply")
+    assert applied.exit_code == 0, applied.stderr
+    assert "applied: 2 approved" in applied.stdout
+    plan = run_cli("plan", str(root), "--sandbox", demo_db, "--at", AT)
+    assert plan.exit_code in (0, 2), plan.stderr
+    assert "spend_limit" not in plan.stdout  # $150 and $75 are within the roles' rules
