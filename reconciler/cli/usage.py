@@ -89,7 +89,7 @@ def usage(
     session_hours: float,
     fmt: Format,
 ) -> int | None:
-    """Usage analytics: sync, reports, inactive seats, alerts, chargeback, dashboard.
+    """Usage analytics: sync, reports, inactive seats, alerts, chargeback, dashboard, requests.
 
     Without a command, the vendor guide's report for ./policies: Team, Period, Total
     Active Hours, Average Daily Users, Top Commands, Suggestions Accepted.
