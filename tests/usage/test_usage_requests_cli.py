@@ -44,6 +44,7 @@ def demo_db(tmp_path: pathlib.Path) -> str:
     db = str(tmp_path / "sandbox.db")
     store = SandboxStore(db)
     seed_demo(store, DEMO_DATE)
+    store.set_date(DEMO_DATE)  # the org's clock on the demo day, as `sandbox seed --demo`
     store.close()
     return db
 
@@ -183,3 +184,25 @@ def test_propose_writes_the_rule_then_apply_approves_and_plan_keeps_it(
     plan = run_cli("plan", str(root), "--sandbox", demo_db, "--at", AT)
     assert plan.exit_code in (0, 2), plan.stderr
     assert "spend_limit" not in plan.stdout  # $150 and $75 are within the roles' rules
+
+
+def test_month_to_date_spend_comes_from_the_synced_store(demo_db: str,
+                                                         tmp_path: pathlib.Path) -> None:
+    """After ``usage sync`` (the 90 days up to 2026-11-24), spend is the synced cost of
+    2026-11-01..2026-11-25 per member."""
+    from reconciler.usage.store import UsageStore
+
+    usage_db = str(tmp_path / "u.db")
+    synced = run_cli("usage", "sync", str(EXAMPLE_POLICIES), "--sandbox", demo_db, "--at", AT,
+                     "--db", usage_db)
+    assert synced.exit_code == 0, synced.stderr
+    with UsageStore(usage_db) as store:
+        want = store.metered_cents(DEMO_DATE.replace(day=1), DEMO_DATE)
+    assert want
+    res = run_cli("usage", "requests", str(EXAMPLE_POLICIES), "--sandbox", demo_db, "--at", AT,
+                  "--db", usage_db, "--format", "json")
+    doc = json.loads(res.stdout)
+    assert doc["meta"]["month-to-date spend"] == "the usage store (synced cost)"
+    got = {r["email"]: r["month_to_date_cents"] for r in doc["tables"]["requests"]}
+    assert got == {email: want.get(email, 0) for email in got}
+    assert all(v > 0 for v in got.values())
