@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reconciler.errors import SeatctlError
+from reconciler.errors import ConfigError, SeatctlError
 from reconciler.model import OrgState, Policy
 from reconciler.usage.increase_requests import RequestDecision, RequestsReport, decide_requests
 
@@ -64,6 +64,11 @@ def read_and_decide(policy: Policy, provider: Provider, *, at: dt.date, db: str,
                     live: OrgState | None = None) -> RequestsRun:  # fmt: skip
     """Pending requests, decided; the live state is read only when a member's request
     carries no effective-limit summary (and ``live`` was not given)."""
+    if not provider.capabilities.spend_limits:
+        raise ConfigError(
+            f"{policy.org_name} is a {policy.org_type.value} organization: spend-limit "
+            "increase requests exist on Claude Enterprise only (ADMIN_API.md §7)",
+            hint="run this against an Enterprise organization; nothing was read or changed")
     before = provider.stats.list_requests
     requests = provider.list_increase_requests("pending")
     pages = provider.stats.list_requests - before

@@ -132,3 +132,20 @@ def test_the_plan_keeps_a_limit_granted_within_the_rule(policy: Policy) -> None:
 
 def test_step_is_half_the_cap_in_whole_dollars_at_least_ten() -> None:
     assert [step_cents(c) for c in (5000, 1000, 10101, 0)] == [2500, 1000, 5100, 1000]
+
+
+def test_a_console_org_is_refused_before_any_request(policy: Policy) -> None:
+    from reconciler.errors import ConfigError
+    from reconciler.providers.base import Capabilities
+    from reconciler.usage.increase_run import read_and_decide
+
+    class Console:
+        capabilities = Capabilities(rbac_groups=False, workspaces=True, spend_limits=False,
+                                    analytics=False)
+
+        def list_increase_requests(self, status: str | None = "pending") -> list[object]:
+            raise AssertionError("no request may be sent")
+
+    console = dataclasses.replace(policy, org_type=OrgType.CONSOLE)
+    with pytest.raises(ConfigError, match="Claude Enterprise only"):
+        read_and_decide(console, Console(), at=AT, db="/nonexistent")  # type: ignore[arg-type]
