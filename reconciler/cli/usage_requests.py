@@ -60,7 +60,7 @@ def requests_cmd(
     """
     from reconciler.connect import open_provider
     from reconciler.providers.readonly import ReadOnlyProvider
-    from reconciler.usage.increase_run import apply_approvals, audit_log, read_and_decide
+    from reconciler.usage.increase_run import apply_locked, read_and_decide
     from reconciler.usage.increase_view import requests_view
 
     day = today_or_now(today, sandbox, demo)
@@ -70,7 +70,7 @@ def requests_cmd(
         reader = provider if apply_ else ReadOnlyProvider(provider)
         run = read_and_decide(policy, reader, at=day, db=db)
         if apply_:
-            run = apply_approvals(run, provider, audit_log(policy, state_dir, os.environ))
+            run = apply_locked(run, provider, policy, state_dir, os.environ)
     emit(requests_view(run, applying=apply_), fmt)
     if propose:
         _write_proposals(policy_dir, run)

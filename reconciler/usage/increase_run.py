@@ -6,7 +6,8 @@ summary, month-to-date cost from the usage store — and, with ``--apply``, one 
 per ``approve`` decision, each written to the audit log the way apply writes its
 changes (an ``intent`` record before the request, an ``outcome`` record after). A
 failed approve stops the run: nothing after it is sent. Proposals and skips are never
-sent; denying is left to a person (the policy has no rule that denies).
+sent; denying is left to a person (the policy has no rule that denies). Approvals are
+sent under the organization's apply lock, like apply's own writes.
 """
 
 from __future__ import annotations
@@ -105,6 +106,21 @@ def apply_approvals(run: RequestsRun, provider: Provider, audit: AuditLog) -> Re
         audit.outcome(change, "ok", request_id=result.request_id, already_done=result.already_done)
         done.append(Applied(d, outcome))
     return RequestsRun(run.report, run.pages, tuple(done), run.notes)
+
+
+def apply_locked(run: RequestsRun, provider: Provider, policy: Policy,
+                 state_dir: pathlib.Path, env: Mapping[str, str]) -> RequestsRun:  # fmt: skip
+    """``apply_approvals`` under the organization's apply lock (one writer per org: an
+    approval writes the member's user limit, which ``apply`` may also be setting)."""
+    from reconciler.apply.audit import current_actor
+    from reconciler.apply.lock import acquire, lock_path
+
+    if not any(d.decision == "approve" for d in run.report.decisions):
+        return RequestsRun(run.report, run.pages, (), run.notes)
+    actor = current_actor(env)
+    with acquire(lock_path(policy.org_name), org=policy.org_name, owner=actor.name,
+                 run_id=actor.run_id):
+        return apply_approvals(run, provider, audit_log(policy, state_dir, env))
 
 
 def _change(d: RequestDecision) -> dict[str, object]:

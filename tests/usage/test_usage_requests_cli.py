@@ -206,3 +206,18 @@ def test_month_to_date_spend_comes_from_the_synced_store(demo_db: str,
     got = {r["email"]: r["month_to_date_cents"] for r in doc["tables"]["requests"]}
     assert got == {email: want.get(email, 0) for email in got}
     assert all(v > 0 for v in got.values())
+
+
+def test_apply_waits_for_no_one_when_the_org_is_locked(demo_db: str,
+                                                       tmp_path: pathlib.Path) -> None:
+    """Approvals take the org's apply lock: held elsewhere, nothing is sent or audited."""
+    from reconciler.apply.lock import acquire, lock_path
+
+    with acquire(lock_path("Acme Corp"), org="Acme Corp", owner="other", run_id="r1"):
+        res = run_cli("usage", "requests", str(EXAMPLE_POLICIES), "--sandbox", demo_db,
+                      "--at", AT, "--db", str(tmp_path / "u.db"), "--state-dir",
+                      str(tmp_path / "state"), "--apply")
+    assert res.exit_code == 1 and "is locked" in res.stderr and "Traceback" not in res.stderr
+    assert SandboxStore(demo_db).scalar(
+        "SELECT count(*) FROM spend_increase_requests WHERE status = 'pending'") == 3
+    assert not (tmp_path / "state" / "audit.jsonl").exists()
