@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import pathlib
 from types import MappingProxyType
 
 import pytest
@@ -149,3 +150,30 @@ def test_a_console_org_is_refused_before_any_request(policy: Policy) -> None:
     console = dataclasses.replace(policy, org_type=OrgType.CONSOLE)
     with pytest.raises(ConfigError, match="Claude Enterprise only"):
         read_and_decide(console, Console(), at=AT, db="/nonexistent")  # type: ignore[arg-type]
+
+
+def test_a_failed_approval_stops_the_rest_and_is_audited(policy: Policy,
+                                                         tmp_path: pathlib.Path) -> None:
+    from reconciler.apply.audit import AuditLog
+    from reconciler.errors import ApiRejectedError
+    from reconciler.providers.base import WriteResult
+    from reconciler.usage.increase_run import RequestsRun, apply_approvals
+
+    sent: list[str] = []
+
+    class Refusing:
+        def approve_increase_request(self, request_id: str, amount_cents: int,
+                                     period: str) -> WriteResult:
+            sent.append(request_id)
+            raise ApiRejectedError("The requesting member is no longer in the organization.")
+
+    second = dataclasses.replace(request(ERIN, limit=10000), id="slir_second")
+    report = decide_requests(policy, [request(ERIN, limit=10000), second, request(ZOE)], at=AT)
+    log = AuditLog(tmp_path / "audit.jsonl")
+    done = apply_approvals(RequestsRun(report, 1), Refusing(), log)  # type: ignore[arg-type]
+    assert sent == ["slir_erin.kim"]
+    assert done.applied is not None
+    assert [(a.decision.request.id, a.outcome) for a in done.applied] == [
+        ("slir_erin.kim", "failed"), ("slir_second", "not sent")]
+    records = (tmp_path / "audit.jsonl").read_text().splitlines()
+    assert len(records) == 2 and '"outcome":"failed"' in records[1]
