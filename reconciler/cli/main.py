@@ -60,7 +60,8 @@ SUMMARIES: dict[str, str] = {
     "settings": "Claude Code managed settings compiled from roles.yaml.",
     "state": "Keep the state directory as commits on the `seatctl-state` branch.",
     "status": "Organization, seats purchased/assigned/active/free, contract end, policy sync.",
-    "usage": "Usage analytics: sync, reports, inactive seats, alerts, chargeback, dashboard.",
+    "usage": "Usage analytics: sync, reports, inactive seats, alerts, chargeback, dashboard, "
+             "requests.",
     "validate": "Check a policy directory (org.yaml, roles.yaml, teams/*.yaml): YAML, schema, "
                 "rules.",
 }

@@ -1,4 +1,4 @@
-"""``seatctl usage sync|report|inactive|alerts|chargeback|dashboard``: thin commands.
+"""``seatctl usage sync|report|inactive|alerts|chargeback|dashboard|requests``: thin commands.
 
 Each command parses options, calls one function of ``reconciler.usage.service`` (or
 ``sync``/``propose``), renders the result and returns the exit code: 0 ok, 1 error,
@@ -30,6 +30,7 @@ from reconciler.cli.usage_options import (
     today_or_now,
 )
 from reconciler.cli.usage_outputs import alerts_cmd, dashboard_cmd, write_proposals_for
+from reconciler.cli.usage_requests import requests_cmd
 from reconciler.usage import service
 from reconciler.usage.period import month_period, parse_period
 from reconciler.usage.render import Format
@@ -88,7 +89,7 @@ def usage(
     session_hours: float,
     fmt: Format,
 ) -> int | None:
-    """Usage analytics: sync, reports, inactive seats, alerts, chargeback, dashboard.
+    """Usage analytics: sync, reports, inactive seats, alerts, chargeback, dashboard, requests.
 
     Without a command, the vendor guide's report for ./policies: Team, Period, Total
     Active Hours, Average Daily Users, Top Commands, Suggestions Accepted.
@@ -323,3 +324,4 @@ def chargeback_cmd(
 
 usage.add_command(alerts_cmd)
 usage.add_command(dashboard_cmd)
+usage.add_command(requests_cmd)

@@ -19,6 +19,7 @@ from reconciler.model.policy import (
     ScalingRule,
     SeatBudget,
     SeatTier,
+    SpendIncreaseRule,
     Sprint,
     Team,
     TelemetryQuery,
@@ -26,6 +27,7 @@ from reconciler.model.policy import (
     UsageSettings,
     Webhook,
 )
+from reconciler.model.spend_requests import SpendIncreaseRequest, SpendSummary
 from reconciler.model.state import (
     ASSIGNABLE_ROLES,
     PROTECTED_ROLES,
@@ -83,6 +85,9 @@ __all__ = [
     "SeatTier",
     "SettingsMode",
     "SourceRef",
+    "SpendIncreaseRequest",
+    "SpendIncreaseRule",
+    "SpendSummary",
     "SpendLimit",
     "SpendLimitKey",
     "SpendPeriod",

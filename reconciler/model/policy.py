@@ -138,6 +138,21 @@ class Tracking:
 
 
 @dataclass(frozen=True, slots=True)
+class SpendIncreaseRule:
+    """How a role's members' spend-limit increase requests are decided (roles.yaml
+    ``spend_increases``): a request is granted up to ``auto_approve_up_to_cents`` a month
+    without a person; above it (or with no ceiling) seatctl only proposes a policy edit.
+
+    Why a ceiling and not a step: an admin states the most a member of this role may
+    spend when they ask, and a live limit within it is policy, not drift (the plan keeps
+    it)."""
+
+    #: The highest monthly user limit a request may be granted to; ``None``: never auto.
+    auto_approve_up_to_cents: int | None = None
+    source: SourceRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Role:
     """A policy role (the guide's role table), keyed by ``key`` (e.g. ``contractor``)."""
 
@@ -156,6 +171,8 @@ class Role:
     baseline: bool = False
     #: Lines shown to this role's members when Claude Code starts (``companyAnnouncements``).
     announcements: tuple[str, ...] = ()
+    #: How this role's spend-limit increase requests are decided; ``None``: always by a person.
+    spend_increases: SpendIncreaseRule | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,9 @@ no longer sets on subjects it manages.
 Why its own module: each area of the diff is a rule in ``plan.diff.DIFF_RULES``; this
 one and its views of a limit (target, before/after, apply data) belong together.
 Limits are planned for live members and existing (or planned) groups only: a limit
-needs a user or group id, so an invitee's cap is set once the invite is accepted.
+needs a user or group id, so an invitee's cap is set once the invite is accepted. A
+user limit an increase request was granted within the role's ``spend_increases`` rule
+is kept (``granted_within_rule``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ def spend_limit_rule(
             limit.amount_cents,
             limit.currency,
         ):
+            continue
+        if current is not None and granted_within_rule(policy, key.key, current, limit):
             continue
         if key.scope == "user":
             member = live.members.get(key.key)
@@ -70,6 +74,21 @@ def spend_limit_rule(
                 data=_limit_data(current, None, current),
             )
         )
+
+
+def granted_within_rule(policy: Policy, email: str, current: SpendLimit,
+                        desired: SpendLimit) -> bool:  # fmt: skip
+    """A member's live monthly limit above their role's cap but within the role's
+    ``spend_increases`` ceiling was granted on request by that rule (``usage requests
+    --apply``): it is policy, not drift, so the plan keeps it instead of lowering it."""
+    key = current.scope
+    if key.scope != "user" or key.period != "monthly" or current.currency != desired.currency:
+        return False
+    assignment = policy.assignments.get(email)
+    role = policy.roles.get(assignment.role) if assignment is not None else None
+    rule = role.spend_increases if role is not None else None
+    ceiling = rule.auto_approve_up_to_cents if rule is not None else None
+    return ceiling is not None and desired.amount_cents < current.amount_cents <= ceiling
 
 
 def _limit_target(limit: SpendLimit) -> str:

@@ -10,6 +10,7 @@ compiles back to that org).
 from __future__ import annotations
 
 import datetime as dt
+import pathlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -22,6 +23,7 @@ from reconciler.model import (
     OrgType,
     Role,
     SourceRef,
+    SpendIncreaseRule,
     SpendLimit,
     SpendLimitKey,
     Sprint,
@@ -63,8 +65,30 @@ def build_roles(doc: Document, org: OrgSettings) -> dict[str, Role]:
             source=source(doc, "roles", key),
             baseline=r.get("baseline", False),
             announcements=tuple(r.get("announcements", ())),
+            spend_increases=_increase_rule(doc, key, r.get("spend_increases")),
         )
     return roles
+
+
+def _increase_rule(doc: Document, key: str, raw: Any) -> SpendIncreaseRule | None:
+    """roles.yaml ``spend_increases`` → the rule (dollars → cents), ``None`` when absent."""
+    if raw is None:
+        return None
+    return SpendIncreaseRule(cents(raw.get("auto_approve_up_to")), _nested(doc, key))
+
+
+def _nested(doc: Document, key: str) -> SourceRef:
+    """Where a role's ``spend_increases`` is written. ``Document`` keeps positions two
+    levels deep only, so the file is re-read here (rare: only roles with a rule), and
+    the role's own line stands in when it cannot be."""
+    from reconciler.policy.locate import locate
+
+    try:
+        raw = pathlib.Path(doc.fs_path).read_bytes()
+    except OSError:
+        return source(doc, "roles", key)
+    found = locate(raw, f"/roles/{key}/spend_increases", key=True)
+    return SourceRef(doc.path, found.line, found.col) if found else source(doc, "roles", key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,6 +186,17 @@ FEATURE_CONFLICT = Msg(
 BASELINE_TWICE = Msg(
     "role.baseline", "more than one baseline role: {roles}", "mark at most one role baseline"
 )
+INCREASE_NO_CAP = Msg(
+    "role.spend-increases",
+    "role {role!r}: spend_increases needs a monthly_spend_cap to raise",
+    "add monthly_spend_cap to the role, or drop spend_increases",
+)
+INCREASE_BELOW_CAP = Msg(
+    "role.spend-increases",
+    "role {role!r}: auto_approve_up_to ${ceiling} is not above monthly_spend_cap ${cap}, "
+    "so no request could ever be approved",
+    "raise auto_approve_up_to above the cap, or drop it to decide every request by hand",
+)
 GROUP_CLASH = Msg(
     "group.clash",
     "RBAC group {group!r} is used by {first} and {second}",

@@ -130,11 +130,27 @@ def check_roles(roles: Mapping[str, Role], org: OrgSettings, doc: Document) -> l
                           allowed=", ".join(org.budget.tiers)))
         if "read_only" in role.features and "full_code_edit" in role.features:
             out.append(at(doc, ptr + "/features", M.FEATURE_CONFLICT, role=key))
+        out.extend(_check_increases(role, doc, ptr))
     baseline = [k for k, r in roles.items() if r.baseline]
     if len(baseline) > 1:
         out.append(at(doc, f"/roles/{baseline[1]}/baseline", M.BASELINE_TWICE,
                       roles=", ".join(baseline)))
     return out
+
+
+def _check_increases(role: Role, doc: Document, ptr: str) -> list[Finding]:
+    """A rule must be able to grant something: a cap to raise, and a ceiling above it."""
+    rule = role.spend_increases
+    if rule is None:
+        return []
+    cap = role.monthly_spend_cap_cents
+    if cap is None:
+        return [at(doc, ptr + "/spend_increases", M.INCREASE_NO_CAP, role=role.key)]
+    ceiling = rule.auto_approve_up_to_cents
+    if ceiling is not None and ceiling <= cap:
+        return [at(doc, ptr + "/spend_increases/auto_approve_up_to", M.INCREASE_BELOW_CAP,
+                   role=role.key, ceiling=f"{ceiling / 100:,.2f}", cap=f"{cap / 100:,.2f}")]
+    return []
 
 
 def check_groups(roles: Mapping[str, Role], teams: Mapping[str, Team],

@@ -143,6 +143,10 @@ def roles_document(policy: Policy) -> dict[str, Any]:
             role["features"] = list(r.features)
         if r.monthly_spend_cap_cents is not None:
             role["monthly_spend_cap"] = _dollars(r.monthly_spend_cap_cents)
+        if r.spend_increases is not None:
+            rule = r.spend_increases.auto_approve_up_to_cents
+            role["spend_increases"] = ({} if rule is None
+                                       else {"auto_approve_up_to": _dollars(rule)})
         role["priority"] = r.priority
         if r.group:
             role["group"] = r.group

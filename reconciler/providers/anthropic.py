@@ -51,6 +51,7 @@ from reconciler.providers.anthropic_settings import ManagedSettingsApi
 from reconciler.providers.base import Capabilities
 from reconciler.providers.calls import Caller, CallStats
 from reconciler.providers.errors import Scrubber
+from reconciler.providers.increase_requests import IncreaseRequestOps
 from reconciler.providers.live_reads import (
     PAGE_LIMIT,
     READABLE_WORKSPACE_ROLES,
@@ -82,7 +83,8 @@ def capabilities_for(org_type: OrgType) -> Capabilities:
     return Capabilities(rbac_groups=False, workspaces=True, spend_limits=False, analytics=False)
 
 
-class AnthropicProvider(WriteOps, ManagedSettingsReads, SliceReads, LiveReads):
+class AnthropicProvider(WriteOps, IncreaseRequestOps, ManagedSettingsReads, SliceReads,
+                        LiveReads):
     """``Provider`` over ``anthropic.Anthropic``; see the module docstring for ``fetch``.
 
     ``client`` is used through a copy with SDK retries off and a total per-request

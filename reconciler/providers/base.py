@@ -26,7 +26,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from reconciler.model import Group, Invite, Member, OrgState, SpendLimit, UserActivity
+from reconciler.model import (
+    Group,
+    Invite,
+    Member,
+    OrgState,
+    SpendIncreaseRequest,
+    SpendLimit,
+    UserActivity,
+)
 
 if TYPE_CHECKING:
     from reconciler.providers.anthropic_settings import ManagedSettingsApi
@@ -98,6 +106,15 @@ class Provider(Protocol):
     # spend limits
     def set_spend_limit(self, limit: SpendLimit, target_id: str) -> WriteResult: ...
     def delete_spend_limit(self, limit: SpendLimit) -> WriteResult: ...
+
+    # spend-limit increase requests (Enterprise): every page; approve sets the user limit
+    def list_increase_requests(
+        self, status: str | None = "pending"
+    ) -> list[SpendIncreaseRequest]: ...
+    def approve_increase_request(
+        self, request_id: str, amount_cents: int, period: str
+    ) -> WriteResult: ...
+    def deny_increase_request(self, request_id: str) -> WriteResult: ...
 
     # usage
     def fetch_user_activity(self, start: dt.date, end: dt.date) -> Iterator[UserActivity]: ...

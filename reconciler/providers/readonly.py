@@ -11,7 +11,15 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import NoReturn
 
-from reconciler.model import Group, Invite, Member, OrgState, SpendLimit, UserActivity
+from reconciler.model import (
+    Group,
+    Invite,
+    Member,
+    OrgState,
+    SpendIncreaseRequest,
+    SpendLimit,
+    UserActivity,
+)
 from reconciler.providers.anthropic_settings import ManagedSettingsApi
 from reconciler.providers.base import Capabilities, Provider, WriteResult
 from reconciler.providers.calls import CallStats
@@ -33,6 +41,8 @@ WRITE_METHODS = (
     "set_spend_limit",
     "delete_spend_limit",
     "managed_settings_api",
+    "approve_increase_request",
+    "deny_increase_request",
 )
 
 
@@ -70,6 +80,10 @@ class ReadOnlyProvider:
 
     def fetch_user_activity(self, start: dt.date, end: dt.date) -> Iterator[UserActivity]:
         return self._provider.fetch_user_activity(start, end)
+
+    def list_increase_requests(self, status: str | None = "pending"
+                               ) -> list[SpendIncreaseRequest]:  # fmt: skip
+        return self._provider.list_increase_requests(status)
 
     @property
     def resumed_from(self) -> dt.datetime | None:
@@ -129,3 +143,10 @@ class ReadOnlyProvider:
 
     def delete_spend_limit(self, limit: SpendLimit) -> WriteResult:
         self._refuse("delete_spend_limit")
+
+    def approve_increase_request(self, request_id: str, amount_cents: int,
+                                 period: str) -> WriteResult:  # fmt: skip
+        self._refuse("approve_increase_request")
+
+    def deny_increase_request(self, request_id: str) -> WriteResult:
+        self._refuse("deny_increase_request")

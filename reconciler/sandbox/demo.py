@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.sandbox import increase_requests
 from reconciler.sandbox.groups import insert_group, insert_role
 from reconciler.sandbox.invites import insert_invite
 from reconciler.sandbox.managed_settings_controls import seed_settings
@@ -62,6 +63,10 @@ NOT_MEMBERS = {"kate.silva", "sam.obi"}  # drift 3 (expired invite) and 4 (missi
 LIVE_ROLE = {"dana.owner": "primary_owner", "quinn.taylor": "user"}  # quinn: drift 2
 UNLISTED = ("zoe.unlisted", "user")  # drift 1
 INACTIVE = {"carol.diaz", "olivia.rossi", "jack.brown"}  # no activity in the last 30 days
+#: Pending spend-limit increase requests (member, hours before the day began): a
+#: contractor within the example's auto-approve rule, an intern outside any rule, and
+#: the unlisted member no policy covers (``seatctl usage requests``).
+INCREASE_REQUESTS = (("erin.kim", 30), ("farid.haddad", 20), ("zoe.unlisted", 6))
 BUILT_IN_ROLES = [
     ("Claude Code user", [("use_claude_code", {"type": "organization"})]),
     ("Connector user", [("use_connector", {"type": "all_connectors"})]),
@@ -94,6 +99,7 @@ def seed_demo(
     ``managed_settings`` (group names must be demo groups) is stored as already set;
     without it the org has none (mode ``organization``).
     """
+    increase_requests.install(store)  # before reset, so reset clears earlier requests
     store.reset()
     start = today - dt.timedelta(days=150)
     with store.transaction():
@@ -175,6 +181,13 @@ def seed_demo(
     if managed_settings is not None:
         # after the seed's transaction: installing the plug-in's tables commits
         _seed_managed_settings(store, managed_settings, gids)
+    for local, hours_ago in INCREASE_REQUESTS:
+        email = f"{local}@{DOMAIN}"
+        created = dt.datetime.combine(today, dt.time(0), tzinfo=dt.UTC) - dt.timedelta(
+            hours=hours_ago)
+        increase_requests.insert_request(store, make_id("user", email), "monthly",
+                                         request_id=make_id("slir", local),
+                                         created_at=rfc3339(created))
 
 
 def _seed_managed_settings(

@@ -16,7 +16,13 @@ from starlette.routing import BaseRoute
 
 from reconciler.sandbox.paging import token_list
 from reconciler.sandbox.routing import Ctx, api_route
-from reconciler.sandbox.spend_limits import PERIODS, get_limit_row, limit_json, upsert_limit
+from reconciler.sandbox.spend_limits import (
+    PERIODS,
+    effective_summary,
+    get_limit_row,
+    limit_json,
+    upsert_limit,
+)
 from reconciler.sandbox.store import SandboxStore, make_id
 from reconciler.sandbox.wire import ApiError, marks
 
@@ -36,15 +42,17 @@ def install(store: SandboxStore) -> None:
 
 
 def insert_request(store: SandboxStore, user_id: str, period: str = "monthly", *,
-                   request_id: str | None = None) -> str:  # fmt: skip
-    """A member's request, as claude.ai would file it (seeds, tests)."""
+                   request_id: str | None = None, created_at: str | None = None
+                   ) -> str:  # fmt: skip
+    """A member's request, as claude.ai would file it (seeds, tests); ``created_at``
+    (RFC 3339) defaults to the sandbox's now."""
     known = store.scalar("SELECT 1 FROM sqlite_master WHERE name = ?", ("spend_increase_requests",))
     if known is None:
         install(store)  # outside any transaction: creating the table commits
     rid = request_id or make_id("slir")
     store.execute("INSERT INTO spend_increase_requests(id, user_id, period, status, created_at)"
                   " VALUES (?, ?, ?, 'pending', ?)",
-                  (rid, user_id, period, store.now_text()))  # fmt: skip
+                  (rid, user_id, period, created_at or store.now_text()))  # fmt: skip
     return rid
 
 
@@ -62,7 +70,8 @@ def request_json(store: SandboxStore, row: sqlite3.Row, *, with_limit: bool = Fa
     out: dict[str, Any] = {
         "id": row["id"], "actor": _actor(store, row["user_id"]), "created_at": row["created_at"],
         "period": row["period"], "resolved_at": row["resolved_at"],
-        "resolved_by": KEY_ACTOR if row["resolved_at"] else None, "spend_summary": None,
+        "resolved_by": KEY_ACTOR if row["resolved_at"] else None,
+        "spend_summary": effective_summary(store, row["user_id"], row["period"]),
         "status": row["status"], "type": "spend_limit_increase_request",
     }  # fmt: skip
     if with_limit:

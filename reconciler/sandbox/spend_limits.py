@@ -176,7 +176,7 @@ async def delete_limit(ctx: Ctx) -> object:
     return {"id": row["id"], "type": "spend_limit_deleted"}
 
 
-def _resolve(store: SandboxStore, users: list[sqlite3.Row]) -> dict[str, dict[str, sqlite3.Row]]:
+def resolve(store: SandboxStore, users: list[sqlite3.Row]) -> dict[str, dict[str, sqlite3.Row]]:
     """user_id → period → the limit that applies: user, else group, else tier, else org."""
     ids = [u["id"] for u in users]
     marks = ",".join("?" * len(ids))
@@ -209,6 +209,29 @@ def _resolve(store: SandboxStore, users: list[sqlite3.Row]) -> dict[str, dict[st
     return result
 
 
+def summary_json(user: sqlite3.Row, lim: sqlite3.Row, period: str) -> dict[str, Any]:
+    """One effective-limit row (also an increase request's ``spend_summary``). The sandbox
+    meters nothing, so ``period_to_date_spend`` reads ``"0"`` as the API does when the
+    spend reading is unavailable."""
+    return {
+        "actor": {"type": "user_actor", "user_id": user["id"], "deleted": False,
+                  "email_address": user["email"], "name": user["name"]},
+        "amount": lim["amount"], "currency": lim["currency"], "period": period,
+        "period_to_date_spend": "0", "scope": {"type": "user", "user_id": user["id"]},
+        "source": scope_json(lim["scope_type"], lim["scope_key"]), "spend_limit_id": lim["id"],
+    }  # fmt: skip
+
+
+def effective_summary(store: SandboxStore, user_id: str, period: str) -> dict[str, Any] | None:
+    """The member's effective limit for ``period`` as a summary row; None when none applies
+    or the member is gone."""
+    user = store.one("SELECT * FROM users WHERE id = ? AND deleted = 0", (user_id,))
+    if user is None:
+        return None
+    lim = resolve(store, [user])[user_id].get(period)
+    return None if lim is None else summary_json(user, lim, period)
+
+
 async def effective(ctx: Ctx) -> object:
     store, query = ctx.store, ctx.query
     limit = query.limit()
@@ -228,31 +251,14 @@ async def effective(ctx: Ctx) -> object:
     )
     more = len(users) > limit
     users = users[:limit]
-    resolved = _resolve(store, users) if users else {}
+    resolved = resolve(store, users) if users else {}
     rows = []
     for user in users:
         for period in periods:
             lim = resolved[user["id"]].get(period)
             if lim is None:
                 continue
-            rows.append(
-                {
-                    "actor": {
-                        "type": "user_actor",
-                        "user_id": user["id"],
-                        "deleted": False,
-                        "email_address": user["email"],
-                        "name": user["name"],
-                    },
-                    "amount": lim["amount"],
-                    "currency": lim["currency"],
-                    "period": period,
-                    "period_to_date_spend": "0",
-                    "scope": {"type": "user", "user_id": user["id"]},
-                    "source": scope_json(lim["scope_type"], lim["scope_key"]),
-                    "spend_limit_id": lim["id"],
-                }
-            )
+            rows.append(summary_json(user, lim, period))
     # the cursor counts members, not rows: one member's period rows never split
     next_page = encode_key_token([users[-1]["seq"]], fingerprint) if more else None
     return {"data": rows, "has_more": more, "next_page": next_page}

@@ -182,6 +182,8 @@ def test_read_only_provider_refuses_every_write_without_a_request(demo: SandboxS
         "set_spend_limit": (limit, "user_x"),
         "delete_spend_limit": (limit,),
         "managed_settings_api": (),
+        "approve_increase_request": ("slir_x", 15000, "monthly"),
+        "deny_increase_request": ("slir_x",),
     }
     demo.reset_stats()
     assert set(args) == set(WRITE_METHODS)

@@ -18,4 +18,4 @@ def test_usage_cli_modules_stay_under_the_style_limit() -> None:
 
 def test_every_usage_command_is_still_registered() -> None:
     assert sorted(usage.commands) == [
-        "alerts", "chargeback", "dashboard", "inactive", "report", "sync"]
+        "alerts", "chargeback", "dashboard", "inactive", "report", "requests", "sync"]
