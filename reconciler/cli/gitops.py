@@ -245,7 +245,10 @@ def not_applied(pr_number: int, head_sha: str, result: str) -> int:
               help="The Markdown `seatctl drift` wrote.")
 @click.option("--exit-code", "exit_code", type=int, required=True,
               help="`seatctl drift`'s exit code: 0 in sync, 2 drift, else an error.")
-def drift_issue(report: pathlib.Path, exit_code: int) -> int:
+@click.option("--org", "org_key", default="default", show_default=True,
+              help="The organization's key from `seatctl orgs list`: each organization has "
+              "its own drift issue.")
+def drift_issue(report: pathlib.Path, exit_code: int, org_key: str) -> int:
     """Open or update the drift issue; close it with a comment when drift is gone.
 
     \b
@@ -260,7 +263,7 @@ def drift_issue(report: pathlib.Path, exit_code: int) -> int:
         raise ConfigError("GITHUB_TOKEN and GITHUB_REPOSITORY are needed",
                           hint="pass `GITHUB_TOKEN: ${{ github.token }}` to the step")
     text = report.read_text(encoding="utf-8") if report.exists() else ""
-    click.echo(sync_drift_issue(api, text, exit_code))
+    click.echo(sync_drift_issue(api, text, exit_code, org_key))
     return 0 if exit_code in (0, 2) else 1
 
 

@@ -103,14 +103,17 @@ def branch_name(today: dt.date, org_key: str = DEFAULT_KEY) -> str:
     policy file ever reaches a git ref.
     """
     branch = f"{BRANCH_PREFIX}{today:%Y-%m}"
-    if org_key == DEFAULT_KEY:
-        return branch
+    return branch if org_key == DEFAULT_KEY else f"{branch}-{checked_key(org_key)}"
+
+
+def checked_key(org_key: str) -> str:
+    """An organization folder key fit for a branch name, a title and a hidden marker."""
     if not _KEY.fullmatch(org_key):
         raise ConfigError(
             f"organization key {org_key!r} cannot be part of a branch name",
             hint="name organization folders with lower-case letters, digits, '-' or '_' "
                  "(at most 40 characters)")
-    return f"{branch}-{org_key}"
+    return org_key
 
 
 def _savings(policy: Policy, emails: set[str], saves_from: dt.date,
