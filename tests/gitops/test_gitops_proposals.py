@@ -295,3 +295,105 @@ def test_push_without_a_token_is_a_clear_error(repo: pathlib.Path,
     assert res.exit_code == 1
     assert "GITHUB_TOKEN and GITHUB_REPOSITORY are needed" in res.stderr
     assert _git(repo, "ls-remote", "origin", f"refs/heads/{BRANCH}") == ""
+
+
+# -- several organizations -------------------------------------------------------------
+
+
+def test_each_organization_has_its_own_drift_issue() -> None:
+    """`eu` drifting and `us` clean: the `us` check never closes `eu`'s issue."""
+    from reconciler.gitops.drift_issue import sync_drift_issue
+    from reconciler.gitops.github_api import GitHubApi
+
+    with serve(FakeGitHub()) as fake:
+        api = GitHubApi(fake.url, TOKEN, fake.repo)
+        assert "opened" in sync_drift_issue(api, "eu drifted", 2, "eu")
+        assert sync_drift_issue(api, "in sync", 0, "us") == "drift: none"
+        assert "opened" in sync_drift_issue(api, "us drifted", 2, "us")
+        assert "updated" in sync_drift_issue(api, "eu still drifted", 2, "eu")
+    eu, us = sorted(fake.issues.values(), key=lambda i: i["number"])
+    assert eu["title"].endswith("(eu)") and eu["state"] == "open"
+    assert "eu still drifted" in eu["body"] and "us drifted" in us["body"]
+    with pytest.raises(ConfigError):
+        sync_drift_issue(GitHubApi("http://127.0.0.1:9", TOKEN, "a/b"), "x", 2, "x -->")
+
+
+def test_the_workflow_steps_open_one_pr_per_organization(
+        tmp_path: pathlib.Path, demo: dict[str, pathlib.Path]) -> None:
+    """The scheduled workflow's own `run:` scripts, in bash as GitHub runs them, on a
+    repository with two organization folders: `orgs` lists them (matrix, and the
+    proposals flag from `proposals-now`), then the proposals step of each matrix leg
+    opens that organization's PR on its own branch. DEMO_DATE: the sandbox's clock."""
+    import json
+    import os
+    import sys
+
+    import yaml
+    from conftest import ROOT
+
+    doc = yaml.safe_load((ROOT / ".github" / "workflows" / "seatctl-scheduled.yml")
+                         .read_text())
+    (list_step,) = [s for s in doc["jobs"]["orgs"]["steps"] if s.get("id") == "list"]
+    (pr_step,) = [s for s in doc["jobs"]["proposals"]["steps"]
+                  if "proposals-pr" in str(s.get("run", ""))]
+    origin = tmp_path / "origin.git"
+    _git(tmp_path, "init", "-q", "--bare", str(origin))
+    work = tmp_path / "repo"
+    work.mkdir()
+    _git(work, "init", "-q", "-b", "main")
+    for key in ("eu", "us"):
+        shutil.copytree(EXAMPLE_POLICIES, work / "orgs" / key)
+        org = work / "orgs" / key / "org.yaml"
+        org.write_text(org.read_text().replace("name: Acme Corp", f"name: Acme {key}", 1))
+        (work / ".seatctl" / key).mkdir(parents=True)
+        shutil.copyfile(demo["db"], work / ".seatctl" / key / "usage.db")
+    (work / ".gitignore").write_text(".seatctl/\n")
+    _git(work, "add", "-A")
+    _git(work, "commit", "-qm", "two organizations")
+    _git(work, "remote", "add", "origin", str(origin))
+    _git(work, "push", "-q", "origin", "main")
+    bin_dir = pathlib.Path(sys.executable).parent
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SEATCTL_"))}
+    base.update(PATH=f"{bin_dir}{os.pathsep}{base.get('PATH', '')}",
+                SEATCTL_SANDBOX=str(demo["sandbox"]), GITHUB_REF_NAME="main", NO_COLOR="1")
+
+    def run(step: dict, env: dict[str, str]) -> dict[str, str]:
+        out = tmp_path / f"out-{len(list(tmp_path.glob('out-*')))}"
+        full = {**base, **env, "GITHUB_OUTPUT": str(out),
+                "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+        proc = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=work,
+                              env=full, capture_output=True, text=True, timeout=240,
+                              check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        text = out.read_text() if out.exists() else ""
+        got: dict[str, str] = {}
+        lines = iter(text.splitlines())
+        for line in lines:  # `name<<DELIM` blocks and `name=value` lines
+            if "<<" in line:
+                name, delim = line.split("<<", 1)
+                got[name] = "\n".join(iter(lambda: next(lines), delim))
+            else:
+                name, _, value = line.partition("=")
+                got[name] = value
+        return got
+
+    listed = run(list_step, {"POLICY_DIR": "orgs", "PROPOSALS_DAY": "0",
+                             "PROPOSALS_NOW": "true"})
+    assert listed["proposals"] == "true"
+    legs = json.loads(listed["matrix"])["include"]
+    assert [(x["org"], x["state_dir"]) for x in legs] == [("eu", ".seatctl/eu"),
+                                                          ("us", ".seatctl/us")]
+    with serve(FakeGitHub()) as fake:
+        for leg in legs:
+            # the proposals run evaluates at the sandbox's clock: DEMO_DATE
+            run(pr_step, {"POLICY_DIR": leg["policy_dir"], "STATE_DIR": leg["state_dir"],
+                          "ORG": leg["org"], "GITHUB_TOKEN": TOKEN,
+                          "GITHUB_REPOSITORY": fake.repo, "GITHUB_API_URL": fake.url,
+                          "SEATCTL_ADMIN_KEY": ""})
+    heads = sorted(p["head"]["ref"] for p in fake.pulls.values())
+    assert heads == [f"{BRANCH}-eu", f"{BRANCH}-us"]
+    for pr in fake.pulls.values():
+        key = pr["head"]["ref"].rsplit("-", 1)[1]
+        assert f"Acme {key}" in pr["body"] and f"({key})" in pr["title"]
+    changed = _git(origin, "diff", "--name-only", "main", f"{BRANCH}-eu").split()
+    assert changed and all(f.startswith("orgs/eu/") for f in changed)
