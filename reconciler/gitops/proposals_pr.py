@@ -23,7 +23,7 @@ from reconciler.gitops.github_api import GitHubApi
 from reconciler.gitops.proposals import MonthProposals
 from reconciler.gitops.render_policy_diff import money
 from reconciler.gitops.render_proposals import render_commit_message, render_pr_body
-from reconciler.usage.propose import write_proposals
+from reconciler.usage.propose import ProposalResult, write_proposals
 
 CLOSED_COMMENT = ("Nothing remains to propose for {month}: every member listed here is "
                   "active again, already removed, or protected. Closing (scheduled "
@@ -46,8 +46,9 @@ class ProposalsOutcome:
 
 
 def _writer(p: MonthProposals, validate: Callable[[pathlib.Path], None] | None
-            ) -> Callable[[pathlib.Path], object]:
-    def write(policy_dir: pathlib.Path) -> object:
+            ) -> Callable[[pathlib.Path], ProposalResult]:
+    """Writes the month's removals (seats released) into a policy folder, validated."""
+    def write(policy_dir: pathlib.Path) -> ProposalResult:
         extra = {} if validate is None else {"validate": validate}
         return write_proposals(policy_dir, [r.proposal for r in p.removals], p.skipped,
                                release_seats=True, **extra)
@@ -86,8 +87,7 @@ def dry_run(p: MonthProposals, policy_dir: pathlib.Path,
         copy = pathlib.Path(tmp) / "policy"
         shutil.copytree(policy_dir, copy)
         done = _writer(p, validate)(copy)
-    changed = [pathlib.Path(f).relative_to(copy).as_posix()
-               for f in getattr(done, "files_changed", ())]
+        changed = [pathlib.Path(f).relative_to(copy).as_posix() for f in done.files_changed]
     lines += [escape.terminal(f"  remove {r.proposal.email} ({r.proposal.team}): "
                               f"{r.proposal.reason}") for r in p.removals]
     lines += [escape.terminal(f"  skipped {email}: {why}") for email, why in p.skipped]

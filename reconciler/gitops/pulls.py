@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.gitops.github_api import GitHubApi
+from reconciler.gitops.github_api import GitHubApi, GitHubApiError
 
 
 def pulls_for(api: GitHubApi, branch: str, state: str = "open") -> list[dict[str, Any]]:
@@ -29,8 +29,19 @@ def open_pull_for(api: GitHubApi, branch: str) -> dict[str, Any] | None:
 
 
 def create_pull(api: GitHubApi, *, title: str, head: str, base: str, body: str) -> int:
-    made = api.request("POST", f"/repos/{api.repo}/pulls",
-                       {"title": title, "head": head, "base": base, "body": body})
+    """Open the PR; a refusal names the repository setting GitHub checks first."""
+    try:
+        made = api.request("POST", f"/repos/{api.repo}/pulls",
+                           {"title": title, "head": head, "base": base, "body": body})
+    except GitHubApiError as exc:
+        if exc.status not in (403, 422):
+            raise
+        raise GitHubApiError(
+            f"{exc.message}: GitHub refused to open the pull request for {head}",
+            status=exc.status,
+            hint="allow GitHub Actions to create pull requests (Settings → Actions → "
+                 "General), grant the job `pull-requests: write`, and check that the base "
+                 f"branch {base!r} exists") from None
     return int(made["number"])
 
 

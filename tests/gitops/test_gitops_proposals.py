@@ -288,6 +288,40 @@ def test_nothing_left_closes_the_months_pr_with_a_comment(
     assert "Nothing to propose as of 2026-11-25" in pr["body"]
 
 
+def test_a_closed_pr_of_the_month_is_the_answer_no_second_one(
+        repo: pathlib.Path, demo: dict[str, pathlib.Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone closed the 2026-11 PR (declined): the next run of DEMO_DATE opens none."""
+    with serve(FakeGitHub()) as fake:
+        assert _run(repo, demo, fake, "--push", monkeypatch=monkeypatch).exit_code == 0
+        (pr,) = fake.pulls.values()
+        pr["state"] = "closed"
+        res = _run(repo, demo, fake, "--push", monkeypatch=monkeypatch)
+    assert res.exit_code == 0, res.stderr
+    assert f"pull request #{pr['number']} for 2026-11 was closed: no second one" in res.stdout
+    assert len(fake.pulls) == 1
+
+
+def test_github_refusing_the_pr_names_the_setting(
+        repo: pathlib.Path, demo: dict[str, pathlib.Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeGitHub()
+    real = fake.handle
+
+    def refuse(method: str, path: str, query: dict[str, str], body: object):
+        if method == "POST" and path.endswith("/pulls"):
+            return 403, {"message": "GitHub Actions is not permitted to create pull requests"}
+        return real(method, path, query, body)
+
+    fake.handle = refuse  # type: ignore[method-assign]
+    with serve(fake):
+        res = _run(repo, demo, fake, "--push", monkeypatch=monkeypatch)
+    assert res.exit_code == 1
+    assert "GitHub refused to open the pull request" in res.stderr
+    assert "allow GitHub Actions to create pull requests" in res.stderr
+    assert TOKEN not in res.stdout + res.stderr and "Traceback" not in res.stderr
+
+
 def test_push_without_a_token_is_a_clear_error(repo: pathlib.Path,
                                                demo: dict[str, pathlib.Path],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
