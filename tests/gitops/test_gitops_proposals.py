@@ -155,7 +155,7 @@ def test_pr_body_escapes_names_from_the_org_and_the_policy(
         demo: dict[str, pathlib.Path]) -> None:
     month = _month(demo)
     r = month.removals[0]
-    evil = "x|y@evil.example <img src=x> [a](https://evil.example) @team"
+    evil = "x|y@evil.example <img src=x> [a](https://evil.example) @team\x1b]8;;\x07\r"
     hostile = dataclasses.replace(month, org_name="Acme | <b>Corp</b>", removals=(
         dataclasses.replace(r, proposal=dataclasses.replace(
             r.proposal, email=evil, team="t|`eam`", reason="**bold** <script> @here")),),
@@ -165,6 +165,11 @@ def test_pr_body_escapes_names_from_the_org_and_the_policy(
     assert "<script>" not in body and "<img" not in body and "@here" not in body
     assert "@team" not in body and "](https://" not in body
     assert "| <code>t&#124;&#96;eam&#96;</code> |" in body
+    assert not any(ch in body for ch in "\x1b\x07\r")
+    from reconciler.gitops.render_proposals import render_commit_message
+
+    message = render_commit_message(hostile)
+    assert not any(ch in message for ch in "\x1b\x07\r")
 
 
 def test_no_proposals_says_so() -> None:
