@@ -8,6 +8,7 @@ did not, so no exit code of theirs can be read as "changes".
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import pathlib
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from typing import Any
 
 import click
 
+from reconciler.cli.options import at_option
 from reconciler.errors import ConfigError
 from reconciler.gitops.wiring import Wiring
 
@@ -243,7 +245,10 @@ def not_applied(pr_number: int, head_sha: str, result: str) -> int:
               help="The Markdown `seatctl drift` wrote.")
 @click.option("--exit-code", "exit_code", type=int, required=True,
               help="`seatctl drift`'s exit code: 0 in sync, 2 drift, else an error.")
-def drift_issue(report: pathlib.Path, exit_code: int) -> int:
+@click.option("--org", "org_key", default="default", show_default=True,
+              help="The organization's key from `seatctl orgs list`: each organization has "
+              "its own drift issue.")
+def drift_issue(report: pathlib.Path, exit_code: int, org_key: str) -> int:
     """Open or update the drift issue; close it with a comment when drift is gone.
 
     \b
@@ -258,7 +263,7 @@ def drift_issue(report: pathlib.Path, exit_code: int) -> int:
         raise ConfigError("GITHUB_TOKEN and GITHUB_REPOSITORY are needed",
                           hint="pass `GITHUB_TOKEN: ${{ github.token }}` to the step")
     text = report.read_text(encoding="utf-8") if report.exists() else ""
-    click.echo(sync_drift_issue(api, text, exit_code))
+    click.echo(sync_drift_issue(api, text, exit_code, org_key))
     return 0 if exit_code in (0, 2) else 1
 
 
@@ -282,6 +287,75 @@ def scheduled_apply(policy_dir: pathlib.Path, state_dir: pathlib.Path,
     ghenv.write_outputs(os.environ, {"outcome": got.outcome},
                         f"### seatctl scheduled reconcile\n\n{got.message}\n")
     return got.exit_code
+
+
+@ci.command("proposals-pr")
+@policy_dir_arg
+@state_dir_option
+@sandbox_option
+@at_option("Evaluate as of this UTC date (default: the org's today); the branch is named "
+           "for its month.")
+@click.option("--org", "org_key", default="default", show_default=True,
+              help="The organization's key from `seatctl orgs list` (its folder name); "
+              "appended to the branch name unless it is `default`.")
+@click.option("--push", "do_push", is_flag=True,
+              help="Commit, push the branch and open or update the pull request "
+              "(default: a dry run that only says what it would do).")
+@click.option("--remote", default="origin", show_default=True,
+              help="The git remote of the policy repository.")
+@click.option("--base", "base", default=None,
+              help="The pull request's base branch (default: GITHUB_REF_NAME, else HEAD's).")
+def proposals_pr(policy_dir: pathlib.Path, state_dir: pathlib.Path, sandbox: str | None,
+                 at: dt.date | None, org_key: str, do_push: bool, remote: str,
+                 base: str | None) -> int:
+    """Open or update the month's one pull request removing inactive seats.
+
+    Reads the usage store in the state directory and the live org, proposes removing
+    each seat idle for `usage.inactive_after_days` (seats released), and with --push
+    commits that on `seatctl/proposals-YYYY-MM` as the bot and opens its PR.
+
+    \b
+    Example:
+      seatctl ci proposals-pr policies --state-dir .seatctl --push
+    """
+    from reconciler import escape
+    from reconciler.cli.demo import org_clock
+    from reconciler.cli.usage_options import live_state
+    from reconciler.gitops import ghenv
+    from reconciler.gitops.github_api import GitHubApi
+    from reconciler.gitops.proposals import branch_name, month_proposals
+    from reconciler.gitops.proposals_pr import base_branch, dry_run, publish
+    from reconciler.policy import load_policy
+    from reconciler.usage.service import run_inactive
+    from reconciler.usage.store import UsageStore
+
+    policy = load_policy(policy_dir)
+    today = at if at is not None else org_clock(sandbox, policy=policy).date()
+    branch_name(today, org_key)  # an unusable key is refused before anything is read
+    db = state_dir / "usage.db"
+    if not db.is_file():
+        raise ConfigError(f"usage store {db} does not exist",
+                          hint="pull the state branch (`seatctl state pull`) or run "
+                               "`seatctl usage sync --db` into it first")
+    live = live_state(policy, sandbox, True)
+    with UsageStore(str(db)) as store:
+        inactive = run_inactive(policy, store, days=None, today=today, live=live)
+    found = month_proposals(policy, inactive, today=today, live=live, org_key=org_key)
+    if not do_push:
+        got = dry_run(found, policy_dir)
+    else:
+        api = GitHubApi.from_env(os.environ)
+        if api is None:
+            raise ConfigError("GITHUB_TOKEN and GITHUB_REPOSITORY are needed to open the "
+                              "pull request", hint="pass `GITHUB_TOKEN: ${{ github.token }}` "
+                              "to the step, or leave out --push for a dry run")
+        got = publish(found, _repo_root(), policy_dir, api=api,
+                      base=base or base_branch(os.environ, _repo_root()), remote=remote)
+    for line in got.lines:
+        click.echo(line)
+    ghenv.write_outputs(os.environ, got.outputs(), "### seatctl proposals\n\n" + "".join(
+        f"- {escape.markdown(line)}\n" for line in got.lines))
+    return 0
 
 
 # ---------------------------------------------------------------------------

@@ -5,6 +5,11 @@ scheduled job calls ``sync_drift_issue`` with ``seatctl drift``'s exit code: 2 o
 the issue (or updates the open one, found by label and hidden marker), 0 closes the
 open one with a comment saying drift is gone, anything else touches nothing (a
 failed read is not evidence either way).
+
+Several organizations (``seatctl orgs list``) each get their own issue: the marker
+and title name the organization's folder key, so one organization's clean check
+never closes another's drift issue. The single-organization layout (key ``default``)
+keeps the original marker and title.
 """
 
 from __future__ import annotations
@@ -17,16 +22,28 @@ TITLE = "seatctl: live org drifted from policy"
 LIMIT = 60_000
 
 
-def sync_drift_issue(api: GitHubApi, report: str, exit_code: int) -> str:
+def marker_and_title(org_key: str = "default") -> tuple[str, str]:
+    """The hidden marker and the title of one organization's drift issue."""
+    if org_key == "default":
+        return MARKER, TITLE
+    from reconciler.gitops.proposals import checked_key
+
+    key = checked_key(org_key)
+    return f"<!-- seatctl-drift {key} -->", f"{TITLE} ({key})"
+
+
+def sync_drift_issue(api: GitHubApi, report: str, exit_code: int,
+                     org_key: str = "default") -> str:
     """Open, update or close the drift issue; returns one line saying which."""
-    mine = [i for i in api.open_issues(LABEL) if MARKER in str(i.get("body") or "")]
+    marker, title = marker_and_title(org_key)
+    mine = [i for i in api.open_issues(LABEL) if marker in str(i.get("body") or "")]
     if exit_code == 2:
-        body = f"{MARKER}\n{report[:LIMIT]}"
+        body = f"{marker}\n{report[:LIMIT]}"
         if mine:
             api.request("PATCH", f"/repos/{api.repo}/issues/{mine[0]['number']}",
                         {"body": body})
             return f"drift: updated issue #{mine[0]['number']}"
-        return f"drift: opened issue #{api.create_issue(TITLE, body, [LABEL])}"
+        return f"drift: opened issue #{api.create_issue(title, body, [LABEL])}"
     if exit_code == 0:
         for issue in mine:
             api.comment(int(issue["number"]), "✅ Drift is gone: the live organization matches "

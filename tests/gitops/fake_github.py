@@ -103,11 +103,37 @@ class FakeGitHub:
             n = next(self._ids)
             self.issues[n] = {"number": n, "state": "open", **body}
             return 201, self.issues[n]
+        if rest == "/pulls":
+            return self._pulls(method, query, body)
+        if (m := re.fullmatch(r"/pulls/(\d+)", rest)) and method == "PATCH":
+            pr = self.pulls[int(m[1])]
+            pr.update(body)
+            return 200, pr
         if m := re.fullmatch(r"/issues/(\d+)", rest):
             issue = self.issues[int(m[1])]
             issue.update(body)
             return 200, issue
         return 404, {"message": "Not Found"}
+
+    def _pulls(self, method: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        """List by ``head=owner:branch`` and ``state``; create refuses a second open PR
+        for one head with 422, as GitHub does."""
+        owner = self.repo.split("/", 1)[0]
+        if method == "GET":
+            state = query.get("state", "open")
+            return 200, [p for p in self.pulls.values()
+                         if p.get("head", {}).get("label") == query.get("head")
+                         and (state == "all" or p.get("state") == state)]
+        label = f"{owner}:{body['head']}"
+        if any(p.get("head", {}).get("label") == label and p.get("state") == "open"
+               for p in self.pulls.values()):
+            return 422, {"message": "A pull request already exists for " + label}
+        n = next(self._ids)
+        self.pulls[n] = {"number": n, "state": "open", "title": body["title"],
+                         "body": body["body"], "head": {"ref": body["head"], "label": label},
+                         "base": {"ref": body["base"]}, "labels": [],
+                         "merge_commit_sha": None, "merged_at": None}
+        return 201, self.pulls[n]
 
 
 @contextmanager

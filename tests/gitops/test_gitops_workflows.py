@@ -109,19 +109,32 @@ def test_third_party_actions_are_pinned_to_a_full_sha(path: pathlib.Path) -> Non
 def test_permissions_are_read_only_at_the_top_and_minimal_per_job(path: pathlib.Path) -> None:
     doc = _load(path)
     assert doc.get("permissions") == {"contents": "read"}, "top-level permissions must be read-only"
-    allowed_writes = {"plan.yml": {"pull-requests"}, "drift.yml": {"issues"},
+    allowed_writes = {"plan.yml": {"pull-requests"}, "drift.yml": {"issues", "pull-requests"},
                       "apply.yml": {"pull-requests"},
                       "review.yml": {"issues"}, "seatctl-plan.yml": {"pull-requests"},
                       "seatctl-apply.yml": {"pull-requests"},
-                      "seatctl-scheduled.yml": {"issues"}}.get(path.name, set())
+                      "seatctl-scheduled.yml": {"issues", "pull-requests"}}.get(path.name, set())
     for name, job in doc["jobs"].items():
         perms = job.get("permissions")
         assert isinstance(perms, dict), f"{path.name}:{name} must declare its permissions"
         writes = {k for k, v in perms.items() if v == "write"}
-        if _pushes_state(job):  # the seatctl-state branch needs contents: write
+        if _pushes_a_branch(job):  # seatctl-state, proposals: contents: write
             writes.discard("contents")
+        if path.name == "seatctl-scheduled.yml" and name != "proposals":
+            assert "pull-requests" not in writes, f"{name} must not write pull requests"
         assert writes <= allowed_writes, f"{path.name}:{name} asks for {writes}"
         assert "write-all" not in str(perms)
+
+
+def _pushes_a_branch(job: dict[str, Any]) -> bool:
+    """The job pushes seatctl-state or the month's proposals branch."""
+    uses = str(job.get("uses", ""))
+    if uses.startswith("./.github/workflows/"):
+        called = _load(ROOT / uses[2:])
+        return any(_pushes_a_branch(j) for j in called["jobs"].values())
+    return _pushes_state(job) or any(
+        "seatctl ci proposals-pr" in str(s.get("run", "")) and "--push" in str(s.get("run", ""))
+        for s in job.get("steps", []))
 
 
 def _pushes_state(job: dict[str, Any]) -> bool:
@@ -144,7 +157,7 @@ def test_checkout_persists_credentials_only_where_the_state_branch_is_pushed(
                 keep = step.get("with", {}).get("persist-credentials")
                 # the tool's own checkout never keeps them
                 tool = "workflow_repository" in str(step.get("with", {}).get("repository"))
-                assert keep is (_pushes_state(job) and not tool), (path.name, step)
+                assert keep is (_pushes_a_branch(job) and not tool), (path.name, step)
 
 
 def test_plan_job_has_no_write_key_and_forks_get_no_live_plan() -> None:
@@ -203,6 +216,44 @@ def test_drift_is_scheduled_read_only_and_closes_its_issue() -> None:
     text = yaml.safe_dump(drift)
     assert "seatctl apply" not in text and "SEATCTL_ADMIN_KEY" in text
     assert "secrets.read-key" in text and "seatctl ci drift-issue" in text
+
+
+def test_scheduled_runs_once_per_organization_each_with_its_own_lock() -> None:
+    """Every scheduled job is a matrix over `seatctl orgs list --format json`; each leg
+    has its own concurrency group (the single-organization layout keeps the apply
+    workflow's `seatctl-live-org` for the reconcile) and its own state folder."""
+    doc = _load(WORKFLOWS / "seatctl-scheduled.yml")
+    runs = " ".join(str(s.get("run", "")) for s in doc["jobs"]["orgs"]["steps"])
+    assert "seatctl orgs list" in runs and "--format json" in runs
+    assert set(doc["jobs"]["orgs"]["outputs"]) == {"matrix", "proposals"}
+    for name in ("drift", "usage", "reconcile", "proposals"):
+        job = doc["jobs"][name]
+        assert job["strategy"]["matrix"] == "${{ fromJSON(needs.orgs.outputs.matrix) }}", name
+        assert job["strategy"]["fail-fast"] is False
+        assert "matrix.org" in job["concurrency"]["group"], name
+        assert job["concurrency"]["cancel-in-progress"] is False
+        text = yaml.safe_dump(job)
+        assert "inputs.policy-dir" not in text and "matrix.policy_dir" in text, name
+    group = doc["jobs"]["reconcile"]["concurrency"]["group"]
+    assert "'seatctl-live-org'" in group and "'seatctl-live-org-{0}'" in group
+
+
+def test_proposals_job_is_monthly_and_alone_may_write_pull_requests() -> None:
+    doc = _load(WORKFLOWS / "seatctl-scheduled.yml")
+    inputs = doc["on"]["workflow_call"]["inputs"]
+    assert inputs["proposals-day"]["default"] == 1 and inputs["proposals-now"]["type"] == "boolean"
+    job = doc["jobs"]["proposals"]
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert "needs.orgs.outputs.proposals == 'true'" in job["if"]
+    assert "usage" in job["needs"]  # the usage store is synced first
+    (step,) = [s for s in job["steps"] if "proposals-pr" in str(s.get("run", ""))]
+    assert step["run"].startswith('seatctl ci proposals-pr "$POLICY_DIR" --state-dir '
+                                  '"$STATE_DIR" --org "$ORG" --push')
+    assert step["env"]["SEATCTL_ADMIN_KEY"] == "${{ secrets.read-key }}"  # reads only
+    caller = yaml.safe_load((ROOT / "reconciler" / "gitops" / "templates" / "workflows"
+                             / "seatctl-scheduled.yml").read_text())
+    assert "proposals-now" in caller[True]["workflow_dispatch"]["inputs"]
+    assert caller["jobs"]["scheduled"]["permissions"]["pull-requests"] == "write"
 
 
 def test_review_runs_monthly_on_the_first() -> None:
