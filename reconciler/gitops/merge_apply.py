@@ -30,7 +30,7 @@ from reconciler.gitops import ghenv
 from reconciler.gitops.approvals import decide, named_approvers
 from reconciler.gitops.ci import MARKER, build_comment
 from reconciler.gitops.github_api import GitHubApi
-from reconciler.gitops.pr_plan import artifact_name
+from reconciler.gitops.touched import artifact_name
 from reconciler.gitops.wiring import Wiring
 from reconciler.plan import Plan
 
