@@ -34,6 +34,10 @@ org_option = click.option(
     help="One organization of a several-organization repository (its folder name): the "
     "step writes that organization's section instead of posting, and takes its key from "
     "the SEATCTL_ADMIN_KEYS map.")
+section_out_option = click.option(
+    "--section-out", type=click.Path(file_okay=False, path_type=pathlib.Path), default=None,
+    help="With --org: the folder its section.md goes to (the workflow's report job posts "
+    "every organization's section as one comment).")
 
 
 def _repo_root() -> pathlib.Path:
@@ -244,19 +248,22 @@ def find_reviewed(plan_workflow: str) -> int:
 @click.option("--pr", "pr_number", type=int, required=True,
               help="The pull request whose reviewed plan this is.")
 @sandbox_option
+@org_option
+@section_out_option
 def check_reviewed(policy_dir: pathlib.Path, reviewed_dir: pathlib.Path, pr_number: int,
-                   sandbox: str | None) -> int:
+                   sandbox: str | None, org: str, section_out: pathlib.Path | None) -> int:
     """Show the reviewed plan and refuse early when it no longer holds.
 
     \b
     Example:
       seatctl ci check-reviewed policies --reviewed reviewed --pr 42
     """
+    from reconciler.gitops.merge_apply import OrgSection
     from reconciler.gitops.merge_apply import check_reviewed as check
 
     out = check(_repo_root(), policy_dir, reviewed_dir, os.environ, _wiring(),
-                pr_number=pr_number,
-                sandbox=sandbox)
+                pr_number=pr_number, sandbox=sandbox,
+                section=OrgSection.of(org, policy_dir, section_out))
     click.echo(out.comment)
     return out.exit_code
 
@@ -271,18 +278,23 @@ def check_reviewed(policy_dir: pathlib.Path, reviewed_dir: pathlib.Path, pr_numb
 @click.option("--head-sha", required=True, help="The reviewed head commit of that pull request.")
 @state_dir_option
 @sandbox_option
+@org_option
+@section_out_option
 def apply_reviewed(policy_dir: pathlib.Path, plan_file: pathlib.Path, pr_number: int,
-                   head_sha: str, state_dir: pathlib.Path, sandbox: str | None) -> int:
+                   head_sha: str, state_dir: pathlib.Path, sandbox: str | None, org: str,
+                   section_out: pathlib.Path | None) -> int:
     """Apply the reviewed plan with `seatctl apply PLAN` and post the result on the PR.
 
     \b
     Example:
       seatctl ci apply-reviewed policies --plan reviewed/plan.json --pr 42 --head-sha "$HEAD_SHA"
     """
+    from reconciler.gitops.merge_apply import OrgSection
     from reconciler.gitops.merge_apply import apply_reviewed as run
 
     return run(_repo_root(), policy_dir, plan_file, state_dir, os.environ, _wiring(),
-               pr_number=pr_number, head_sha=head_sha, sandbox=sandbox).exit_code
+               pr_number=pr_number, head_sha=head_sha, sandbox=sandbox,
+               section=OrgSection.of(org, policy_dir, section_out)).exit_code
 
 
 @ci.command("not-applied")

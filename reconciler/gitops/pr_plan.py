@@ -66,7 +66,7 @@ def org_heading(org: str, name: str) -> str:
     return f"{escape.markdown(name)} ({escape.markdown_code(org)})"
 
 
-def _org_name(policy_dir: pathlib.Path, org: str) -> str:
+def org_name(policy_dir: pathlib.Path, org: str) -> str:
     """The name ``org.yaml`` gives, or the folder's when the file cannot be read (the
     section then says why: validation reports it)."""
     from reconciler.gitops.orgs import find_orgs
@@ -133,7 +133,7 @@ def run_pr_plan(repo_root: pathlib.Path, policy_dir: pathlib.Path, out_dir: path
     out_dir.mkdir(parents=True, exist_ok=True)
     make: Maker = build_comment
     if org:
-        make = section_maker(org_heading(org, _org_name(policy_dir, org)))
+        make = section_maker(org_heading(org, org_name(policy_dir, org)))
     result = validate_policy(policy_dir, extra_checks=wiring.extra_checks)
     if not result.ok:
         errors = [(f.file, f.line, f.message) for f in result.errors]
