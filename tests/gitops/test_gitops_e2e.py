@@ -103,7 +103,7 @@ class Runner:
         self.count += 1
         temp = self.tmp / f"runner-temp-{self.count}"
         temp.mkdir(exist_ok=True)
-        for name in ("reviewed",):
+        for name in ("reviewed", "sections"):  # what download-artifact put there
             if (self.tmp / name).exists():
                 shutil.copytree(self.tmp / name, temp / name, dirs_exist_ok=True)
         ev = temp / "event.json"
