@@ -115,7 +115,7 @@ def compose_comment(sections: Sequence[str], *, untouched: Sequence[str] = (),
                  "policy folder.", ""]
     if names:
         lead += [f"Not touched (no live read): {names}", ""]
-    head = "\n".join(lead)
+    head = "\n".join(lead) + "\n"
     footer = _footer(head_sha)
     share = max(200, (limit - len(head) - len(footer)) // max(1, len(sections)) - 2)
     body = "\n\n".join(_fit(s, share) for s in sections)

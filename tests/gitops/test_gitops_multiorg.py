@@ -179,8 +179,8 @@ def test_two_orgs_one_comment_two_sections_and_each_applied_under_its_own_lock(
         assert len({r["lock"] for r in matrix_rows(orgs1)}) == 2
         comment = fake.sticky(1)
         assert comment.count(MARKER) == 1 and len(fake.comments[1]) == 1
-        assert comment.count("### Acme EU (`eu`)") == 1
-        assert comment.count("### Acme US (`us`)") == 1
+        assert comment.count("### Acme EU (<code>eu</code>)") == 1
+        assert comment.count("### Acme US (<code>us</code>)") == 1
         assert comment.count("📝 **Changes**") == 2 and "Not touched" not in comment
         assert comment.count("platform 8 → 10 seats") == 2
         assert not any(k in comment for k in KEYS.values())
@@ -197,12 +197,13 @@ def test_two_orgs_one_comment_two_sections_and_each_applied_under_its_own_lock(
         org.write_text(re.sub(r"(name: backend\n    allocated_seats: )\d+",
                               rf"\g<1>{seats + 1}", org.read_text()))
         head2 = commit("us backend: one more seat")
+        dev.git.push("-q", "origin", "us-only")
         fake.open_pr(2, head2, base)
         orgs2 = plan_workflow(2, head2)
         assert [r["org"] for r in matrix_rows(orgs2)] == ["us"]
         comment2 = fake.sticky(2)
-        assert "### Acme US (`us`)" in comment2 and "Acme EU" not in comment2
-        assert "Not touched (no live read): `eu`" in comment2
+        assert "### Acme US (<code>us</code>)" in comment2 and "Acme EU" not in comment2
+        assert "Not touched (no live read): <code>eu</code>" in comment2
 
         # -- merge PR #1: each organization checked and applied in its own leg ----------
         dev.git.checkout("-q", "main")
@@ -264,7 +265,8 @@ def test_two_orgs_one_comment_two_sections_and_each_applied_under_its_own_lock(
                  ctx={**needs, **{f"needs.find.outputs.{k}": v for k, v in orgs.items()}})
         applied = fake.sticky(1)
         assert applied.count("✅ **Applied**") == 2 and "## seatctl apply" in applied
-        assert "### Acme EU (`eu`)" in applied and "### Acme US (`us`)" in applied
+        assert "### Acme EU (<code>eu</code>)" in applied
+        assert "### Acme US (<code>us</code>)" in applied
         assert not any(k in applied for k in KEYS.values())
 
         # each organization: its own lock file, its own audit chain, both landed
