@@ -18,7 +18,7 @@ from typing import Any
 from reconciler.errors import ConfigError
 from reconciler.gitops import ghenv
 from reconciler.gitops.ci import MARKER, build_section, compose_comment
-from reconciler.gitops.github_api import GitHubApi
+from reconciler.gitops.github_api import GitHubApi, GitHubApiError
 
 #: What a section says when its leg left nothing (failed before writing, rejected, cancelled).
 MISSING = {
@@ -80,8 +80,13 @@ def post_sections(env: Mapping[str, str], sections_dir: pathlib.Path, matrix: st
         pr_number, head_sha = pr.number, pr.head_sha
     body = collect(sections_dir, matrix, untouched, stage=stage, head_sha=head_sha)
     api = GitHubApi.from_env(env)
-    if api is not None:
-        api.upsert_comment(pr_number, MARKER, body)
+    try:
+        if api is not None:
+            api.upsert_comment(pr_number, MARKER, body)
+    except GitHubApiError as exc:
+        if exc.status not in (403, 404):
+            raise
+        # a fork pull request's read-only token: the comment stays in the job summary
     ghenv.write_outputs(env, {}, body)
     return body
 
