@@ -275,6 +275,7 @@ def test_two_orgs_one_comment_two_sections_and_each_applied_under_its_own_lock(
         assert {"eu/audit.jsonl", "us/audit.jsonl", "eu/last-apply.json",
                 "us/last-apply.json"} <= set(tree)
         assert "audit.jsonl" not in tree  # nothing shared between the organizations
+        lock_ids: dict[str, set[str]] = {}
         for key in KEYS:
             reviewed = json.loads((tmp_path / "artifacts" / f"seatctl-plan-{key}-{head1}"
                                    / "plan.json").read_text())
@@ -283,8 +284,12 @@ def test_two_orgs_one_comment_two_sections_and_each_applied_under_its_own_lock(
             assert {r["plan_hash"] for r in records if "plan_hash" in r} == \
                 {reviewed["checksum"]}
             assert {r.get("org") for r in records if r.get("org")} <= {NAMES[key]}
+            lock_ids[key] = {r["lock_id"] for r in records if r.get("lock_id")}
+            assert lock_ids[key], records  # applied under a lock
             copy = tmp_path / f"{key}-audit.jsonl"
             copy.write_text(log + "\n")
             ok = subprocess.run([str(seatctl_bin / "seatctl"), "audit", "verify", "--log",
                                  str(copy)], capture_output=True, text=True, check=False)
             assert ok.returncode == 0, ok.stderr
+        assert not lock_ids["eu"] & lock_ids["us"]  # two locks, one per organization
+        assert not list(locks.glob("*.lock"))  # both released
