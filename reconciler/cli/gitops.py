@@ -31,6 +31,17 @@ state_dir_option = click.option(
     help="The state directory (audit log, its head, last-apply record, usage store).")
 
 
+org_option = click.option(
+    "--org", default="", metavar="FOLDER",
+    help="One organization of a several-organization repository (its folder name): the "
+    "step writes that organization's section instead of posting, and takes its key from "
+    "the SEATCTL_ADMIN_KEYS map.")
+section_out_option = click.option(
+    "--section-out", type=click.Path(file_okay=False, path_type=pathlib.Path), default=None,
+    help="With --org: the folder its section.md goes to (the workflow's report job posts "
+    "every organization's section as one comment).")
+
+
 def _repo_root() -> pathlib.Path:
     return pathlib.Path.cwd()
 
@@ -116,8 +127,9 @@ def ci() -> None:
               default=None, help="A pulled state directory: its snapshot lets the plan re-read "
               "only what the pull request can touch (`plan --base`); without one, or with a "
               "stale one, the plan reads the whole organization and says why.")
+@org_option
 def pr_plan(policy_dir: pathlib.Path, out_dir: pathlib.Path, sandbox: str | None,
-            state_dir: pathlib.Path | None) -> int:
+            state_dir: pathlib.Path | None, org: str) -> int:
     """Validate and plan a pull request; update its one sticky comment.
 
     \b
@@ -127,7 +139,64 @@ def pr_plan(policy_dir: pathlib.Path, out_dir: pathlib.Path, sandbox: str | None
     from reconciler.gitops.pr_plan import run_pr_plan
 
     return run_pr_plan(_repo_root(), policy_dir, out_dir, os.environ, _wiring(),
-                       sandbox=sandbox, emit=click.echo, state_dir=state_dir).exit_code
+                       sandbox=sandbox, emit=click.echo, state_dir=state_dir,
+                       org=org).exit_code
+
+
+@ci.command("orgs-touched")
+@policy_dir_arg
+@click.option("--base", default="auto", show_default=True,
+              help="The commit the change is compared with; `auto` reads the pull request's "
+              "base from the event.")
+@click.option("--head", default="HEAD", show_default=True, help="The changed commit.")
+def orgs_touched(policy_dir: pathlib.Path, base: str, head: str) -> int:
+    """Write the matrix of organizations this change touches (step outputs).
+
+    \b
+    Example:
+      seatctl ci orgs-touched orgs --base "$BASE_SHA"
+    """
+    from reconciler import escape
+    from reconciler.gitops import ghenv
+    from reconciler.gitops.touched import resolve, touched_orgs
+
+    if base == "auto":
+        base = ghenv.pull_request(os.environ).base_sha
+    repo = _repo_root()
+    got = touched_orgs(repo, policy_dir, base=base, head=head)
+    ghenv.write_outputs(os.environ, got.outputs(repo, resolve(repo, head)), "")
+    for o in got.touched:
+        click.echo(f"touched: {escape.terminal(o.key)}")
+    for o in got.untouched:
+        click.echo(f"not touched: {escape.terminal(o.key)}")
+    return 0
+
+
+@ci.command("post-sections")
+@click.option("--sections", "sections_dir", required=True,
+              type=click.Path(file_okay=False, path_type=pathlib.Path),
+              help="The downloaded section artifacts, one folder each.")
+@click.option("--matrix", required=True, help="The matrix `ci orgs-touched` wrote.")
+@click.option("--untouched", default="[]", show_default=True,
+              help="The organizations not touched (`ci orgs-touched` output).")
+@click.option("--stage", type=click.Choice(["plan", "apply"]), default="plan",
+              show_default=True, help="Which comment: the PR's plan or the merge's apply.")
+@click.option("--pr", "pr_number", type=int, default=0,
+              help="The pull request (default: the event's).")
+@click.option("--head-sha", default="", help="The reviewed head commit (with --pr).")
+def post_sections(sections_dir: pathlib.Path, matrix: str, untouched: str, stage: str,
+                  pr_number: int, head_sha: str) -> int:
+    """Post every organization's section as ONE sticky comment on the PR.
+
+    \b
+    Example:
+      seatctl ci post-sections --sections sections --matrix "$MATRIX" --untouched "$UNTOUCHED"
+    """
+    from reconciler.gitops.sections import post_sections as post
+
+    post(os.environ, sections_dir, matrix, untouched, stage=stage, pr_number=pr_number,
+         head_sha=head_sha)
+    return 0
 
 
 @ci.command("pr-failed")
@@ -181,19 +250,22 @@ def find_reviewed(plan_workflow: str) -> int:
 @click.option("--pr", "pr_number", type=int, required=True,
               help="The pull request whose reviewed plan this is.")
 @sandbox_option
+@org_option
+@section_out_option
 def check_reviewed(policy_dir: pathlib.Path, reviewed_dir: pathlib.Path, pr_number: int,
-                   sandbox: str | None) -> int:
+                   sandbox: str | None, org: str, section_out: pathlib.Path | None) -> int:
     """Show the reviewed plan and refuse early when it no longer holds.
 
     \b
     Example:
       seatctl ci check-reviewed policies --reviewed reviewed --pr 42
     """
+    from reconciler.gitops.merge_apply import OrgSection
     from reconciler.gitops.merge_apply import check_reviewed as check
 
     out = check(_repo_root(), policy_dir, reviewed_dir, os.environ, _wiring(),
-                pr_number=pr_number,
-                sandbox=sandbox)
+                pr_number=pr_number, sandbox=sandbox,
+                section=OrgSection.of(org, policy_dir, section_out))
     click.echo(out.comment)
     return out.exit_code
 
@@ -208,18 +280,23 @@ def check_reviewed(policy_dir: pathlib.Path, reviewed_dir: pathlib.Path, pr_numb
 @click.option("--head-sha", required=True, help="The reviewed head commit of that pull request.")
 @state_dir_option
 @sandbox_option
+@org_option
+@section_out_option
 def apply_reviewed(policy_dir: pathlib.Path, plan_file: pathlib.Path, pr_number: int,
-                   head_sha: str, state_dir: pathlib.Path, sandbox: str | None) -> int:
+                   head_sha: str, state_dir: pathlib.Path, sandbox: str | None, org: str,
+                   section_out: pathlib.Path | None) -> int:
     """Apply the reviewed plan with `seatctl apply PLAN` and post the result on the PR.
 
     \b
     Example:
       seatctl ci apply-reviewed policies --plan reviewed/plan.json --pr 42 --head-sha "$HEAD_SHA"
     """
+    from reconciler.gitops.merge_apply import OrgSection
     from reconciler.gitops.merge_apply import apply_reviewed as run
 
     return run(_repo_root(), policy_dir, plan_file, state_dir, os.environ, _wiring(),
-               pr_number=pr_number, head_sha=head_sha, sandbox=sandbox).exit_code
+               pr_number=pr_number, head_sha=head_sha, sandbox=sandbox,
+               section=OrgSection.of(org, policy_dir, section_out)).exit_code
 
 
 @ci.command("not-applied")

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 
 import click
 
+from reconciler import escape
 from reconciler.errors import SeatctlError
 
 MARKER = "<!-- seatctl-plan -->"
@@ -33,38 +34,92 @@ STATUS_LINES = {
 }
 
 
-def build_comment(body: str, *, exit_code: int, blocked: bool, stderr: str = "",
-                  note: str = "", head_sha: str = "", limit: int = COMMENT_LIMIT,
-                  status: str = "", title: str = "seatctl plan") -> str:
-    """The sticky comment: marker, one status line, the plan, and any error text.
+def status_line(exit_code: int, blocked: bool, status: str = "") -> str:
+    """The one line that says what a plan (or an organization's section) came to.
 
     ``status`` replaces the line derived from the exit code when the caller knows
     better (a fork PR's skipped live plan is not "No changes").
     """
     if status:
-        pass
-    elif blocked:
-        status = "⛔ **Blocked**: a guard refuses this plan (see the findings below)."
-    elif exit_code in STATUS_LINES:
-        status = STATUS_LINES[exit_code]
-    else:
-        status = f"❌ **Error** (exit {exit_code}): seatctl could not produce a plan."
-    parts = [MARKER, f"## {title}", "", status, ""]
+        return status
+    if blocked:
+        return "⛔ **Blocked**: a guard refuses this plan (see the findings below)."
+    if exit_code in STATUS_LINES:
+        return STATUS_LINES[exit_code]
+    return f"❌ **Error** (exit {exit_code}): seatctl could not produce a plan."
+
+
+def _lead(exit_code: int, blocked: bool, stderr: str, note: str, status: str) -> list[str]:
+    """Status line, note and error text: what every comment or section starts with."""
+    parts = [status_line(exit_code, blocked, status), ""]
     if note:
         parts += [f"> {note}", ""]
     err = stderr.strip()
     if err and (exit_code not in (0, 2) or blocked):
         safe = err.replace("```", "'''")
         parts += ["```text", safe[-4000:], "```", ""]
-    # one marker only, ours, at the very top (a renderer may carry its own)
+    return parts
+
+
+def _fit(body: str, room: int) -> str:
+    """The body without stray markers (one marker only, ours, at the very top: a
+    renderer may carry its own), cut to ``room`` characters with a pointer to the artifact."""
     text = "\n".join(ln for ln in body.rstrip().splitlines() if ln.strip() != MARKER)
-    footer = f"\n\n<sub>seatctl · head {head_sha[:12]}</sub>\n" if head_sha else "\n"
-    head = "\n".join(parts)
-    room = limit - len(head) - len(footer)
     if len(text) > room:
         cut = "\n\n… (truncated; the full plan is in the `seatctl-plan` artifact)"
         text = text[: max(0, room - len(cut))].rstrip() + cut
-    return head + text + footer
+    return text
+
+
+def _footer(head_sha: str) -> str:
+    return f"\n\n<sub>seatctl · head {head_sha[:12]}</sub>\n" if head_sha else "\n"
+
+
+def build_comment(body: str, *, exit_code: int, blocked: bool, stderr: str = "",
+                  note: str = "", head_sha: str = "", limit: int = COMMENT_LIMIT,
+                  status: str = "", title: str = "seatctl plan") -> str:
+    """The sticky comment: marker, one status line, the plan, and any error text."""
+    head = "\n".join([MARKER, f"## {title}", "", *_lead(exit_code, blocked, stderr, note,
+                                                        status)])
+    footer = _footer(head_sha)
+    return head + _fit(body, limit - len(head) - len(footer)) + footer
+
+
+def build_section(heading: str, body: str, *, exit_code: int, blocked: bool,
+                  stderr: str = "", status: str = "", limit: int = COMMENT_LIMIT) -> str:
+    """One organization's part of a several-organization comment (no marker, no footer).
+
+    ``heading`` is Markdown the caller escaped (it names the organization).
+
+    Why the same pieces as ``build_comment``: a reader of a two-organization comment
+    must find each organization's status, error text and plan where a one-organization
+    comment puts them, and the same size cap keeps the whole comment under GitHub's limit.
+    """
+    head = "\n".join([f"### {heading}", "", *_lead(exit_code, blocked, stderr, "", status)])
+    return head + _fit(body, limit - len(head)) + "\n"
+
+
+def compose_comment(sections: Sequence[str], *, untouched: Sequence[str] = (),
+                    head_sha: str = "", title: str = "seatctl plan",
+                    limit: int = COMMENT_LIMIT) -> str:
+    """ONE sticky comment holding a section per organization the pull request touches.
+
+    Each section keeps an equal share of the limit (re-cut here, so a section built
+    with a larger limit still fits); organizations the change does not reach are
+    listed on one line, so a reader knows they were considered, not forgotten.
+    """
+    names = ", ".join(escape.markdown_code(n) for n in untouched)
+    lead = [MARKER, f"## {title}", ""]
+    if not sections:
+        lead += ["ℹ️ **No organization touched**: this change reaches no organization's "
+                 "policy folder.", ""]
+    if names:
+        lead += [f"Not touched (no live read): {names}", ""]
+    head = "\n".join(lead) + "\n"
+    footer = _footer(head_sha)
+    share = max(200, (limit - len(head) - len(footer)) // max(1, len(sections)) - 2)
+    body = "\n\n".join(_fit(s, share) for s in sections)
+    return head + body + footer
 
 
 def write_outputs(env: Mapping[str, str], outputs: Mapping[str, str], summary: str) -> None:

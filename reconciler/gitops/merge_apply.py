@@ -25,12 +25,13 @@ from dataclasses import dataclass
 import git
 
 from reconciler import escape
-from reconciler.errors import SeatctlError
+from reconciler.errors import ConfigError, SeatctlError
 from reconciler.gitops import ghenv
 from reconciler.gitops.approvals import decide, named_approvers
-from reconciler.gitops.ci import MARKER, build_comment
+from reconciler.gitops.ci import MARKER, build_comment, build_section
 from reconciler.gitops.github_api import GitHubApi
-from reconciler.gitops.pr_plan import artifact_name
+from reconciler.gitops.org_keys import org_env, org_key
+from reconciler.gitops.touched import artifact_name
 from reconciler.gitops.wiring import Wiring
 from reconciler.plan import Plan
 
@@ -57,6 +58,7 @@ class Reviewed:
     def outputs(self) -> dict[str, str]:
         pr = self.pr
         return {"pr": str(pr.number) if pr else "", "head-sha": pr.head_sha if pr else "",
+                "base-sha": pr.base_sha if pr else "",
                 "run-id": self.run_id,
                 "artifact": artifact_name(pr.head_sha) if pr else "",
                 "found": "true" if pr and self.run_id else "false"}
@@ -127,17 +129,52 @@ def plan_moved(reviewed: Plan, fresh: Plan, limit: int = 8) -> list[str]:
     return lines[:limit] + ([f"… and {len(lines) - limit} more"] if len(lines) > limit else [])
 
 
+@dataclass(frozen=True, slots=True)
+class OrgSection:
+    """One organization of several: its folder, the section heading, where the section goes.
+
+    Why: on merge each organization is checked and applied in its own matrix job; the
+    jobs write sections that the workflow's report job posts as ONE comment (as the
+    plan comment was), instead of each job overwriting the sticky comment.
+    """
+
+    org: str
+    heading: str
+    out_dir: pathlib.Path
+
+    @classmethod
+    def of(cls, org: str, policy_dir: pathlib.Path,
+           out_dir: pathlib.Path | None) -> OrgSection | None:
+        """The section of ``org`` (None for the single-organization layout: no ``org``)."""
+        from reconciler.gitops.pr_plan import org_heading, org_name
+
+        if not org:
+            return None
+        if out_dir is None:
+            raise ConfigError("--org needs --section-out (where its section is written)",
+                              hint="pass --section-out DIR; the workflow uploads it")
+        return cls(org, org_heading(org, org_name(policy_dir, org)), out_dir)
+
+
 def _comment(status: str, body: str, pr: ghenv.PullRequest | None, title: str,
-             lines: Sequence[str] = (), heading: str = "") -> str:
+             lines: Sequence[str] = (), heading: str = "",
+             section: OrgSection | None = None) -> str:
     listed = "".join(f"- {escape.markdown(x)}\n" for x in lines)
     if listed and heading:
         listed = f"**{heading}**\n\n{listed}"
-    return build_comment(listed + ("\n" if listed and body else "") + body, exit_code=0,
-                         blocked=False, status=status, title=title,
+    text = listed + ("\n" if listed and body else "") + body
+    if section is not None:
+        return build_section(section.heading, text, exit_code=0, blocked=False, status=status)
+    return build_comment(text, exit_code=0, blocked=False, status=status, title=title,
                          head_sha=pr.head_sha if pr else "")
 
 
-def _post(env: Mapping[str, str], pr: ghenv.PullRequest | None, body: str) -> None:
+def _post(env: Mapping[str, str], pr: ghenv.PullRequest | None, body: str,
+          section: OrgSection | None = None) -> None:
+    if section is not None:  # the report job posts every organization's section at once
+        section.out_dir.mkdir(parents=True, exist_ok=True)
+        (section.out_dir / "section.md").write_text(body, encoding="utf-8")
+        return
     api = GitHubApi.from_env(env)
     if api is not None and pr is not None:
         api.upsert_comment(pr.number, MARKER, body)
@@ -154,8 +191,13 @@ class Outcome:
 
 def check_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path,
                    reviewed_dir: pathlib.Path, env: Mapping[str, str], wiring: Wiring, *,
-                   pr_number: int, sandbox: str | None = None) -> Outcome:
-    """Refuse before the gate when the reviewed plan no longer describes this merge."""
+                   pr_number: int, sandbox: str | None = None,
+                   section: OrgSection | None = None) -> Outcome:
+    """Refuse before the gate when the reviewed plan no longer describes this merge.
+
+    With ``section`` (one organization of several) the verdict is that organization's
+    section, its live read uses that organization's key only.
+    """
     api = _api(env)
     pulls = [p for p in api.pulls_for_commit(env.get("GITHUB_SHA", ""))
              if int(p.get("number", 0)) == pr_number]
@@ -166,7 +208,7 @@ def check_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path,
         why = ["no reviewed plan was found for this merge (the plan artifact expired, or the "
                "pull request's plan did not succeed); re-run the plan workflow on a new PR"]
         return _finish(env, pr, Outcome("not-started", _comment(
-            APPLY_STATUS["not-started"], "", pr, title, why), 1))
+            APPLY_STATUS["not-started"], "", pr, title, why, section=section), 1), section)
     reviewed = Plan.from_json(plan_file.read_text(encoding="utf-8"))
     shown = (reviewed_dir / "plan.md").read_text(encoding="utf-8") \
         if (reviewed_dir / "plan.md").is_file() else ""
@@ -178,22 +220,24 @@ def check_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path,
     if reviewed.overrides.allow_large_removal and not now.has("--allow-large-removal"):
         moved.append("the large-removal approval label is gone or not by a named approver")
     if not moved:
-        fresh = wiring.make_plan(policy_dir, at=None, sandbox=sandbox, demo=False,
-                          approve_overflow=reviewed.approve_overflow,
-                          overrides=reviewed.overrides)
+        with org_key(section.org if section else "", policy_dir):
+            fresh = wiring.make_plan(policy_dir, at=None, sandbox=sandbox, demo=False,
+                                     approve_overflow=reviewed.approve_overflow,
+                                     overrides=reviewed.overrides)
         moved = plan_moved(reviewed, fresh)
     if moved:
         return _finish(env, pr, Outcome("refused", _comment(
             APPLY_STATUS["refused"], "\n### The reviewed plan\n\n" + shown, pr, title,
-            moved, "What moved:"), 1))
+            moved, "What moved:", section), 1), section)
     body = _comment("🔎 **Awaiting approval**: this exact plan is applied once the `apply` "
-                    "environment is approved.", shown, pr, title)
+                    "environment is approved.", shown, pr, title, section=section)
     ghenv.write_outputs(env, {"outcome": "ready"}, body)
     return Outcome("ready", body, 0)
 
 
-def _finish(env: Mapping[str, str], pr: ghenv.PullRequest | None, out: Outcome) -> Outcome:
-    _post(env, pr, out.comment)
+def _finish(env: Mapping[str, str], pr: ghenv.PullRequest | None, out: Outcome,
+            section: OrgSection | None = None) -> Outcome:
+    _post(env, pr, out.comment, section)
     ghenv.write_outputs(env, {"outcome": out.outcome}, out.comment)
     return out
 
@@ -239,9 +283,13 @@ def apply_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path, plan_file:
                    state_dir: pathlib.Path, env: Mapping[str, str], wiring: Wiring, *,
                    pr_number: int,
                    head_sha: str, sandbox: str | None = None,
-                   run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run
-                   ) -> Outcome:
-    """Verify the audit chain, record the approvals, apply the reviewed plan, report."""
+                   run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
+                   section: OrgSection | None = None) -> Outcome:
+    """Verify the audit chain, record the approvals, apply the reviewed plan, report.
+
+    With ``section`` the child ``seatctl apply`` gets that organization's key only and
+    the result is that organization's section of the one apply comment.
+    """
     pr = ghenv.PullRequest(pr_number, head_sha, "", False, ())
     title = "seatctl apply"
     plan = Plan.from_json(plan_file.read_text(encoding="utf-8"))
@@ -250,7 +298,8 @@ def apply_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path, plan_file:
     if problem:
         return _finish(env, pr, Outcome("not-started", _comment(
             APPLY_STATUS["not-started"], "", pr, title,
-            [f"the audit log on the state branch does not verify: {problem}"]), 1))
+            [f"the audit log on the state branch does not verify: {problem}"],
+            section=section), 1), section)
     if plan.approve_overflow or plan.overrides.allow_large_removal:
         wiring.record(log_path, env, "approval", {
             "pr": pr_number, "head_sha": head_sha, "approver": plan.overrides.approver,
@@ -268,7 +317,8 @@ def apply_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path, plan_file:
                *_apply_flags(plan, wiring.apply_options)]
         if sandbox:
             cmd += ["--sandbox", str(pathlib.Path(sandbox).resolve())]
-        child_env = {**os.environ, **env, "SEATCTL_APPROVER": plan.overrides.approver}
+        child_env = {**org_env({**os.environ, **env}, section.org if section else "", policy_dir),
+                     "SEATCTL_APPROVER": plan.overrides.approver}
         proc = run(cmd, cwd=tree, env=child_env, capture_output=True, text=True, check=False)
     sys.stderr.write(proc.stderr)
     sys.stdout.write(proc.stdout)
@@ -281,8 +331,9 @@ def apply_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path, plan_file:
     shown = plan_file.with_name("plan.md")
     if shown.is_file():
         block += "\n### The reviewed plan\n\n" + shown.read_text(encoding="utf-8")
-    out = Outcome(kind, _comment(APPLY_STATUS[kind], block, pr, title), proc.returncode or 0)
-    return _finish(env, pr, out)
+    out = Outcome(kind, _comment(APPLY_STATUS[kind], block, pr, title, section=section),
+                  proc.returncode or 0)
+    return _finish(env, pr, out, section)
 
 
 def not_applied(env: Mapping[str, str], *, pr_number: int, head_sha: str,

@@ -117,14 +117,21 @@ def _commit_tree(repo: git.Repo, state_dir: pathlib.Path, parent: str | None,
     return str(repo.git.commit_tree(tree, *args, env={**os.environ, **env_id})), True
 
 
-def _audit_extends(repo: git.Repo, tip: str, state_dir: pathlib.Path) -> bool:
-    """True when the branch tip's audit log is a prefix of ours (we lose none of its records)."""
-    try:
-        theirs = (repo.commit(tip).tree / AUDIT).data_stream.read()
-    except KeyError:
-        return True
-    mine = (state_dir / AUDIT).read_bytes() if (state_dir / AUDIT).exists() else b""
-    return mine.startswith(theirs)
+def _audit_extends(repo: git.Repo, tip: str, state_dir: pathlib.Path,
+                   base: str | None = None) -> bool:
+    """True when we lose none of the branch tip's audit records: every audit log there (the
+    root's, and each organization's ``<key>/audit.jsonl`` in a several-organization
+    repository, whose matrix jobs push in parallel) is a prefix of ours, or one this run
+    did not touch (the rebase then takes the tip's copy)."""
+    before = _blobs(repo, base)
+    for path, theirs in _blobs(repo, tip).items():
+        if pathlib.PurePosixPath(path).name != AUDIT:
+            continue
+        mine = (state_dir / path).read_bytes() if (state_dir / path).exists() else b""
+        untouched = mine == before.get(path, b"")
+        if not mine.startswith(theirs) and not untouched:
+            return False
+    return True
 
 
 def _blobs(repo: git.Repo, commit: str | None) -> dict[str, bytes]:
@@ -168,7 +175,7 @@ def push(repo_path: pathlib.Path, state_dir: pathlib.Path, *, message: str,
                 raise StateBranchError(f"pushing the state to {remote}/{branch} failed",
                                        hint="the job needs `contents: write`; check branch "
                                        "rules on the state branch") from None
-            if not _audit_extends(repo, tip, state_dir):
+            if not _audit_extends(repo, tip, state_dir, parent):
                 raise StateBranchError(
                     f"{remote}/{branch} moved during this run and holds audit records this "
                     "run does not have", hint="nothing was overwritten; run `seatctl state "

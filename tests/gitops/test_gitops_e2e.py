@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import git
@@ -74,9 +74,10 @@ class Runner:
     bin: pathlib.Path
     fake: FakeGitHub
     tmp: pathlib.Path
-    sandbox: pathlib.Path
+    sandbox: pathlib.Path | None  # None: the policy's base_url (a served sandbox)
     remote: pathlib.Path
     count: int = 0
+    extra_env: Mapping[str, str] = field(default_factory=dict)
 
     def checkout(self, sha: str) -> pathlib.Path:
         """actions/checkout with fetch-depth 0: a fresh clone at ``sha``."""
@@ -96,12 +97,13 @@ class Runner:
         script = str(step["run"])
         assert "${{" not in script, "inputs reach the shell only through env:"
         known = {"github.token": TOKEN, "secrets.read-key": "", "secrets.SEATCTL_ADMIN_KEY": "",
+                 "secrets.read-keys": "", "secrets.SEATCTL_ADMIN_KEYS": "",
                  "inputs.policy-dir": "policies", "inputs.plan-workflow": "seatctl-plan.yml",
                  **ctx}
         self.count += 1
         temp = self.tmp / f"runner-temp-{self.count}"
         temp.mkdir(exist_ok=True)
-        for name in ("reviewed",):
+        for name in ("reviewed", "sections"):  # what download-artifact put there
             if (self.tmp / name).exists():
                 shutil.copytree(self.tmp / name, temp / name, dirs_exist_ok=True)
         ev = temp / "event.json"
@@ -118,7 +120,9 @@ class Runner:
                    GITHUB_STEP_SUMMARY=str(summary), GITHUB_SHA=sha, GITHUB_ACTIONS="true",
                    CI="true", GITHUB_REPOSITORY=self.fake.repo, GITHUB_API_URL=self.fake.url,
                    GITHUB_SERVER_URL="https://github.invalid", GITHUB_RUN_ID=str(self.count),
-                   GITHUB_ACTOR="merge-bot", SEATCTL_SANDBOX=str(self.sandbox), NO_COLOR="1")
+                   GITHUB_ACTOR="merge-bot", NO_COLOR="1", **self.extra_env)
+        if self.sandbox is not None:
+            env["SEATCTL_SANDBOX"] = str(self.sandbox)
         for k, v in (step.get("env") or {}).items():
             env[k] = EXPR.sub(lambda m: known[m[1]], str(v))
         proc = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=cwd, env=env,
@@ -129,6 +133,16 @@ class Runner:
             if out.exists() else {}
         self.last_temp = temp
         return proc, outputs, summary.read_text() if summary.exists() else ""
+
+
+def matrix_rows(outputs: Mapping[str, str]) -> list[dict[str, str]]:
+    """The matrix legs `seatctl ci orgs-touched` wrote (GitHub runs one job per row)."""
+    return list(json.loads(outputs["matrix"])["include"])
+
+
+def matrix_ctx(row: Mapping[str, str]) -> dict[str, str]:
+    """``${{ matrix.* }}`` of one leg."""
+    return {f"matrix.{k}": v for k, v in row.items()}
 
 
 def _git(path: pathlib.Path, *args: str) -> str:
@@ -188,9 +202,14 @@ def test_init_repo_plan_merge_apply_refuse_and_approve(tmp_path: pathlib.Path,
 
         def pr_plan(number: int, head: str, expect_rc: int = 0) -> dict[str, str]:
             cwd = run.checkout(head)
+            _, orgs, _ = run.step("seatctl-plan.yml", "orgs", "orgs", cwd,
+                                  event=_pr_event(fake, number), sha=head, ctx={})
+            (row,) = matrix_rows(orgs)  # one organization: one leg, as before
+            assert (row["org"], row["artifact"], orgs["multi"]) == \
+                ("", f"seatctl-plan-{head}", "false")
             _, outs, summary = run.step("seatctl-plan.yml", "plan", "plan", cwd,
-                                        event=_pr_event(fake, number), sha=head, ctx={},
-                                        expect_rc=expect_rc)
+                                        event=_pr_event(fake, number), sha=head,
+                                        ctx=matrix_ctx(row), expect_rc=expect_rc)
             assert summary == fake.sticky(number)
             fake.plan_run(head, "success" if expect_rc == 0 else "failure")
             if outs["outcome"] in ("changes", "no-changes"):  # the artifact: the plan dir
@@ -208,21 +227,26 @@ def test_init_repo_plan_merge_apply_refuse_and_approve(tmp_path: pathlib.Path,
 
         def apply_plan_job(sha: str, expect_rc: int = 0) -> tuple[dict[str, str], str]:
             cwd = run.checkout(sha)
-            _, found, _ = run.step("seatctl-apply.yml", "plan", "find", cwd, event={},
+            _, found, _ = run.step("seatctl-apply.yml", "find", "find", cwd, event={},
                                    sha=sha, ctx={})
+            _, orgs, _ = run.step("seatctl-apply.yml", "find", "orgs", cwd, event={}, sha=sha,
+                                  ctx={f"steps.find.outputs.{k}": v for k, v in found.items()})
+            (row,) = matrix_rows(orgs)
             shutil.rmtree(tmp_path / "reviewed", ignore_errors=True)
             if found["found"] == "true":  # actions/download-artifact of that run
                 shutil.copytree(tmp_path / "artifacts" / found["head-sha"],
                                 tmp_path / "reviewed")
             _, checked, summary = run.step(
                 "seatctl-apply.yml", "plan", "check", cwd, event={}, sha=sha,
-                ctx={"steps.find.outputs.pr": found["pr"]}, expect_rc=expect_rc)
-            return {**found, **checked}, summary
+                ctx={"needs.find.outputs.pr": found["pr"], **matrix_ctx(row)},
+                expect_rc=expect_rc)
+            return {**found, **checked, **matrix_ctx(row)}, summary
 
         def apply_job(sha: str, needs: Mapping[str, str], expect_rc: int = 0) -> str:
             cwd = run.checkout(sha)
-            ctx = {"needs.plan.outputs.pr": needs["pr"],
-                   "needs.plan.outputs.head-sha": needs["head-sha"]}
+            ctx = {"needs.find.outputs.pr": needs["pr"],
+                   "needs.find.outputs.head-sha": needs["head-sha"],
+                   **{k: v for k, v in needs.items() if k.startswith("matrix.")}}
             run.step("seatctl-apply.yml", "apply", "pull", cwd, event={}, sha=sha, ctx=ctx)
             proc, _, _ = run.step("seatctl-apply.yml", "apply", "apply", cwd, event={}, sha=sha,
                                   ctx=ctx, expect_rc=expect_rc)

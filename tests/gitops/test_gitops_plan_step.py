@@ -89,9 +89,13 @@ def test_plan_step_posts_the_policy_diff_and_live_plan(tmp_path: pathlib.Path,
                GITHUB_BASE_REF="main", NO_COLOR="1")
     step = _plan_step()
     assert step["env"] == {"SEATCTL_ADMIN_KEY": "${{ secrets.read-key }}",  # type: ignore
+                           "SEATCTL_ADMIN_KEYS": "${{ secrets.read-keys }}",
                            "GITHUB_TOKEN": "${{ github.token }}",
-                           "POLICY_DIR": "${{ inputs.policy-dir }}"}
-    env.update(POLICY_DIR="policies")  # no token: the comment goes to the job summary only
+                           "POLICY_DIR": "${{ matrix.policy_dir }}",
+                           "ORG": "${{ matrix.org }}"}
+    # one organization: the matrix leg's folder is the policy dir and `org` is empty;
+    # no token: the comment goes to the job summary only
+    env.update(POLICY_DIR="policies", ORG="", SEATCTL_ADMIN_KEYS="")
     proc = subprocess.run(["bash", "-e", "-c", str(step["run"])], cwd=repo_dir, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr

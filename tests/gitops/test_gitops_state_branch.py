@@ -114,3 +114,56 @@ def test_the_drift_issue_is_opened_updated_and_closed_with_a_comment() -> None:
         assert "closed 1" in sync_drift_issue(api, "in sync", 0)
         assert issue["state"] == "closed"
         assert "Drift is gone" in fake.comments[issue["number"]][0]["body"]
+
+
+def test_two_orgs_pushing_at_once_both_land(tmp_path: pathlib.Path) -> None:
+    """Several organizations: the eu and us apply jobs pull the same tip, run in parallel
+    and push; the second push rebases onto the first and neither audit chain loses a
+    record. A run that rewrote the other organization's log is still refused. No dates."""
+    import threading
+
+    remote = _remote(tmp_path)
+    first = _clone(remote, tmp_path / "first")
+    seeded = first / ".seatctl"
+    for org in ("eu", "us"):
+        (seeded / org).mkdir(parents=True)
+        (seeded / org / "audit.jsonl").write_text(f'{{"org": "{org}", "n": 1}}\n')
+    pull(first, seeded)
+    push(first, seeded, message="seed", pause_s=0)
+
+    jobs = {org: _clone(remote, tmp_path / f"job-{org}") for org in ("eu", "us")}
+    for org, repo in jobs.items():
+        pull(repo, repo / ".seatctl")
+        with (repo / ".seatctl" / org / "audit.jsonl").open("a") as fh:
+            fh.write(f'{{"org": "{org}", "n": 2}}\n')
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def job(org: str) -> None:
+        try:
+            start.wait()
+            push(jobs[org], jobs[org] / ".seatctl", message=f"apply {org}", pause_s=0.05)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=job, args=(org,)) for org in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    for org in ("eu", "us"):
+        assert _show(remote, f"{org}/audit.jsonl").splitlines() == [
+            f'{{"org": "{org}", "n": 1}}', f'{{"org": "{org}", "n": 2}}']
+
+    # a stale run that drops the eu log's newest record is refused, nothing overwritten
+    stale = _clone(remote, tmp_path / "stale")
+    pull(stale, stale / ".seatctl")
+    (stale / ".seatctl" / "eu" / "audit.jsonl").write_text('{"org": "eu", "n": 1}\n')
+    (stale / ".seatctl" / "us" / "audit.jsonl").write_text("")
+    (stale / ".seatctl" / ".state-base").write_text(
+        subprocess.run(["git", "rev-parse", "seatctl-state~1"], cwd=remote, check=True,
+                       capture_output=True, text=True).stdout)
+    with pytest.raises(StateBranchError, match="audit records"):
+        push(stale, stale / ".seatctl", message="stale", pause_s=0)
+    assert len(_show(remote, "eu/audit.jsonl").splitlines()) == 2

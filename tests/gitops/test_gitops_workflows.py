@@ -180,7 +180,8 @@ def test_plan_comment_is_sticky_and_every_outcome_reaches_it() -> None:
     failed = [s for s in steps if "seatctl ci pr-failed" in str(s.get("run", ""))]
     assert failed and failed[0]["if"].startswith("failure()")
     upload = [s for s in steps if "upload-artifact" in str(s.get("uses"))]
-    assert upload[0]["with"]["name"] == "seatctl-plan-${{ github.event.pull_request.head.sha }}"
+    # the matrix names it: seatctl-plan-<head sha> alone, seatctl-plan-<org>-<head sha>
+    assert upload[0]["with"]["name"] == "${{ matrix.artifact }}"
     assert "continue-on-error" not in (WORKFLOWS / "seatctl-plan.yml").read_text()
     # installs the pinned seatctl, never the repository it runs in
     assert "pip install --quiet ./.seatctl-tool" in runs["install"]
@@ -195,8 +196,13 @@ def test_apply_shows_the_plan_before_the_gate_and_never_cancels() -> None:
     doc = _load(WORKFLOWS / "seatctl-apply.yml")
     plan, job = doc["jobs"]["plan"], doc["jobs"]["apply"]
     assert "environment" not in plan and job["environment"] == "apply"
-    assert job["needs"] == "plan" and job["if"] == "needs.plan.outputs.outcome == 'ready'"
-    assert job["concurrency"] == {"group": "seatctl-live-org", "cancel-in-progress": False}
+    # one organization: applied only when its check said ready; several: each leg applies
+    # only the reviewed plan its own check handed over
+    assert job["needs"] == ["find", "plan"]
+    assert "needs.plan.outputs.outcome == 'ready'" in job["if"]
+    assert job["if"].startswith("!cancelled()")
+    assert job["concurrency"] == {"group": "${{ matrix.lock }}", "cancel-in-progress": False}
+    assert job["strategy"]["fail-fast"] is False
     assert job["timeout-minutes"] > 300  # a paced apply of thousands of invites
     runs = [str(s.get("run", "")) for s in job["steps"]]
     assert any(r.startswith("seatctl ci apply-reviewed") for r in runs)
