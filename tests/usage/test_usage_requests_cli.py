@@ -181,7 +181,8 @@ def test_propose_writes_the_rule_then_apply_approves_and_plan_keeps_it(
     applied = run_cli(*args, "--apply")
     assert applied.exit_code == 0, applied.stderr
     assert "applied: 2 approved" in applied.stdout
-    plan = run_cli("plan", str(root), "--sandbox", demo_db, "--at", AT)
+    plan = run_cli("plan", str(root), "--sandbox", demo_db, "--at", AT,
+                   "--state-dir", str(tmp_path / "state"))
     assert plan.exit_code in (0, 2), plan.stderr
     assert "spend_limit" not in plan.stdout  # $150 and $75 are within the roles' rules
 
