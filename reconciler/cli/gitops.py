@@ -316,6 +316,35 @@ def not_applied(pr_number: int, head_sha: str, result: str) -> int:
     return run(os.environ, pr_number=pr_number, head_sha=head_sha, result=result).exit_code
 
 
+@ci.command("as-org")
+@policy_dir_arg
+@click.option("--org", "org", required=True, metavar="FOLDER",
+              help="The organization's key from `seatctl orgs list` (`default` for the "
+              "single-organization layout).")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def as_org(policy_dir: pathlib.Path, org: str, command: tuple[str, ...]) -> int:
+    """Run COMMAND (after `--`) with only organization ORG's key from SEATCTL_ADMIN_KEYS.
+
+    The scheduled jobs run ordinary commands (drift, usage sync, proposals) once per
+    organization; this hands each the key its org.yaml names and never the map.
+    Without a map the environment is passed on unchanged. Exits with COMMAND's code.
+
+    \b
+    Example:
+      seatctl ci as-org orgs/eu --org eu -- seatctl drift orgs/eu --format markdown
+    """
+    import subprocess
+
+    from reconciler.gitops.org_keys import org_env
+
+    if not (policy_dir / "org.yaml").is_file():
+        raise ConfigError(f"{policy_dir} holds no org.yaml",
+                          hint="give the organization's folder before `--`: "
+                          "seatctl ci as-org orgs/eu --org eu -- COMMAND")
+    env = org_env(os.environ, "" if org == "default" else org, policy_dir)
+    return subprocess.run(list(command), env=env, check=False).returncode
+
+
 @ci.command("drift-issue")
 @click.option("--report", "report", required=True,
               type=click.Path(dir_okay=False, path_type=pathlib.Path),
