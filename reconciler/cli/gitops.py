@@ -252,8 +252,12 @@ def find_reviewed(plan_workflow: str) -> int:
 @sandbox_option
 @org_option
 @section_out_option
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
+              default=None, help="The state branch's folder for this organization: with its "
+              "snapshot only what the change can touch is read live (default: a full read).")
 def check_reviewed(policy_dir: pathlib.Path, reviewed_dir: pathlib.Path, pr_number: int,
-                   sandbox: str | None, org: str, section_out: pathlib.Path | None) -> int:
+                   sandbox: str | None, org: str, section_out: pathlib.Path | None,
+                   state_dir: pathlib.Path | None) -> int:
     """Show the reviewed plan and refuse early when it no longer holds.
 
     \b
@@ -265,7 +269,7 @@ def check_reviewed(policy_dir: pathlib.Path, reviewed_dir: pathlib.Path, pr_numb
 
     out = check(_repo_root(), policy_dir, reviewed_dir, os.environ, _wiring(),
                 pr_number=pr_number, sandbox=sandbox,
-                section=OrgSection.of(org, policy_dir, section_out))
+                section=OrgSection.of(org, policy_dir, section_out), state_dir=state_dir)
     click.echo(out.comment)
     return out.exit_code
 

@@ -249,3 +249,34 @@ def test_an_audit_log_that_does_not_verify_stops_the_apply(tmp_path: pathlib.Pat
         comment = fake.sticky(3)
     assert got.outcome == "not-started" and got.exit_code == 1
     assert "does not verify" in comment and "hash mismatch" in comment
+
+
+@pytest.mark.parametrize("how", ["merge", "squash", "rebase"])
+def test_the_merge_rereads_from_the_commit_the_reviewed_change_starts_at(
+        tmp_path: pathlib.Path, how: str) -> None:
+    """Commits dated 2026-10 (no evaluation day involved): whichever way the pull request
+    is merged, ``review_base`` is the commit its change starts from, so the merge's check
+    and apply re-read what the PR's plan re-read (``--base`` over the snapshot)."""
+    import git
+
+    from reconciler.gitops.merge_apply import review_base
+
+    root, base, head = _repo(tmp_path)
+    repo = git.Repo(root)
+    repo.git.checkout("-q", "main" if "main" in repo.heads else "master")
+    main = repo.active_branch.name
+    other = root / "README.md"
+    other.write_text("main moved on, outside the policy\n")
+    commit_all(repo, "unrelated", "2026-10-03T09:00:00Z")
+    if how == "merge":
+        repo.git.merge("--no-ff", "-q", "-m", "merge", "change")
+    elif how == "squash":
+        repo.git.merge("--squash", "-q", "change")
+        commit_all(repo, "squashed", "2026-10-04T09:00:00Z")
+    else:
+        repo.git.checkout("-q", "-b", "rebased", "change")
+        repo.git.rebase("-q", main)
+        repo.git.checkout("-q", main)
+        repo.git.merge("--ff-only", "-q", "rebased")
+    assert review_base(root, head) == base
+    assert review_base(root, "0" * 40) is None  # a head not in the checkout: a full read
