@@ -32,6 +32,7 @@ from reconciler.gitops.approvals import decide, named_approvers
 from reconciler.gitops.ci import MARKER, build_comment, build_section
 from reconciler.gitops.github_api import GitHubApi
 from reconciler.gitops.org_keys import org_env, org_key
+from reconciler.gitops.targeted import was_targeted
 from reconciler.gitops.touched import artifact_name
 from reconciler.gitops.wiring import Wiring
 from reconciler.plan import Plan
@@ -119,10 +120,12 @@ def review_base(repo_root: pathlib.Path, head_sha: str) -> str | None:
     """The commit the reviewed change starts from: where the reviewed head and main before
     the merge (the merge commit's first parent) meet, or None when it cannot be found.
 
-    Why: the check and the apply re-read only what the policy change since this commit
-    can touch (``plan --base`` / ``apply --base`` over the state branch's snapshot), as
-    the pull request's plan did, instead of the whole organization. It holds for merge
-    commits, squashes and rebases alike (a rebased commit is not an ancestor of the head).
+    Why: when the pull request's plan read only a slice over the snapshot
+    (``targeted.was_targeted``), the check and the apply re-read the same slice, what the
+    policy change since this commit can touch (``plan --base`` / ``apply --base``),
+    instead of the whole organization; a plan made from a full read is checked and
+    applied with a full read. It holds for merge commits, squashes and rebases alike
+    (a rebased commit is not an ancestor of the head).
     """
     repo = git.Repo(repo_root, search_parent_directories=True)
     try:
@@ -240,7 +243,8 @@ def check_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path,
     if reviewed.overrides.allow_large_removal and not now.has("--allow-large-removal"):
         moved.append("the large-removal approval label is gone or not by a named approver")
     if not moved:
-        base = review_base(repo_root, pr.head_sha) if state_dir is not None else None
+        base = review_base(repo_root, pr.head_sha) \
+            if state_dir is not None and was_targeted(reviewed) else None
         targeted: dict[str, Any] = {"base": base, "state_dir": state_dir} if base else {}
         with org_key(section.org if section else "", policy_dir):
             fresh = wiring.make_plan(policy_dir, at=None, sandbox=sandbox, demo=False,
@@ -337,7 +341,7 @@ def apply_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path, plan_file:
         cmd = [sys.executable, "-P", "-m", "reconciler.cli.main", "apply", str(plan_file.resolve()),
                str(rel), "--state-dir", str(state_dir.resolve()),
                *_apply_flags(plan, wiring.apply_options)]
-        base = review_base(repo_root, head_sha)
+        base = review_base(repo_root, head_sha) if was_targeted(plan) else None
         if base and "--base" in wiring.apply_options:
             cmd += ["--base", base]  # what the change can touch, live; the rest: the snapshot
         if sandbox:
