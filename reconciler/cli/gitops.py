@@ -252,8 +252,12 @@ def find_reviewed(plan_workflow: str) -> int:
 @sandbox_option
 @org_option
 @section_out_option
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
+              default=None, help="The state branch's folder for this organization: with its "
+              "snapshot only what the change can touch is read live (default: a full read).")
 def check_reviewed(policy_dir: pathlib.Path, reviewed_dir: pathlib.Path, pr_number: int,
-                   sandbox: str | None, org: str, section_out: pathlib.Path | None) -> int:
+                   sandbox: str | None, org: str, section_out: pathlib.Path | None,
+                   state_dir: pathlib.Path | None) -> int:
     """Show the reviewed plan and refuse early when it no longer holds.
 
     \b
@@ -265,7 +269,7 @@ def check_reviewed(policy_dir: pathlib.Path, reviewed_dir: pathlib.Path, pr_numb
 
     out = check(_repo_root(), policy_dir, reviewed_dir, os.environ, _wiring(),
                 pr_number=pr_number, sandbox=sandbox,
-                section=OrgSection.of(org, policy_dir, section_out))
+                section=OrgSection.of(org, policy_dir, section_out), state_dir=state_dir)
     click.echo(out.comment)
     return out.exit_code
 
@@ -314,6 +318,35 @@ def not_applied(pr_number: int, head_sha: str, result: str) -> int:
     from reconciler.gitops.merge_apply import not_applied as run
 
     return run(os.environ, pr_number=pr_number, head_sha=head_sha, result=result).exit_code
+
+
+@ci.command("as-org")
+@policy_dir_arg
+@click.option("--org", "org", required=True, metavar="FOLDER",
+              help="The organization's key from `seatctl orgs list` (`default` for the "
+              "single-organization layout).")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def as_org(policy_dir: pathlib.Path, org: str, command: tuple[str, ...]) -> int:
+    """Run COMMAND (after `--`) with only organization ORG's key from SEATCTL_ADMIN_KEYS.
+
+    The scheduled jobs run ordinary commands (drift, usage sync, proposals) once per
+    organization; this hands each the key its org.yaml names and never the map.
+    Without a map the environment is passed on unchanged. Exits with COMMAND's code.
+
+    \b
+    Example:
+      seatctl ci as-org orgs/eu --org eu -- seatctl drift orgs/eu --format markdown
+    """
+    import subprocess
+
+    from reconciler.gitops.org_keys import org_env
+
+    if not (policy_dir / "org.yaml").is_file():
+        raise ConfigError(f"{policy_dir} holds no org.yaml",
+                          hint="give the organization's folder before `--`: "
+                          "seatctl ci as-org orgs/eu --org eu -- COMMAND")
+    env = org_env(os.environ, "" if org == "default" else org, policy_dir)
+    return subprocess.run(list(command), env=env, check=False).returncode
 
 
 @ci.command("drift-issue")

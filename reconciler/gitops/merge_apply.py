@@ -21,6 +21,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import git
 
@@ -31,6 +32,7 @@ from reconciler.gitops.approvals import decide, named_approvers
 from reconciler.gitops.ci import MARKER, build_comment, build_section
 from reconciler.gitops.github_api import GitHubApi
 from reconciler.gitops.org_keys import org_env, org_key
+from reconciler.gitops.targeted import was_targeted
 from reconciler.gitops.touched import artifact_name
 from reconciler.gitops.wiring import Wiring
 from reconciler.plan import Plan
@@ -114,6 +116,24 @@ def policy_moved(repo_root: pathlib.Path, policy_dir: pathlib.Path, head_sha: st
     return [f"policy file changed on main since the review: {n}" for n in names]
 
 
+def review_base(repo_root: pathlib.Path, head_sha: str) -> str | None:
+    """The commit the reviewed change starts from: where the reviewed head and main before
+    the merge (the merge commit's first parent) meet, or None when it cannot be found.
+
+    Why: when the pull request's plan read only a slice over the snapshot
+    (``targeted.was_targeted``), the check and the apply re-read the same slice, what the
+    policy change since this commit can touch (``plan --base`` / ``apply --base``),
+    instead of the whole organization; a plan made from a full read is checked and
+    applied with a full read. It holds for merge commits, squashes and rebases alike
+    (a rebased commit is not an ancestor of the head).
+    """
+    repo = git.Repo(repo_root, search_parent_directories=True)
+    try:
+        return str(repo.git.merge_base("HEAD^1", head_sha)).strip() or None
+    except git.exc.GitCommandError:
+        return None
+
+
 def plan_moved(reviewed: Plan, fresh: Plan, limit: int = 8) -> list[str]:
     """How a fresh plan differs from the reviewed one, in words a PR reader follows."""
     old = {(c.kind, c.target) for c in reviewed.changes}
@@ -192,11 +212,14 @@ class Outcome:
 def check_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path,
                    reviewed_dir: pathlib.Path, env: Mapping[str, str], wiring: Wiring, *,
                    pr_number: int, sandbox: str | None = None,
-                   section: OrgSection | None = None) -> Outcome:
+                   section: OrgSection | None = None,
+                   state_dir: pathlib.Path | None = None) -> Outcome:
     """Refuse before the gate when the reviewed plan no longer describes this merge.
 
     With ``section`` (one organization of several) the verdict is that organization's
-    section, its live read uses that organization's key only.
+    section, its live read uses that organization's key only. With ``state_dir`` (the
+    state branch's snapshot) only what the reviewed change can touch is read live
+    (``review_base``); without one, or with an old one, the organization is read in full.
     """
     api = _api(env)
     pulls = [p for p in api.pulls_for_commit(env.get("GITHUB_SHA", ""))
@@ -220,10 +243,13 @@ def check_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path,
     if reviewed.overrides.allow_large_removal and not now.has("--allow-large-removal"):
         moved.append("the large-removal approval label is gone or not by a named approver")
     if not moved:
+        base = review_base(repo_root, pr.head_sha) \
+            if state_dir is not None and was_targeted(reviewed) else None
+        targeted: dict[str, Any] = {"base": base, "state_dir": state_dir} if base else {}
         with org_key(section.org if section else "", policy_dir):
             fresh = wiring.make_plan(policy_dir, at=None, sandbox=sandbox, demo=False,
                                      approve_overflow=reviewed.approve_overflow,
-                                     overrides=reviewed.overrides)
+                                     overrides=reviewed.overrides, **targeted)
         moved = plan_moved(reviewed, fresh)
     if moved:
         return _finish(env, pr, Outcome("refused", _comment(
@@ -315,6 +341,9 @@ def apply_reviewed(repo_root: pathlib.Path, policy_dir: pathlib.Path, plan_file:
         cmd = [sys.executable, "-P", "-m", "reconciler.cli.main", "apply", str(plan_file.resolve()),
                str(rel), "--state-dir", str(state_dir.resolve()),
                *_apply_flags(plan, wiring.apply_options)]
+        base = review_base(repo_root, head_sha) if was_targeted(plan) else None
+        if base and "--base" in wiring.apply_options:
+            cmd += ["--base", base]  # what the change can touch, live; the rest: the snapshot
         if sandbox:
             cmd += ["--sandbox", str(pathlib.Path(sandbox).resolve())]
         child_env = {**org_env({**os.environ, **env}, section.org if section else "", policy_dir),

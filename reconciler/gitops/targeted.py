@@ -7,12 +7,14 @@ compiled membership, role or groups differ between the base and this branch, the
 groups whose members or seat count differ, and spend limits when they differ. Those
 are re-read (``providers.slice_reads``) and laid over the kept snapshot
 (``providers.snapshot``); the rest is the snapshot, and the plan says how old.
+Claude Code managed settings (a few documents, not kept in the snapshot) are read
+whole with every slice when the policy has any.
 
 A full read is made instead, and the plan says why, when the snapshot is missing,
 unreadable or older than ``max_age``; when the reach cannot be bounded (org-wide
-settings, ``unmanaged: remove``, a role whose members are too many, Claude Code
-managed settings, Console workspaces, a base that cannot be read); or when the
-targeted read would cost as much as a full one.
+settings, ``unmanaged: remove``, a role whose members are too many, Console
+workspaces, a base that cannot be read); or when the targeted read would cost as
+much as a full one.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from reconciler.errors import ConfigError, LiveReadError, SeatctlError
 from reconciler.gitops import gitrepo
 from reconciler.gitops.policy_diff import _org_settings, _plain
 from reconciler.model import OrgState, OrgType, Policy
+from reconciler.plan import Plan
 from reconciler.plan.fingerprint import fingerprint
+from reconciler.plan.guards import LIVE_READ
 from reconciler.providers.slice_reads import Slice, SliceRead
 from reconciler.providers.snapshot import Snapshot, load_snapshot, save_snapshot
 
@@ -80,8 +84,6 @@ def reach_of(base: Policy | None, head: Policy) -> Reach:
         return Reach(Slice(), "Console workspaces are read whole")
     if head.safety.unmanaged == "remove" or base.safety.unmanaged == "remove":
         return Reach(Slice(), "`unmanaged: remove` can remove anyone not in the policy")
-    if _carries_settings(head) or _carries_settings(base):
-        return Reach(Slice(), "Claude Code managed settings are read whole")
     org_b, org_h = _org_settings(base), _org_settings(head)
     changed = sorted(k for k in org_h if k != "roles" and org_b.get(k) != org_h.get(k))
     if changed:
@@ -109,11 +111,6 @@ def reach_of(base: Policy | None, head: Policy) -> Reach:
             groups |= {t.group for t in (b_team, h_team) if t is not None}
     limits = dict(want.spend_limits) != dict(have.spend_limits)
     return Reach(Slice(frozenset(emails), frozenset(groups), limits))
-
-
-def _carries_settings(policy: Policy) -> bool:
-    return any(bool(r.features) or r.settings is not None or r.baseline
-               for r in policy.roles.values())
 
 
 def full_read_pages(snapshot: OrgState) -> int:
@@ -229,9 +226,24 @@ def resumed_note(provider: object, now: dt.datetime) -> tuple[dt.datetime, tuple
                      "the parts it had finished were not read again",)
 
 
+#: How a targeted plan's first live-read note starts (``was_targeted``).
+TARGETED = "targeted read: "
+
+
+def was_targeted(plan: Plan) -> bool:
+    """True when ``plan`` read a slice over the snapshot (its live-read notes say so).
+
+    Why: a plan's live fingerprint covers the whole state it planned on. A targeted
+    plan's is of the snapshot with the slice laid over it, a full read's of the whole
+    org; the merge re-reads the way the reviewed plan read, or the two never compare
+    equal.
+    """
+    return any(f.code == LIVE_READ and f.message.startswith(TARGETED) for f in plan.findings)
+
+
 def _notes(got: SliceRead, snap: Snapshot, now: dt.datetime) -> tuple[str, ...]:
     groups = ", ".join(got.groups_read) if got.groups_read else "none"
-    read = (f"targeted read: {got.members_read} member(s) and their invites, group(s) "
+    read = (f"{TARGETED}{got.members_read} member(s) and their invites, group(s) "
             f"{groups}" + (", the group list" if got.group_list_read else "")
             + f" read live in {got.requests} request(s)")
     rest = (f"everything else is from the snapshot of "

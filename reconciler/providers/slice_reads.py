@@ -9,7 +9,9 @@ from a kept snapshot (``providers.snapshot``) and replaces exactly the slice nam
 - each group through its own member list (token pages); a group the snapshot does
   not know by id (new in the policy, or created by the last apply) costs one pass
   over the group list first, which also notices groups created or deleted since;
-- the spend-limit list, only when asked.
+- the spend-limit list, only when asked;
+- Claude Code managed settings, whole (a few documents, which the snapshot does not
+  keep), when the provider reads them (the policy's roles carry settings).
 
 The filters' matches are checked, not trusted: the ``email`` filter also returns
 ``+tag`` variants, which are fresh members too and are overlaid as such. A group
@@ -69,7 +71,9 @@ class SliceReads:
         members = dict(snapshot.members)
         invites = dict(snapshot.invites)
         groups = dict(snapshot.groups)
-        for email in sorted(wanted.emails):
+        read: set[str] = set()
+
+        def reread(email: str) -> None:
             found = self._members_by_email(email)
             members.pop(email, None)
             for member in found:  # ``+tag`` variants the filter matched are fresh too
@@ -78,7 +82,10 @@ class SliceReads:
             invite = self._invite_by_email(email)
             if invite is not None:
                 invites[email] = invite
-        gone = {e for e in wanted.emails if e not in members}
+            read.add(email)
+
+        for email in sorted(wanted.emails):
+            reread(email)
         listed = False
         if wanted.groups and self._ap().capabilities.rbac_groups:
             if any(groups.get(n) is None or not groups[n].id for n in wanted.groups):
@@ -91,8 +98,15 @@ class SliceReads:
                 emails = self._group_emails(group.id, members)
                 if emails is None:
                     del groups[name]  # deleted since the snapshot
+                    moved = set(group.members)
                 else:
                     groups[name] = replace(group, members=frozenset(emails))
+                    moved = set(group.members) ^ set(emails)
+                # someone who left or joined the group since the snapshot may have left or
+                # joined the org too: their own records are re-read, not taken from it
+                for email in sorted(moved - read):
+                    reread(email)
+        gone = {e for e in read if e not in members}
         if gone:
             groups = {n: replace(g, members=g.members - gone) if g.members & gone else g
                       for n, g in groups.items()}
@@ -101,11 +115,15 @@ class SliceReads:
             by_id = {m.id or "": e for e, m in members.items()}
             names = {g.id or "": n for n, g in groups.items() if g.id}
             limits = MappingProxyType(self._ap()._read_spend_limits(by_id, names))
+        # managed settings are a few documents (one per role that carries settings) and
+        # the snapshot does not keep them: read whole, live, when the policy has any
+        settings = self._ap()._read_managed_settings({g.id: n for n, g in groups.items()
+                                                      if g.id})
         live = replace(snapshot, members=MappingProxyType(members),
                        invites=MappingProxyType(invites), groups=MappingProxyType(groups),
-                       spend_limits=limits, complete=True, managed_settings=None)
-        return SliceRead(live, self._ap()._caller.stats.requests - before, len(wanted.emails),
-                         len(wanted.emails), tuple(sorted(wanted.groups)), listed)
+                       spend_limits=limits, complete=True, managed_settings=settings)
+        return SliceRead(live, self._ap()._caller.stats.requests - before, len(read),
+                         len(read), tuple(sorted(wanted.groups)), listed)
 
     # -- members and invites ----------------------------------------------------
 

@@ -18,7 +18,7 @@ import os
 import pathlib
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -130,8 +130,10 @@ def save_snapshot(live: OrgState, state_dir: str | os.PathLike[str], *,
         raise ValueError("only a complete live read can be kept as the snapshot")
     target = snapshot_path(state_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
+    # the fingerprint is of what the file holds: managed settings are not kept
+    kept = replace(live, managed_settings=None)
     doc = {"format_version": FORMAT_VERSION, "read_at": _time(read_at),
-           "fingerprint": fingerprint(live), **state_to_doc(live)}
+           "fingerprint": fingerprint(kept), **state_to_doc(kept)}
     fd, tmp = tempfile.mkstemp(prefix=".snapshot-", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:  # orjson: ~14 MB at 100k members, in a fraction

@@ -249,3 +249,84 @@ def test_an_audit_log_that_does_not_verify_stops_the_apply(tmp_path: pathlib.Pat
         comment = fake.sticky(3)
     assert got.outcome == "not-started" and got.exit_code == 1
     assert "does not verify" in comment and "hash mismatch" in comment
+
+
+@pytest.mark.parametrize("how", ["merge", "squash", "rebase"])
+def test_the_merge_rereads_from_the_commit_the_reviewed_change_starts_at(
+        tmp_path: pathlib.Path, how: str) -> None:
+    """Commits dated 2026-10 (no evaluation day involved): whichever way the pull request
+    is merged, ``review_base`` is the commit its change starts from, so the merge's check
+    and apply re-read what the PR's plan re-read (``--base`` over the snapshot)."""
+    import git
+
+    from reconciler.gitops.merge_apply import review_base
+
+    root, base, head = _repo(tmp_path)
+    repo = git.Repo(root)
+    repo.git.checkout("-q", "main" if "main" in repo.heads else "master")
+    main = repo.active_branch.name
+    other = root / "README.md"
+    other.write_text("main moved on, outside the policy\n")
+    commit_all(repo, "unrelated", "2026-10-03T09:00:00Z")
+    if how == "merge":
+        repo.git.merge("--no-ff", "-q", "-m", "merge", "change")
+    elif how == "squash":
+        repo.git.merge("--squash", "-q", "change")
+        commit_all(repo, "squashed", "2026-10-04T09:00:00Z")
+    else:
+        repo.git.checkout("-q", "-b", "rebased", "change")
+        repo.git.rebase("-q", main)
+        repo.git.checkout("-q", main)
+        repo.git.merge("--ff-only", "-q", "rebased")
+    assert review_base(root, head) == base
+    assert review_base(root, "0" * 40) is None  # a head not in the checkout: a full read
+
+
+@pytest.mark.parametrize("targeted", [True, False])
+def test_the_merge_applies_with_base_only_a_plan_that_read_a_slice(
+        tmp_path: pathlib.Path, targeted: bool) -> None:
+    """On the demo day: a reviewed plan that read a slice over the snapshot is applied
+    with ``--base`` (the commit the change starts at), so apply re-reads the same slice;
+    a plan made from a full read is applied with a full read (their live fingerprints
+    could never compare equal otherwise). The apply itself is replaced by its result."""
+    import dataclasses
+    import datetime as dt
+    import subprocess
+
+    from gitops_builders import make_policy
+
+    from reconciler.gitops.merge_apply import apply_reviewed
+    from reconciler.model import OrgState, OrgType
+    from reconciler.plan.build import build_plan
+    from reconciler.plan.guards import LIVE_READ, Finding
+    from reconciler.sandbox.demo import DEMO_DATE
+
+    root, base, head = _repo(tmp_path)
+    policy = make_policy({"platform": (8, {"eve@acme.example": "developer"})})
+    plan = build_plan(policy, OrgState(OrgType.ENTERPRISE, {}), at=DEMO_DATE, commit=head,
+                      created_at=dt.datetime.combine(DEMO_DATE, dt.time(12), tzinfo=dt.UTC))
+    note = ("targeted read: 1 member(s) and their invites, group(s) team-platform read live "
+            "in 4 request(s)") if targeted else "full read of the organization: no snapshot"
+    plan = dataclasses.replace(plan, findings=(*plan.findings, Finding("info", LIVE_READ, note)))
+    plan = dataclasses.replace(plan, checksum=plan.content_checksum())
+    plan_file = tmp_path / "reviewed" / "plan.json"
+    plan_file.parent.mkdir()
+    plan_file.write_text(plan.to_json())
+    calls: list[list[str]] = []
+
+    def fake_apply(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0, "Apply complete: 1 done\n", "")
+
+    with serve(FakeGitHub()) as fake:
+        fake.open_pr(3, head, base)
+        env = {"GITHUB_REPOSITORY": fake.repo, "GITHUB_API_URL": fake.url,
+               "GITHUB_TOKEN": TOKEN, "GITHUB_OUTPUT": str(tmp_path / "out")}
+        got = apply_reviewed(root, root / "policies", plan_file, tmp_path / "state", env,
+                             WIRING, pr_number=3, head_sha=head, run=fake_apply)
+    assert got.outcome == "done"
+    (cmd,) = calls
+    if targeted:  # the checkout is the PR head here: where it meets HEAD^1 is the base
+        assert cmd[cmd.index("--base") + 1] == base
+    else:
+        assert "--base" not in cmd

@@ -253,9 +253,11 @@ def test_proposals_job_is_monthly_and_alone_may_write_pull_requests() -> None:
     assert "needs.orgs.outputs.proposals == 'true'" in job["if"]
     assert "usage" in job["needs"]  # the usage store is synced first
     (step,) = [s for s in job["steps"] if "proposals-pr" in str(s.get("run", ""))]
-    assert step["run"].startswith('seatctl ci proposals-pr "$POLICY_DIR" --state-dir '
+    assert step["run"].startswith('seatctl ci as-org "$POLICY_DIR" --org "$ORG" -- '
+                                  'seatctl ci proposals-pr "$POLICY_DIR" --state-dir '
                                   '"$STATE_DIR" --org "$ORG" --push')
     assert step["env"]["SEATCTL_ADMIN_KEY"] == "${{ secrets.read-key }}"  # reads only
+    assert step["env"]["SEATCTL_ADMIN_KEYS"] == "${{ secrets.read-keys }}"
     caller = yaml.safe_load((ROOT / "reconciler" / "gitops" / "templates" / "workflows"
                              / "seatctl-scheduled.yml").read_text())
     assert "proposals-now" in caller[True]["workflow_dispatch"]["inputs"]

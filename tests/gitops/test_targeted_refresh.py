@@ -188,3 +188,71 @@ def test_apply_with_base_rereads_only_the_slice_and_refuses_when_it_moved(repo) 
                       "--state-dir", str(state), "--base", "HEAD")
     assert refused.exit_code == 1 and "stale" in refused.stderr
     assert "late@gen.example" in refused.stderr
+
+
+def test_the_merge_check_rereads_only_the_reviewed_slice_and_refuses_when_it_moved(
+        repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the demo day: the PR's plan read the slice over the snapshot; at merge the check
+    (``ci check-reviewed --state-dir``) re-reads the same slice, from the commit the
+    change started at, not the whole organization; a move inside the slice refuses."""
+    from fake_github import TOKEN, FakeGitHub, serve
+
+    from reconciler.cli.gitops import _wiring
+    from reconciler.escape import markdown
+    from reconciler.gitops.merge_apply import check_reviewed
+    from reconciler.gitops.wiring import Wiring
+
+    policies, db, state = repo
+    root = policies.parent
+    monkeypatch.chdir(root)
+    _plan("policies", "--sandbox", db, "--state-dir", str(state))  # the kept snapshot
+    dev = git.Repo(root)
+    base = dev.head.commit.hexsha
+    main = dev.active_branch.name
+    dev.git.checkout("-q", "-b", "change")
+    _branch_change(policies)
+    dev.git.add("-A")
+    dev.index.commit("team 0001: a newcomer and five seats")
+    head = dev.head.commit.hexsha
+    reviewed = root.parent / "reviewed"
+    reviewed.mkdir()
+    made = run_cli("plan", "policies", "--sandbox", db, "--state-dir", str(state),
+                   "--base", base, "--out", str(reviewed / "plan.json"))
+    assert made.exit_code == 2, made.stderr
+    dev.git.checkout("-q", main)
+    dev.git.merge("--no-ff", "-q", "-m", "Merge pull request #1", "change")
+    merged = dev.head.commit.hexsha
+
+    seen: list[object] = []
+    real = _wiring()
+
+    def make_plan(*args: object, **kwargs: object) -> object:
+        plan = real.make_plan(*args, **kwargs)
+        seen.append(plan)
+        return plan
+
+    wiring = Wiring(make_plan=make_plan, extra_checks=real.extra_checks,
+                    apply_options=real.apply_options, verify_audit=real.verify_audit,
+                    record=real.record)
+    with serve(FakeGitHub()) as fake:
+        fake.open_pr(1, head, base)
+        fake.merge(1, merged)
+        env = {"GITHUB_REPOSITORY": fake.repo, "GITHUB_API_URL": fake.url,
+               "GITHUB_TOKEN": TOKEN, "GITHUB_SHA": merged,
+               "GITHUB_OUTPUT": str(root.parent / "out"),
+               "GITHUB_STEP_SUMMARY": str(root.parent / "summary")}
+        ready = check_reviewed(root, pathlib.Path("policies"), reviewed, env, wiring,
+                               pr_number=1, sandbox=db, state_dir=state)
+        assert ready.outcome == "ready", ready.comment
+        notes = [f.message for f in seen[-1].findings if f.code == "live_read"]  # type: ignore[attr-defined]
+        assert notes[0].startswith("targeted read: 1 member(s)"), notes
+        assert int(notes[0].rsplit(" in ", 1)[1].split(" ")[0]) <= 10
+        # inside the slice, after the review: the newcomer was invited in the console
+        store = SandboxStore(db)
+        insert_invite(store, NEW, "user", invited_at=dt.datetime.combine(
+            DEMO_DATE, dt.time(9), tzinfo=dt.UTC))
+        store.close()
+        refused = check_reviewed(root, pathlib.Path("policies"), reviewed, env, wiring,
+                                 pr_number=1, sandbox=db, state_dir=state)
+    assert refused.outcome == "refused"
+    assert f"no longer needed: invite {markdown(NEW)}" in refused.comment

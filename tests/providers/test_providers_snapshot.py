@@ -50,6 +50,22 @@ def test_round_trip_is_exact_and_atomic(tmp_path: pathlib.Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["snapshot.json"]  # no temp file left
 
 
+def test_a_read_with_managed_settings_is_kept_without_them_and_loads(
+        tmp_path: pathlib.Path) -> None:
+    """An Enterprise org with Claude Code managed settings (the demo org's kind): the
+    snapshot does not keep them, and its fingerprint is of what it keeps, so it loads
+    (it was refused as 'edited or damaged', and every targeted read fell back)."""
+    from reconciler.model import GroupSettings, ManagedSettingsState
+
+    _, provider = _org()
+    live = dataclasses.replace(provider.fetch(), managed_settings=ManagedSettingsState(
+        "rbac_groups", ("g1",), {"g1": GroupSettings("team", {"env": {}}, "g1")}))
+    save_snapshot(live, tmp_path, read_at=READ_AT, fingerprint=fingerprint)
+    snap = load_snapshot(tmp_path, fingerprint=fingerprint)
+    assert snap is not None and snap.live.managed_settings is None
+    assert snap.live.members == live.members and snap.live.groups == live.groups
+
+
 def test_damaged_or_edited_snapshot_is_refused_by_name(tmp_path: pathlib.Path) -> None:
     _, provider = _org()
     save_snapshot(provider.fetch(), tmp_path, read_at=READ_AT, fingerprint=fingerprint)
@@ -82,8 +98,9 @@ def test_slice_read_replaces_exactly_the_slice() -> None:
     store.execute("UPDATE users SET role = 'managed' WHERE email = ?", (generated_email(9),))
     store.reset_stats()
     got = provider.fetch_slice(snap, Slice(frozenset({gone}), frozenset({"team-0002"})))
-    # the user and invite filters for one email, one page of one group: counted by the sandbox
-    assert got.requests == sum(store.request_counts().values()) == 3
+    # the user and invite filters for one email, one page of one group, and the same two
+    # filters for the member who joined the group since the snapshot: counted by the sandbox
+    assert got.requests == sum(store.request_counts().values()) == 5
     fresh = provider.fetch()
     assert gone not in got.live.members and all(gone not in g.members
                                                 for g in got.live.groups.values())
