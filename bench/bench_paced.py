@@ -40,11 +40,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.harness import Result
+from bench.harness import Result, ServedSandbox
 
 MEMBERS, GROUPS = 20_000, 250
 MOVES = 50  # members moved to the next team: 2 changes each
@@ -95,42 +94,17 @@ class Counted:
         return self.requests / (self.wall_s * self.limit_per_min / 60)
 
 
-class Served:
+class Served(ServedSandbox):
     """``seatctl sandbox serve`` with the rate limit on, in a subprocess."""
 
     def __init__(self, db: pathlib.Path, mode: Mode, cwd: pathlib.Path) -> None:
-        exe = pathlib.Path(sys.executable).with_name("seatctl")
-        self.proc = subprocess.Popen(
-            [str(exe), "sandbox", "serve", "--port", "0", "--sandbox", str(db),
-             "--rate-limit", f"{mode.limit_per_min:g}", "--rate-window", f"{mode.window_s:g}"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=cwd)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
-        if not match:
-            self.stop()
-            raise RuntimeError(f"sandbox serve did not start: {line!r}")
-        self.url = match.group(1)
-
-    def _call(self, method: str) -> dict[str, object]:
-        from reconciler.sandbox.routing import SANDBOX_KEY
-
-        req = urllib.request.Request(self.url + "/_sandbox/stats", method=method,
-                                     headers={"x-api-key": SANDBOX_KEY})
-        with urllib.request.urlopen(req) as resp:
-            return dict(json.loads(resp.read()))
+        super().__init__(db, "--rate-limit", f"{mode.limit_per_min:g}",
+                         "--rate-window", f"{mode.window_s:g}", cwd=cwd)
 
     def counters(self) -> dict[str, float]:
-        rate = self._call("GET")["rate_limit"]
+        rate = self.stats()["rate_limit"]
         assert isinstance(rate, dict)
         return rate
-
-    def reset(self) -> None:
-        self._call("DELETE")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
 
 
 def _policy(db: pathlib.Path, root: pathlib.Path) -> pathlib.Path:

@@ -15,18 +15,14 @@ same live fingerprint). Run: ``python -m bench.bench_refresh``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import pathlib
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-from bench.harness import Result
+from bench.harness import Result, ServedSandbox
 
 MEMBERS, GROUPS, BIG = 100_000, 5_000, 80_000
 TEAM = "0042"
@@ -95,35 +91,16 @@ def group_pages_sql(db: pathlib.Path, group: str = "team-0000") -> tuple[int, fl
         store.close()
 
 
-class Served:
-    """``seatctl sandbox serve`` in a subprocess, and its request counters."""
+class Served(ServedSandbox):
+    """``seatctl sandbox serve`` and the Admin API requests it counted."""
 
     def __init__(self, db: pathlib.Path) -> None:
-        exe = pathlib.Path(sys.executable).with_name("seatctl")
-        self.proc = subprocess.Popen([str(exe), "sandbox", "serve", "--port", "0", "--db",
-                                      str(db)], stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
-        if not match:
-            self.stop()
-            raise RuntimeError(f"sandbox serve did not start: {line!r}")
-        self.url = match.group(1)
+        super().__init__(db)
 
     def requests(self) -> int:
-        with urllib.request.urlopen(self.url + "/_sandbox/stats") as resp:
-            counts = json.loads(resp.read())
-        counts = counts.get("requests", counts)
-        return sum(int(n) for k, n in counts.items() if " /v1/" in k)
-
-    def reset(self) -> None:
-        urllib.request.urlopen(urllib.request.Request(self.url + "/_sandbox/stats",
-                                                      method="DELETE")).read()
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
+        counts = self.stats()
+        counts = counts.get("requests", counts)  # type: ignore[assignment]
+        return sum(int(n) for k, n in counts.items() if " /v1/" in k)  # type: ignore[call-overload]
 
 
 def _write_policy(live: object, root: pathlib.Path) -> pathlib.Path:

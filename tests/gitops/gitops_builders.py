@@ -64,6 +64,15 @@ def init_repo(path: pathlib.Path) -> git.Repo:
     return repo
 
 
+def repo_with_remote(work: pathlib.Path, remote: pathlib.Path) -> git.Repo:
+    """A policy repository at ``work`` whose ``origin`` is a bare repository at ``remote``
+    (the end-to-end tests' GitHub: every job clones it)."""
+    git.Repo.init(str(remote), bare=True, initial_branch="main")
+    repo = init_repo(work)
+    repo.create_remote("origin", str(remote))
+    return repo
+
+
 def commit_all(repo: git.Repo, message: str, date: str | None = None) -> str:
     repo.git.add("-A")
     env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date} if date else {}

@@ -33,6 +33,7 @@ import pytest
 import yaml
 from conftest import ROOT
 from fake_github import TOKEN, FakeGitHub, serve
+from gitops_builders import commit_all, repo_with_remote
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 TOOL, REF = "acme-tools/seatctl", "0123456789abcdef0123456789abcdef01234567"
@@ -175,17 +176,10 @@ def test_init_repo_plan_merge_apply_refuse_and_approve(tmp_path: pathlib.Path,
     org.write_text(org.read_text() + "\napprovers: [alice]\n")
 
     remote = tmp_path / "remote.git"
-    git.Repo.init(str(remote), bare=True, initial_branch="main")
-    dev = git.Repo.init(str(dev_dir), initial_branch="main")
-    with dev.config_writer() as cw:
-        cw.set_value("user", "name", "Admin")
-        cw.set_value("user", "email", "admin@acme.example")
-    dev.create_remote("origin", str(remote))
+    dev = repo_with_remote(dev_dir, remote)
 
     def commit(msg: str) -> str:
-        dev.git.add("-A")
-        dev.git.commit("-q", "-m", msg)
-        return str(dev.head.commit.hexsha)
+        return commit_all(dev, msg)
 
     base1 = commit("policy: scaffold from seatctl init")
     dev.git.push("-q", "origin", "main")

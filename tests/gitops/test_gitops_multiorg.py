@@ -35,10 +35,10 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-import git
 import pytest
 from conftest import ROOT
 from fake_github import FakeGitHub, serve
+from gitops_builders import commit_all, repo_with_remote
 from test_gitops_e2e import TOOL, Runner, matrix_ctx, matrix_rows, seatctl_bin  # noqa: F401
 
 from reconciler.apply.lock import lock_path
@@ -116,17 +116,10 @@ def test_two_orgs_one_comment_two_sections_and_each_applied_under_its_own_lock(
         for key, url in (("eu", eu_url), ("us", us_url)):
             _set_org(dev_dir / "orgs" / key / "org.yaml", NAMES[key], url)
         remote = tmp_path / "remote.git"
-        git.Repo.init(str(remote), bare=True, initial_branch="main")
-        dev = git.Repo.init(str(dev_dir), initial_branch="main")
-        with dev.config_writer() as cw:
-            cw.set_value("user", "name", "Admin")
-            cw.set_value("user", "email", "admin@acme.example")
-        dev.create_remote("origin", str(remote))
+        dev = repo_with_remote(dev_dir, remote)
 
         def commit(msg: str) -> str:
-            dev.git.add("-A")
-            dev.git.commit("-q", "-m", msg)
-            return str(dev.head.commit.hexsha)
+            return commit_all(dev, msg)
 
         base = commit("two organizations")
         dev.git.push("-q", "origin", "main")
