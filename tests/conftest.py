@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import json
 import pathlib
+import signal
 import socket
 import ssl
 import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -188,3 +191,23 @@ def receiver() -> Iterator[tuple[str, type[Receiver]]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextlib.contextmanager
+def serve_sandbox(db: pathlib.Path, *extra: str, env: Mapping[str, str] | None = None,
+                  cwd: pathlib.Path = ROOT) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``seatctl sandbox serve`` on 127.0.0.1 (a free port) in a subprocess, stopped on
+    exit; yields its base URL and the process (whose stdout has more to say)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler.cli.main", "sandbox", "serve", "--port", "0",
+         "--sandbox", str(db), *extra],
+        cwd=cwd, env=None if env is None else dict(env), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "http://127.0.0.1:" in line, line + (proc.stderr.read() if proc.stderr else "")
+        yield line.split(" on ")[1].split(" ")[0], proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)

@@ -28,15 +28,13 @@ import os
 import pathlib
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import pytest
-from conftest import ROOT
+from conftest import serve_sandbox
 from fake_github import FakeGitHub, serve
 from gitops_builders import commit_all, repo_with_remote
 from test_gitops_e2e import TOOL, Runner, matrix_ctx, matrix_rows, seatctl_bin  # noqa: F401
@@ -55,19 +53,8 @@ def served_sandbox(db: pathlib.Path, key: str) -> Iterator[str]:
     """``seatctl sandbox serve`` on 127.0.0.1 accepting ``key``; yields its base URL."""
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SEATCTL_")},
            "SEATCTL_TEST_ORG_KEY": key}
-    proc = subprocess.Popen([sys.executable, "-m", "reconciler.cli.main", "sandbox", "serve",
-                             "--port", "0", "--sandbox", str(db),
-                             "--accept-key-env", "SEATCTL_TEST_ORG_KEY"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert "http://127.0.0.1:" in line, line + (proc.stderr.read() if proc.stderr else "")
-        yield line.split(" on ")[1].split(" ")[0]
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=15)
+    with serve_sandbox(db, "--accept-key-env", "SEATCTL_TEST_ORG_KEY", env=env) as (url, _):
+        yield url
 
 
 def _set_org(org_yaml: pathlib.Path, name: str, url: str) -> None:

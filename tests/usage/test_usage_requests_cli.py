@@ -13,14 +13,11 @@ from __future__ import annotations
 import json
 import pathlib
 import shutil
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import anthropic
 import pytest
-from conftest import EXAMPLE_POLICIES, ROOT, run_cli
+from conftest import EXAMPLE_POLICIES, ROOT, run_cli, serve_sandbox
 
 from reconciler.sandbox.demo import DEMO_DATE, seed_demo
 from reconciler.sandbox.routing import SANDBOX_KEY
@@ -99,18 +96,8 @@ def test_hostile_emails_are_escaped(tmp_path: pathlib.Path) -> None:
 @pytest.fixture
 def served(tmp_path: pathlib.Path) -> Iterator[str]:
     """``seatctl sandbox serve --seed-demo`` on 127.0.0.1 (a free port); its URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler.cli.main", "sandbox", "serve", "--port", "0",
-         "--db", str(tmp_path / "served.db"), "--seed-demo"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert "http://127.0.0.1:" in line, line + (proc.stderr.read() if proc.stderr else "")
-        yield line.split(" on ")[1].split(" ")[0]
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=15)
+    with serve_sandbox(tmp_path / "served.db", "--seed-demo") as (url, _):
+        yield url
 
 
 def _policy_at(url: str, tmp_path: pathlib.Path) -> pathlib.Path:
