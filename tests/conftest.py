@@ -6,6 +6,7 @@ import contextlib
 import email
 import email.policy
 import json
+import os
 import pathlib
 import signal
 import socket
@@ -52,10 +53,13 @@ def _cwd_state(cwd: pathlib.Path) -> dict[str, int]:
     file under ``.seatctl`` (the commands' default state dir) with its mtime."""
     seen = {entry.name: 0 for entry in cwd.iterdir()
             if not entry.name.startswith(_NOT_A_TEST_WRITE)}
-    state = cwd / ".seatctl"
-    if state.is_dir():
-        seen.update({str(f.relative_to(cwd)): f.stat().st_mtime_ns
-                     for f in state.rglob("*") if f.is_file()})
+    # .ci/run installs the TypeScript SDK under .seatctl/ts-sdk: thousands of files that
+    # are tooling, not state, and would be stat'ed twice per test
+    for folder, dirs, files in os.walk(cwd / ".seatctl"):
+        dirs[:] = [d for d in dirs if d != "node_modules"]
+        for name in files:
+            path = pathlib.Path(folder, name)
+            seen[str(path.relative_to(cwd))] = path.stat().st_mtime_ns
     return seen
 
 

@@ -33,8 +33,12 @@ def test_typescript_sdk_pages_creates_and_gets_typed_errors(tmp_path: pathlib.Pa
         pytest.skip("node is not installed")
     if not (SDK_DIR / "node_modules" / "@anthropic-ai" / "sdk").is_dir():
         pytest.skip(f"@anthropic-ai/sdk not installed in {SDK_DIR} (npm install --prefix ...)")
-    script = SDK_DIR / SCRIPT.name  # next to node_modules so the import resolves
+    # ESM imports resolve from the script's own folder (NODE_PATH is not read): the test's
+    # copy sits beside a link to the installed node_modules, outside the checkout
+    script = tmp_path / SCRIPT.name
     shutil.copyfile(SCRIPT, script)
+    (tmp_path / "node_modules").symlink_to(SDK_DIR.resolve() / "node_modules",
+                                           target_is_directory=True)
     store = SandboxStore(":memory:")
     seed_demo(store, store.now().date())
     with running_server(create_app(store)) as url:
