@@ -46,8 +46,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.network]
 def seatctl_bin(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     """A venv with seatctl installed from a wheel of this checkout (built once)."""
     root = tmp_path_factory.mktemp("seatctl-wheel")
+    # built from a copy: an in-tree build writes build/ into the checkout, and two suites
+    # at once (CI's calendar runs) would build in the same folder
+    source = root / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".seatctl", "build", "*.egg-info", "__pycache__", ".hypothesis",
+        "node_modules", ".mypy_cache", ".ruff_cache", ".pytest_cache"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                    str(root / "dist"), str(ROOT)], check=True, timeout=300,
+                    str(root / "dist"), str(source)], check=True, timeout=300,
                    capture_output=True)
     (wheel,) = (root / "dist").glob("seatctl-*.whl")
     venv = root / "venv"
