@@ -122,6 +122,9 @@ class Runner:
                if not k.startswith(("GITHUB_", "SEATCTL_", "VIRTUAL_ENV", "PYTHON"))}
         if os.environ.get("CLOCK_SHIFT_DAYS"):
             env["PYTHONPATH"] = str(ROOT / "tests" / "timeshift")
+        # apply locks live per machine user: this run's own folder, so another suite on
+        # the same machine (CI's calendar runs) never holds this org's lock
+        env["SEATCTL_LOCK_DIR"] = str(self.tmp / "locks")
         env.update(PATH=f"{self.bin}{os.pathsep}{env.get('PATH', '')}", RUNNER_TEMP=str(temp),
                    GITHUB_EVENT_PATH=str(ev), GITHUB_OUTPUT=str(out),
                    GITHUB_STEP_SUMMARY=str(summary), GITHUB_SHA=sha, GITHUB_ACTIONS="true",
